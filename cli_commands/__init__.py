@@ -1,0 +1,1 @@
+"""The ``srdi`` sub-commands, grouped by area; ``cli.py`` registers them. Parse, call, print."""

@@ -1,0 +1,98 @@
+"""What every command shares: the services from the root options, error mapping, output helpers.
+
+Exit codes (CLI.md): 0 done; 2 rejected input, one line on stderr, nothing written; 3 a write
+conflict that survived retries; 4 an integrity check failed; 1 anything else.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+
+from service_layer.bootstrap import Services, open_services
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Integrity(Exception):
+    """An integrity check failed (exit 4)."""
+
+
+def services(ctx: typer.Context) -> Services:
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = open_services(root.params.get("db"))
+    assert isinstance(root.obj, Services)
+    return root.obj
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(fn: Callable[P, R]) -> Callable[P, R]:
+    """Map the domain's and store's typed errors to exit codes and one clear line."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from domain.errors import DomainError
+        from events.store import ConcurrencyConflict, DuplicateEventId
+
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except DomainError as error:
+            fail(_one_line(error))
+        except ConcurrencyConflict as error:
+            fail(_one_line(error), 3)
+        except DuplicateEventId as error:
+            fail(_one_line(error), 2)
+        except Integrity as error:
+            fail(_one_line(error), 4)
+        except KeyboardInterrupt:
+            fail("interrupted; nothing partial was written", 1)
+        except Exception as error:
+            if os.environ.get("SRDI_DEBUG"):
+                raise
+            fail(
+                f"internal error ({type(error).__name__}): {_one_line(error)}; "
+                "set SRDI_DEBUG=1 for the traceback",
+                1,
+            )
+
+    return wrapper
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(document: Any) -> None:
+    """One JSON document on stdout; money as exact numbers (whole yuan as integers)."""
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, default=_default) + "\n")
+
+
+def parse_date(text: str, option: str = "--on") -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-03-01")

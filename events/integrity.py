@@ -1,0 +1,116 @@
+"""Walking the hash chain: the first position whose stored bytes do not match what was written.
+
+The check recomputes each event's canonical form from the stored columns (see ``events.canonical``),
+so a changed payload, date, actor, order or hash is found, and a payload whose stored text is not in
+canonical form (an edit that kept the JSON meaning) is found too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from events import canonical
+from events.sql_store import _as_date, _as_utc
+from events.tables import events_table as T
+
+_RAW = (
+    T.c.position,
+    T.c.event_id,
+    T.c.stream_id,
+    T.c.stream_version,
+    T.c.event_type,
+    T.c.schema_version,
+    T.c.occurred_on,
+    T.c.recorded_at,
+    T.c.actor,
+    T.c.causation_id,
+    T.c.correlation_id,
+    T.c.payload,
+    T.c.hash,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    events: int
+    first_bad_position: int | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ok": self.ok, "events": self.events}
+        if not self.ok:
+            out["first_bad_position"] = self.first_bad_position
+            out["reason"] = self.reason
+        return out
+
+
+def raw_rows(engine: Engine, batch: int = 5000) -> Iterator[Sequence[Any]]:
+    """Stored rows exactly as they are, in position order, one batch at a time."""
+    last = -1
+    with engine.connect() as conn:
+        while True:
+            with conn.begin():
+                rows = conn.execute(
+                    sa.select(*_RAW).where(T.c.position > last).order_by(T.c.position).limit(batch)
+                ).all()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][0]
+
+
+def verify_rows(rows: Iterable[Sequence[Any]], progress: Callable[[int], None] | None = None) -> VerifyResult:
+    previous = canonical.GENESIS
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        position = row[0]
+        reason = _check(row, previous, count)
+        if reason is not None:
+            return VerifyResult(False, count, position, reason)
+        previous = row[12]
+        if progress is not None and count % 10000 == 0:
+            progress(count)
+    return VerifyResult(True, count)
+
+
+def _check(row: Sequence[Any], previous: str, expected_position: int) -> str | None:
+    position = row[0]
+    if position != expected_position:
+        return f"position {position} follows {expected_position - 1}: an event is missing or moved"
+    try:
+        data = json.loads(row[11])
+        occurred: date = _as_date(row[6])
+        recorded: datetime = _as_utc(row[7])
+    except (ValueError, TypeError) as error:
+        return f"stored columns do not parse: {error}"
+    if canonical.dumps(data) != row[11]:
+        return "payload text is not the canonical text that was written"
+    text = canonical.canonical_event(
+        position=position,
+        event_id=row[1],
+        stream_id=row[2],
+        stream_version=row[3],
+        event_type=row[4],
+        schema_version=row[5],
+        occurred_on=occurred,
+        recorded_at=recorded,
+        actor=row[8],
+        causation_id=row[9],
+        correlation_id=row[10],
+        data=data,
+    )
+    if canonical.chain_hash(previous, text) != row[12]:
+        return "hash does not match the event and the previous hash"
+    return None
+
+
+def verify(engine: Engine, progress: Callable[[int], None] | None = None) -> VerifyResult:
+    return verify_rows(raw_rows(engine), progress)

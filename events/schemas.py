@@ -1,0 +1,191 @@
+"""Every kind of fact srdi records, as frozen, versioned pydantic models.
+
+Streams: ``enterprise-<USCC>`` (registration, milestones, reports, retractions), ``entitlement-<id>``
+(what a policy says is owed, and its approval and payment), ``policy-<key>`` (activations),
+``reminders-<USCC>`` (deadline reminders). Money is ``Decimal`` yuan, stored as exact strings.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import Field
+
+from events.base import Event, JsonDict, registry
+
+Size = Literal["micro", "small", "medium"]
+Money = Decimal
+
+
+def enterprise_stream(uscc: str) -> str:
+    return f"enterprise-{uscc}"
+
+
+def entitlement_stream(entitlement_id: str) -> str:
+    return f"entitlement-{entitlement_id}"
+
+
+def policy_stream(key: str) -> str:
+    return f"policy-{key}"
+
+
+def reminder_stream(uscc: str) -> str:
+    return f"reminders-{uscc}"
+
+
+# -- enterprises --------------------------------------------------------------------------------
+class EnterpriseRegistered(Event, event_type="EnterpriseRegistered", version=2):
+    """An enterprise enters the register. v2 stores ``size`` as a key and adds ``department``."""
+
+    uscc: str
+    name: str
+    district: str
+    department: str | None = None
+    size: Size | None = None
+
+
+_SIZE_V1 = {"微型": "micro", "小型": "small", "中型": "medium"}
+
+
+@registry.upcaster("EnterpriseRegistered", 1)
+def _registered_v1_to_v2(data: JsonDict) -> JsonDict:
+    """v1 (before the CLI took keys) stored the size in Chinese and had no department."""
+    size = data.get("size")
+    data["size"] = _SIZE_V1.get(size, size) if size is not None else None
+    data.setdefault("department", None)
+    return data
+
+
+class MilestoneRecorded(Event, event_type="MilestoneRecorded"):
+    """A legal transition of one track; the business date is the envelope's ``occurred_on``."""
+
+    uscc: str
+    track: str
+    action: str
+    ref: str | None = None
+    override_reason: str | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+
+
+class FinancialsReported(Event, event_type="FinancialsReported"):
+    """A year's figures; a later report for the same year supersedes an earlier one."""
+
+    uscc: str
+    year: int
+    revenue: Money
+    rd_expense: Money | None = None
+
+
+class LeaseReported(Event, event_type="LeaseReported"):
+    uscc: str
+    year: int
+    area_m2: Decimal
+    rent_per_m2_month: Money
+    months: int
+    owner: Literal["state", "private"]
+
+
+class TalentContributionReported(Event, event_type="TalentContributionReported"):
+    uscc: str
+    person: str
+    year: int
+    contribution: Money
+
+
+class RdSubsidyReported(Event, event_type="RdSubsidyReported"):
+    """A municipal R&D subsidy granted to the enterprise (what RC-29a matches)."""
+
+    uscc: str
+    year: int
+    amount: Money
+
+
+class PatentGranted(Event, event_type="PatentGranted"):
+    uscc: str
+    number: str
+    kind: Literal["invention", "utility", "design"] = "invention"
+
+
+class DemonstrationSelected(Event, event_type="DemonstrationSelected"):
+    """Chosen as one of a district's demonstration enterprises for a year (JJ-27)."""
+
+    uscc: str
+    year: int
+
+
+class EventRetracted(Event, event_type="EventRetracted"):
+    """A correction: state is computed as if the retracted event never happened."""
+
+    uscc: str
+    retracted_event_id: str
+    retracted_type: str
+    reason: str
+
+
+# -- policies and entitlements ------------------------------------------------------------------
+class PolicyActivated(Event, event_type="PolicyActivated"):
+    """A policy document switched on; the full rule data is kept so a replay uses what was in force."""
+
+    key: str
+    digest: str
+    policy: dict[str, Any]
+
+
+class EntitlementCreated(Event, event_type="EntitlementCreated"):
+    entitlement_id: str
+    policy: str
+    rule: str
+    article: str
+    kind: str
+    uscc: str
+    district: str
+    trigger_event_id: str
+    accrued_on: date
+    amount: Money | None
+    ceiling: bool
+    status: Literal["accrued", "awaiting-approval", "pending-data"]
+    responsible_units: list[str] = Field(default_factory=list)
+    note: str = ""
+    explanation: dict[str, Any] = Field(default_factory=dict)
+
+
+class EntitlementResolved(Event, event_type="EntitlementResolved"):
+    """A pending-data entitlement decided once the missing figures arrived."""
+
+    entitlement_id: str
+    status: Literal["accrued", "awaiting-approval", "not-eligible"]
+    amount: Money | None
+    note: str = ""
+    cause_event_id: str | None = None
+    explanation: dict[str, Any] = Field(default_factory=dict)
+
+
+class EntitlementApproved(Event, event_type="EntitlementApproved"):
+    entitlement_id: str
+    amount: Money
+
+
+class EntitlementPaid(Event, event_type="EntitlementPaid"):
+    entitlement_id: str
+    amount: Money
+    ref: str
+
+
+class EntitlementReversed(Event, event_type="EntitlementReversed"):
+    entitlement_id: str
+    reason: str
+    cause_event_id: str | None = None
+
+
+# -- the scheduler ------------------------------------------------------------------------------
+class ReminderIssued(Event, event_type="ReminderIssued"):
+    uscc: str
+    track: str
+    deadline: date
+    days_left: int
+    threshold: int
+    kind: Literal["review-due", "tutoring-lapses"]
+    responsible_units: list[str] = Field(default_factory=list)

@@ -1,0 +1,69 @@
+"""The event store contract: a small protocol every backend implements and one test class checks.
+
+Appends are atomic across streams, guarded by expected versions, idempotent by key, and numbered
+with a global position that readers can tail without ever skipping an event that commits late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
+
+
+class StoreError(Exception):
+    """Base of the store's typed errors."""
+
+
+class ConcurrencyConflict(StoreError):
+    """A stream was not at the expected version: someone else wrote first. Nothing was written."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(
+            f"stream {stream_id} is at version {actual}, not the expected {expected}; reload and try again"
+        )
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class DuplicateEventId(StoreError):
+    """An event id that is already stored. Nothing was written."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"event {event_id} is already stored")
+        self.event_id = event_id
+
+
+class EventStore(Protocol):
+    """What the domain and the projections need of a store."""
+
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> AppendResult: ...
+
+    def append_batch(
+        self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
+    ) -> AppendResult: ...
+
+    def read_stream(self, stream_id: str, from_version: int = 0) -> list[RecordedEvent]: ...
+
+    def read_all(
+        self, after_position: int = 0, *, batch: int = 1000, until_position: int | None = None
+    ) -> Iterator[RecordedEvent]: ...
+
+    def last_position(self) -> int: ...
+
+    def stream_version(self, stream_id: str) -> int: ...
+
+    def get_event(self, event_id: str) -> RecordedEvent | None: ...
+
+
+def as_batch(stream_id: str, events: Sequence[NewEvent], expected_version: int | None) -> list[StreamAppend]:
+    return [StreamAppend(stream_id, tuple(events), expected_version)]

@@ -1,0 +1,1 @@
+"""The application layer: configuration, logging and the wiring of store, handlers and projections."""

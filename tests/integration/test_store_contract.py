@@ -1,0 +1,225 @@
+"""The event store contract: every back-end (in-memory, SQLite, PostgreSQL) must pass it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from events.envelope import NewEvent, StreamAppend
+from events.integrity import verify
+from events.memory import InMemoryEventStore
+from events.schemas import FinancialsReported, MilestoneRecorded
+from events.sql_store import SqlEventStore
+from events.store import ConcurrencyConflict, DuplicateEventId, EventStore
+from tests.backends import fresh_engine
+
+STORES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+    if request.param == "memory":
+        yield InMemoryEventStore()
+        return
+    with fresh_engine(request.param, tmp_path) as engine:
+        yield SqlEventStore(engine)
+
+
+def milestone(uscc: str = "U1", action: str = "certified", **kw: Any) -> NewEvent:
+    return NewEvent(
+        MilestoneRecorded(uscc=uscc, track="srdi-municipal", action=action),
+        occurred_on=date(2023, 3, 1),
+        actor="tester",
+        **kw,
+    )
+
+
+def count(store: EventStore) -> int:
+    return sum(1 for _ in store.read_all())
+
+
+class TestAppendAndRead:
+    def test_append_numbers_streams_and_positions(self, store: EventStore) -> None:
+        """Appends number events per stream from 1 and globally without gaps."""
+        first = store.append("s-a", [milestone(), milestone(action="review-passed")], 0)
+        second = store.append("s-b", [milestone("U2")], 0)
+        assert (first.first_position, first.last_position) == (1, 2)
+        assert second.first_position == 3
+        assert first.stream_versions == {"s-a": 2}
+        read = store.read_stream("s-a")
+        assert [e.stream_version for e in read] == [1, 2]
+        assert [e.data["action"] for e in read] == ["certified", "review-passed"]
+        assert read[0].actor == "tester" and read[0].occurred_on == date(2023, 3, 1)
+        assert [e.position for e in store.read_all()] == [1, 2, 3]
+
+    def test_read_stream_from_version(self, store: EventStore) -> None:
+        """read_stream skips the versions the caller already has."""
+        store.append("s", [milestone(), milestone(), milestone()], 0)
+        assert [e.stream_version for e in store.read_stream("s", from_version=2)] == [3]
+        assert store.stream_version("s") == 3
+        assert store.stream_version("nothing") == 0
+
+    def test_read_all_in_small_batches_after_and_until(self, store: EventStore) -> None:
+        """read_all pages through the log in order and honours after/until positions."""
+        for i in range(7):
+            store.append(f"s{i}", [milestone()], 0)
+        assert [e.position for e in store.read_all(2, batch=2)] == [3, 4, 5, 6, 7]
+        assert [e.position for e in store.read_all(0, batch=3, until_position=4)] == [1, 2, 3, 4]
+        assert store.last_position() == 7
+
+    def test_typed_model_round_trip_keeps_exact_money(self, store: EventStore) -> None:
+        """A Decimal amount comes back exactly, and the typed model validates."""
+        from decimal import Decimal
+
+        event = FinancialsReported(uscc="U", year=2024, revenue=Decimal("12345678.91"))
+        store.append("s", [NewEvent(event, date(2025, 1, 5))], 0)
+        back = next(iter(store.read_all())).to_model()
+        assert isinstance(back, FinancialsReported)
+        assert back.revenue == Decimal("12345678.91")
+
+    def test_get_event_by_id(self, store: EventStore) -> None:
+        """An event can be fetched by its id; an unknown id gives None."""
+        new = milestone()
+        store.append("s", [new], 0)
+        found = store.get_event(new.event_id)
+        assert found is not None and found.stream_id == "s"
+        assert store.get_event("00000000-0000-0000-0000-000000000000") is None
+
+
+class TestGuards:
+    def test_stale_expected_version_conflicts_and_writes_nothing(self, store: EventStore) -> None:
+        """A stale expected version raises ConcurrencyConflict and appends nothing."""
+        store.append("s", [milestone()], 0)
+        with pytest.raises(ConcurrencyConflict) as caught:
+            store.append("s", [milestone()], 0)
+        assert caught.value.actual == 1
+        assert count(store) == 1
+
+    def test_batch_across_streams_is_all_or_nothing(self, store: EventStore) -> None:
+        """If one stream of a batch conflicts, no stream of the batch is written."""
+        store.append("b", [milestone()], 0)
+        batch = [
+            StreamAppend("a", (milestone(),), 0),
+            StreamAppend("b", (milestone(),), 0),  # stale: b is at 1
+        ]
+        with pytest.raises(ConcurrencyConflict):
+            store.append_batch(batch)
+        assert store.stream_version("a") == 0
+        assert count(store) == 1
+
+    def test_failure_mid_batch_leaves_nothing(self, store: EventStore) -> None:
+        """A duplicate event id late in a large batch aborts the whole batch."""
+        existing = milestone()
+        store.append("x", [existing], 0)
+        events = [milestone() for _ in range(500)] + [milestone(event_id=existing.event_id)]
+        with pytest.raises(DuplicateEventId):
+            store.append("big", events, 0)
+        assert count(store) == 1
+        assert store.stream_version("big") == 0
+
+    def test_same_event_id_is_never_stored_twice(self, store: EventStore) -> None:
+        """Appending an event id already stored is refused, even to another stream."""
+        new = milestone()
+        store.append("s", [new], 0)
+        with pytest.raises(DuplicateEventId):
+            store.append("t", [new], None)
+        assert count(store) == 1
+
+    def test_idempotency_key_returns_original_result(self, store: EventStore) -> None:
+        """A repeated idempotency key returns the first result and writes nothing."""
+        first = store.append("s", [milestone()], 0, idempotency_key="import-1:line-3")
+        again = store.append("s", [milestone()], 0, idempotency_key="import-1:line-3")
+        assert again.replayed and not first.replayed
+        assert again.event_ids == first.event_ids
+        assert again.first_position == first.first_position
+        assert count(store) == 1
+
+    def test_expected_version_none_appends_anywhere(self, store: EventStore) -> None:
+        """expected_version=None skips the check but still numbers the stream correctly."""
+        store.append("s", [milestone()], 0)
+        result = store.append("s", [milestone()], None)
+        assert result.stream_versions == {"s": 2}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlEventStore]:
+    with fresh_engine(request.param, tmp_path) as engine:
+        yield SqlEventStore(engine)
+
+
+class TestHashChain:
+    def test_untouched_log_verifies(self, sql_store: SqlEventStore) -> None:
+        """A log written only through the store verifies, counting every event."""
+        for i in range(5):
+            sql_store.append(f"s{i}", [milestone(), milestone()], 0)
+        result = verify(sql_store.engine)
+        assert result.ok and result.events == 10
+
+    @pytest.mark.parametrize(
+        "column, value",
+        [
+            (
+                "payload",
+                '{"action":"revoked","from_state":null,"override_reason":null,"ref":null,'
+                '"to_state":null,"track":"srdi-municipal","uscc":"U1"}',
+            ),
+            (
+                "payload",
+                '{"action": "certified", "from_state": null, "override_reason": null, '
+                '"ref": null, "to_state": null, "track": "srdi-municipal", "uscc": "U1"}',
+            ),
+            ("actor", "someone-else"),
+            ("occurred_on", date(2023, 3, 2)),
+            ("hash", "f" * 64),
+            ("stream_id", "s-other"),
+        ],
+    )
+    def test_tampering_is_found_at_its_position(
+        self, sql_store: SqlEventStore, column: str, value: object
+    ) -> None:
+        """Changing any stored column of event 3 makes verify fail at position 3."""
+        for i in range(5):
+            sql_store.append(f"s{i}", [milestone()], 0)
+        with sql_store.engine.begin() as conn:
+            conn.execute(sa.text(f"UPDATE events SET {column} = :v WHERE position = 3"), {"v": value})
+        result = verify(sql_store.engine)
+        assert not result.ok
+        assert result.first_bad_position == 3
+        assert result.reason
+
+    def test_deleted_event_is_found(self, sql_store: SqlEventStore) -> None:
+        """Deleting an event breaks the chain at the position after the gap."""
+        for i in range(4):
+            sql_store.append(f"s{i}", [milestone()], 0)
+        with sql_store.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM events WHERE position = 2"))
+        result = verify(sql_store.engine)
+        assert (result.ok, result.first_bad_position) == (False, 3)
+
+
+class TestUpcasting:
+    def test_v1_registration_is_read_as_v2_and_never_rewritten(self, sql_store: SqlEventStore) -> None:
+        """A stored v1 EnterpriseRegistered reads as v2 (size key, department) and stays v1."""
+        from events.schemas import EnterpriseRegistered
+
+        new = NewEvent(
+            EnterpriseRegistered(uscc="U", name="甲", district="yubei", size="small"),
+            date(2023, 1, 1),
+        )
+        sql_store.append("enterprise-U", [new], 0)
+        v1_payload = '{"district":"yubei","name":"甲","size":"小型","uscc":"U"}'
+        with sql_store.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE events SET schema_version = 1, payload = :p"), {"p": v1_payload})
+        event = sql_store.read_stream("enterprise-U")[0]
+        model = event.to_model()
+        assert isinstance(model, EnterpriseRegistered)
+        assert model.size == "small" and model.department is None
+        assert event.schema_version == 1
+        with sql_store.engine.connect() as conn:
+            stored = conn.execute(sa.text("SELECT payload FROM events")).scalar()
+        assert stored == v1_payload
