@@ -1,0 +1,112 @@
+"""The fold of one track's milestones into what a title is on a given day.
+
+Shared by the enterprise aggregate (to decide) and the status projection (to show), so the two can
+never disagree about a ``valid_until``. Pure and tiny: a frozen value in, a frozen value out.
+
+Readings taken here (documented in docs/DECISIONS.md):
+- ``certified`` starts a title: ``certified_on`` and the first validity period begin that day.
+- ``review-passed`` starts a new period on the review date; ``certified_on`` keeps the date the title
+  was first granted.
+- A title is valid on day D when D lies in a period and nothing ended it on or before D
+  (``revoked``/``review-failed``/``expired`` end it on their date).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from domain import machines, reference
+
+_ONE_DAY = timedelta(days=1)
+ENDING_ACTIONS = frozenset({"revoked", "review-failed", "expired"})
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """One validity period of a title: ``start`` to ``valid_until`` inclusive, maybe ended early."""
+
+    start: date
+    valid_until: date
+    ended_on: date | None = None
+
+    def covers(self, day: date) -> bool:
+        if day < self.start or day > self.valid_until:
+            return False
+        return self.ended_on is None or day < self.ended_on
+
+
+@dataclass(frozen=True, slots=True)
+class TitleState:
+    """A qualification track as it stands after its milestones so far."""
+
+    track: str
+    state: str = "none"
+    since: date | None = None  # date of the latest milestone
+    certified_on: date | None = None
+    valid_until: date | None = None
+    periods: tuple[Period, ...] = ()
+
+    def holds_valid(self, day: date) -> bool:
+        return any(p.covers(day) for p in self.periods)
+
+    def advance(self, action: str, on: date, *, system: bool = True) -> TitleState:
+        """The title after ``action`` on ``on``; raises IllegalTransition when not allowed."""
+        new_state = machines.check_track(self.track, self.state, action, system=system)
+        periods = self.periods
+        certified_on = self.certified_on
+        valid_until = self.valid_until
+        if action == "certified":
+            certified_on = on
+            valid_until = reference.valid_until(on, self.track)
+            periods = (*periods, Period(on, valid_until))
+        elif action == "review-passed":
+            valid_until = reference.valid_until(on, self.track)
+            periods = (*_end_last(periods, on), Period(on, valid_until))
+        elif action in ENDING_ACTIONS:
+            periods = _end_last(periods, on)
+        return replace(
+            self,
+            state=new_state,
+            since=on,
+            certified_on=certified_on,
+            valid_until=valid_until,
+            periods=periods,
+        )
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "state": self.state,
+            "certified_on": self.certified_on.isoformat() if self.certified_on else None,
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ListingState:
+    """The listing track: the stage reached and since when, plus every stage's first date."""
+
+    stage: str = "none"
+    since: date | None = None
+    reached: tuple[tuple[str, date], ...] = ()  # (action, date) in order, for "first time" rules
+
+    def advance(self, action: str, on: date, *, system: bool = True) -> ListingState:
+        new_stage = machines.check_track("listing", self.stage, action, system=system)
+        return ListingState(new_stage, on, (*self.reached, (action, on)))
+
+    def first(self, action: str) -> date | None:
+        return next((d for a, d in self.reached if a == action), None)
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "stage": None if self.stage == "none" else self.stage,
+            "since": self.since.isoformat() if self.since and self.stage != "none" else None,
+        }
+
+
+def _end_last(periods: tuple[Period, ...], on: date) -> tuple[Period, ...]:
+    if not periods or periods[-1].ended_on is not None:
+        return periods
+    last = periods[-1]
+    return (*periods[:-1], replace(last, ended_on=min(on, last.valid_until + _ONE_DAY)))
+
