@@ -109,4 +109,3 @@ def _end_last(periods: tuple[Period, ...], on: date) -> tuple[Period, ...]:
         return periods
     last = periods[-1]
     return (*periods[:-1], replace(last, ended_on=min(on, last.valid_until + _ONE_DAY)))
-
