@@ -1,4 +1,4 @@
-"""Audit and operations: verify the hash chain, apply migrations."""
+"""Audit and operations: verify the hash chain, export it for an auditor, apply migrations."""
 
 from __future__ import annotations
 
@@ -29,6 +29,35 @@ def audit_verify(
         if not as_json:
             raise Integrity(f"hash chain broken at position {result.first_bad_position}")
         raise typer.Exit(4)
+
+
+@audit_app.command("export")
+@guarded
+def audit_export(
+    ctx: typer.Context,
+    path: str = typer.Argument(..., metavar="PATH", help="Where to write the JSON Lines bundle."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="The log as it stood at the end of DATE (events recorded by then)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Write a self-verifying JSON Lines bundle: a header, then every event with its hash.
+
+    The README's few lines of standard-library Python verify it without srdi.
+    """
+    from cli_commands.common import parse_date
+    from projections.export import ExportFailed, export
+
+    svc = services(ctx)
+    day = parse_date(as_of, "--as-of") if as_of else None
+    try:
+        result = export(svc.engine, path, as_of=day, tz=svc.settings.timezone)
+    except ExportFailed as error:
+        raise Integrity(str(error)) from None
+    if as_json:
+        print_json(result.to_json())
+    else:
+        typer.echo(f"exported {result.events} events to {result.path}; last hash {result.last_hash}")
 
 
 @db_app.command("upgrade")

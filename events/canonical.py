@@ -19,6 +19,12 @@ from typing import Any
 
 GENESIS = "0" * 64
 
+# The string encoder ``json.dumps(..., ensure_ascii=False)`` uses (the C one when available),
+# the C encoder factory behind json.dumps, and its error for unknown types.
+_encode_str = json.encoder.encode_basestring
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)  # absent without the C accelerator
+_default = json.JSONEncoder().default
+
 HASHED_FIELDS = (
     "actor",
     "causation_id",
@@ -37,7 +43,11 @@ HASHED_FIELDS = (
 
 def dumps(obj: Any) -> str:
     """Canonical JSON: sorted keys, no spaces, UTF-8 kept as is."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if _c_make_encoder is None:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # Exactly what json.dumps(...) runs for these options, minus building a JSONEncoder per call
+    # (a fresh markers dict keeps its circular-reference check).
+    return "".join(_c_make_encoder({}, _default, _encode_str, None, ":", ",", True, False, True)(obj, 0))
 
 
 def format_recorded_at(moment: datetime) -> str:
@@ -62,22 +72,84 @@ def canonical_event(
     correlation_id: str | None,
     data: Any,
 ) -> str:
-    return dumps(
-        {
-            "actor": actor,
-            "causation_id": causation_id,
-            "correlation_id": correlation_id,
-            "data": data,
-            "event_id": event_id,
-            "event_type": event_type,
-            "occurred_on": occurred_on.isoformat(),
-            "position": position,
-            "recorded_at": format_recorded_at(recorded_at),
-            "schema_version": schema_version,
-            "stream_id": stream_id,
-            "stream_version": stream_version,
-        }
+    return canonical_text(
+        position=position,
+        event_id=event_id,
+        stream_id=stream_id,
+        stream_version=stream_version,
+        event_type=event_type,
+        schema_version=schema_version,
+        occurred_on=occurred_on.isoformat(),
+        recorded_at=format_recorded_at(recorded_at),
+        actor=actor,
+        causation_id=causation_id,
+        correlation_id=correlation_id,
+        payload=dumps(data),
     )
+
+
+def canonical_text(
+    *,
+    position: int,
+    event_id: str,
+    stream_id: str,
+    stream_version: int,
+    event_type: str,
+    schema_version: int,
+    occurred_on: str,
+    recorded_at: str,
+    actor: str,
+    causation_id: str | None,
+    correlation_id: str | None,
+    payload: str,
+) -> str:
+    """``canonical_event`` from parts already in text form: the same string, built without a dict.
+
+    ``occurred_on`` and ``recorded_at`` are the formatted dates and ``payload`` is ``dumps(data)``,
+    so the bulk path formats the shared timestamp once and dumps each payload once (it stores that
+    text too). Keys are concatenated in sorted order; every value goes through the encoder
+    ``json.dumps`` itself uses, so the result is byte for byte ``dumps`` of the canonical dict.
+    """
+    if (
+        type(actor) is str
+        and type(event_id) is str
+        and type(event_type) is str
+        and type(stream_id) is str
+        and type(occurred_on) is str
+        and type(recorded_at) is str
+        and type(position) is int
+        and type(schema_version) is int
+        and type(stream_version) is int
+    ):  # the usual types: encode inline (the same encoder, without a call per field)
+        enc = _encode_str
+        return (
+            f'{{"actor":{enc(actor)},"causation_id":{"null" if causation_id is None else _json(causation_id)}'
+            f',"correlation_id":{"null" if correlation_id is None else _json(correlation_id)}'
+            f',"data":{payload},"event_id":{enc(event_id)},"event_type":{enc(event_type)}'
+            f',"occurred_on":{enc(occurred_on)},"position":{position}'
+            f',"recorded_at":{enc(recorded_at)},"schema_version":{schema_version}'
+            f',"stream_id":{enc(stream_id)},"stream_version":{stream_version}}}'
+        )
+    return (
+        f'{{"actor":{_json(actor)},"causation_id":{_json(causation_id)}'
+        f',"correlation_id":{_json(correlation_id)},"data":{payload}'
+        f',"event_id":{_json(event_id)},"event_type":{_json(event_type)}'
+        f',"occurred_on":{_json(occurred_on)},"position":{_json(position)}'
+        f',"recorded_at":{_json(recorded_at)},"schema_version":{_json(schema_version)}'
+        f',"stream_id":{_json(stream_id)},"stream_version":{_json(stream_version)}}}'
+    )
+
+
+def _json(value: Any) -> str:
+    """One scalar as ``dumps`` writes it (the common types inline, anything else through ``dumps``)."""
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return dumps(value)
 
 
 def chain_hash(previous: str, canonical: str) -> str:

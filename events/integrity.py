@@ -7,17 +7,15 @@ canonical form (an edit that kept the JSON meaning) is found too.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from events import canonical
-from events.sql_store import _as_date, _as_utc
+from events.sql_store import SqlEventStore, _as_date, _as_utc, _loads, _typer
 from events.tables import events_table as T
 
 _RAW = (
@@ -53,18 +51,15 @@ class VerifyResult:
 
 
 def raw_rows(engine: Engine, batch: int = 5000) -> Iterator[Sequence[Any]]:
-    """Stored rows exactly as they are, in position order, one batch at a time."""
-    last = -1
-    with engine.connect() as conn:
-        while True:
-            with conn.begin():
-                rows = conn.execute(
-                    sa.select(*_RAW).where(T.c.position > last).order_by(T.c.position).limit(batch)
-                ).all()
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1][0]
+    """Stored rows exactly as they are, in position order, one batch at a time.
+
+    The values are those ``sa.select(*_RAW)`` gives (dates parsed by SQLAlchemy's own types),
+    read through the store's driver-SQL scan, which is several times cheaper per row.
+    """
+    store = SqlEventStore(engine)
+    typed = _typer(store._sql)
+    for rows in store._scan(-1, batch, None):
+        yield from typed(rows)
 
 
 def verify_rows(rows: Iterable[Sequence[Any]], progress: Callable[[int], None] | None = None) -> VerifyResult:
@@ -85,31 +80,47 @@ def _check(row: Sequence[Any], previous: str, expected_position: int) -> str | N
     position = row[0]
     if position != expected_position:
         return f"position {position} follows {expected_position - 1}: an event is missing or moved"
+    payload = row[11]
     try:
-        data = json.loads(row[11])
+        data = _loads(payload)
         occurred: date = _as_date(row[6])
         recorded: datetime = _as_utc(row[7])
     except (ValueError, TypeError) as error:
         return f"stored columns do not parse: {error}"
-    if canonical.dumps(data) != row[11]:
+    if canonical.dumps(data) != payload:
         return "payload text is not the canonical text that was written"
-    text = canonical.canonical_event(
+    # canonical.canonical_event(..., data=data), given that dumps(data) is the stored payload
+    text = canonical.canonical_text(
         position=position,
         event_id=row[1],
         stream_id=row[2],
         stream_version=row[3],
         event_type=row[4],
         schema_version=row[5],
-        occurred_on=occurred,
-        recorded_at=recorded,
+        occurred_on=occurred.isoformat(),
+        recorded_at=_recorded_text(recorded),
         actor=row[8],
         causation_id=row[9],
         correlation_id=row[10],
-        data=data,
+        payload=payload,
     )
     if canonical.chain_hash(previous, text) != row[12]:
         return "hash does not match the event and the previous hash"
     return None
+
+
+_last_recorded: tuple[datetime | None, str] = (None, "")
+
+
+def _recorded_text(moment: datetime) -> str:
+    """``canonical.format_recorded_at``, remembering the last answer (a bulk append shares one)."""
+    global _last_recorded
+    last = _last_recorded
+    if last[0] is moment or last[0] == moment:
+        return last[1]
+    text = canonical.format_recorded_at(moment)
+    _last_recorded = (moment, text)
+    return text
 
 
 def verify(engine: Engine, progress: Callable[[int], None] | None = None) -> VerifyResult:

@@ -1,8 +1,9 @@
 """Every kind of fact srdi records, as frozen, versioned pydantic models.
 
-Streams: ``enterprise-<USCC>`` (registration, milestones, reports, retractions), ``entitlement-<id>``
-(what a policy says is owed, and its approval and payment), ``policy-<key>`` (activations),
-``reminders-<USCC>`` (deadline reminders). Money is ``Decimal`` yuan, stored as exact strings.
+Streams: ``enterprise-<USCC>`` (registration, milestones, reports, retractions, and the entitlements
+a policy says are owed with their approvals and payments), ``policies`` (every activation, in order:
+one stream so one expected version guards "which policies were in force"), ``reminders-<USCC>``
+(deadline reminders). Money is ``Decimal`` yuan, stored as exact strings.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def entitlement_stream(entitlement_id: str) -> str:
 
 def policy_stream(key: str) -> str:
     return f"policy-{key}"
+
+
+POLICIES_STREAM = "policies"
+"""The one stream of `PolicyActivated` events (``policy_stream`` is kept for compatibility)."""
 
 
 def reminder_stream(uscc: str) -> str:
@@ -132,6 +137,7 @@ class PolicyActivated(Event, event_type="PolicyActivated"):
     key: str
     digest: str
     policy: dict[str, Any]
+    source: str | None = None  # "builtin" or the file name it was read from
 
 
 class EntitlementCreated(Event, event_type="EntitlementCreated"):
@@ -150,13 +156,19 @@ class EntitlementCreated(Event, event_type="EntitlementCreated"):
     responsible_units: list[str] = Field(default_factory=list)
     note: str = ""
     explanation: dict[str, Any] = Field(default_factory=dict)
+    subject: str | None = None  # the track, stage, person or patent once-only limits count by
+    period_year: int | None = None  # the year of the report it rewards (yearly caps)
 
 
 class EntitlementResolved(Event, event_type="EntitlementResolved"):
-    """A pending-data entitlement decided once the missing figures arrived."""
+    """A pending-data entitlement decided once the missing figures arrived.
+
+    ``pending-data`` re-opens it: the report that decided it was retracted and no other supplies
+    the figures (see ``domain.policy.reactor``).
+    """
 
     entitlement_id: str
-    status: Literal["accrued", "awaiting-approval", "not-eligible"]
+    status: Literal["accrued", "awaiting-approval", "not-eligible", "pending-data"]
     amount: Money | None
     note: str = ""
     cause_event_id: str | None = None

@@ -10,7 +10,7 @@ The same lock serialises the hash chain, which needs the previous hash anyway.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ log = structlog.get_logger("srdi.store")
 
 APPEND_LOCK_KEY = 0x5_2D1  # pg_advisory_xact_lock key reserved for the event log
 _IN_CHUNK = 500
+_COPY_FROM = 50  # rows in one append from which PostgreSQL gets COPY instead of INSERTs
 _COLUMNS = (
     T.c.position,
     T.c.event_id,
@@ -46,6 +47,45 @@ _COLUMNS = (
     T.c.payload,
     T.c.hash,
 )
+_SELECT = ", ".join(c.name for c in _COLUMNS)
+
+
+class _Statements:
+    """The hot statements as driver SQL, built once per dialect.
+
+    The append and replay paths run these with ``exec_driver_sql`` or the DBAPI cursor: SQLAlchemy's
+    per-row parameter and result processing was most of their cost (see docs/BENCHMARKS.md). Values
+    are converted here exactly as SQLAlchemy's types would convert them.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        dialect = engine.dialect
+        self.sqlite = is_sqlite(engine)
+        mark = "?" if self.sqlite else "%s"
+        self.mark = mark
+        self.lock = f"SELECT pg_advisory_xact_lock({mark})"
+        self.seen = f'SELECT result FROM {K.name} WHERE "key" = {mark}'
+        self.remember = f'INSERT INTO {K.name} ("key", result, recorded_at) VALUES ({mark}, {mark}, {mark})'
+        self.tail = f"SELECT position, hash FROM {T.name} ORDER BY position DESC LIMIT 1"
+        self.insert = f"INSERT INTO {T.name} ({_SELECT}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
+        self.copy = f"COPY {T.name} ({_SELECT}) FROM STDIN"
+        self.scan = f"SELECT {_SELECT} FROM {T.name} WHERE position > {mark}"
+        self.scan_until = f"{self.scan} AND position <= {mark}"
+        self.order = f" ORDER BY position LIMIT {mark}"
+        # Stored text of Date / DateTime on SQLite, and their parsers: SQLAlchemy's own processors.
+        date_type, moment_type = T.c.occurred_on.type, T.c.recorded_at.type
+        self.bind_date = date_type.dialect_impl(dialect).bind_processor(dialect)
+        self.bind_moment = moment_type.dialect_impl(dialect).bind_processor(dialect)
+        self.parse_date = date_type.dialect_impl(dialect).result_processor(dialect, None)
+        self.parse_moment = moment_type.dialect_impl(dialect).result_processor(dialect, None)
+        self.dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
+
+    def versions(self, count: int) -> str:
+        marks = ", ".join([self.mark] * count)
+        return (
+            f"SELECT stream_id, MAX(stream_version) FROM {T.name}"
+            f" WHERE stream_id IN ({marks}) GROUP BY stream_id"
+        )
 
 
 class SqlEventStore:
@@ -54,6 +94,7 @@ class SqlEventStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = is_sqlite(engine)
+        self._sql = _Statements(engine)
 
     # -- writing -----------------------------------------------------------------------------
     def append(
@@ -87,11 +128,12 @@ class SqlEventStore:
         idempotency_key: str | None = None,
     ) -> AppendResult:
         """Append inside the caller's write transaction (so projections can share it)."""
+        sql = self._sql
         self._lock(conn)
         if idempotency_key is not None:
-            seen = conn.execute(sa.select(K.c.result).where(K.c.key == idempotency_key)).scalar_one_or_none()
-            if seen is not None:
-                return AppendResult.from_json(json.loads(seen), replayed=True)
+            seen = self._fetch(conn, sql.seen, (idempotency_key,))
+            if seen:
+                return AppendResult.from_json(json.loads(seen[0][0]), replayed=True)
         current = self._versions(conn, {a.stream_id for a in appends})
         versions: dict[str, int] = {}
         for item in appends:
@@ -99,87 +141,129 @@ class SqlEventStore:
             if item.expected_version is not None and item.expected_version != at:
                 raise ConcurrencyConflict(item.stream_id, item.expected_version, at)
             versions[item.stream_id] = at + len(item.events)
-        tail = conn.execute(sa.select(T.c.position, T.c.hash).order_by(T.c.position.desc()).limit(1)).first()
-        position, previous = (tail[0], tail[1]) if tail else (0, canonical.GENESIS)
+        tail = self._fetch(conn, sql.tail, ())
+        position, previous = (tail[0][0], tail[0][1]) if tail else (0, canonical.GENESIS)
         now = datetime.now(UTC)
-        stored_now = now.replace(tzinfo=None) if self._sqlite else now
-        rows: list[dict[str, Any]] = []
+        stored_now: Any = now.replace(tzinfo=None) if self._sqlite else now
+        if sql.bind_moment is not None:
+            stored_now = sql.bind_moment(stored_now)
+        recorded_text = canonical.format_recorded_at(now)
+        bind_date = sql.bind_date
+        days: dict[date, tuple[str, Any]] = {}  # business date -> (canonical text, stored value)
+        dumps, canonical_text, chain_hash = canonical.dumps, canonical.canonical_text, canonical.chain_hash
+        rows: list[tuple[Any, ...]] = []
         local: dict[str, int] = {}
         for item in appends:
-            version = local.get(item.stream_id, current.get(item.stream_id, 0))
+            stream_id = item.stream_id
+            version = local.get(stream_id, current.get(stream_id, 0))
             for new in item.events:
                 position += 1
                 version += 1
-                data = new.event.payload()
-                previous = canonical.chain_hash(
+                event = new.event
+                event_type, schema_version = event.event_type, event.schema_version
+                payload = dumps(event.payload())
+                occurred_on = new.occurred_on
+                day = days.get(occurred_on)
+                if day is None:
+                    stored_day = bind_date(occurred_on) if bind_date is not None else occurred_on
+                    day = days[occurred_on] = (occurred_on.isoformat(), stored_day)
+                previous = chain_hash(
                     previous,
-                    canonical.canonical_event(
+                    canonical_text(
                         position=position,
                         event_id=new.event_id,
-                        stream_id=item.stream_id,
+                        stream_id=stream_id,
                         stream_version=version,
-                        event_type=new.event_type,
-                        schema_version=new.event.schema_version,
-                        occurred_on=new.occurred_on,
-                        recorded_at=now,
+                        event_type=event_type,
+                        schema_version=schema_version,
+                        occurred_on=day[0],
+                        recorded_at=recorded_text,
                         actor=new.actor,
                         causation_id=new.causation_id,
                         correlation_id=new.correlation_id,
-                        data=data,
+                        payload=payload,
                     ),
                 )
                 rows.append(
-                    {
-                        "position": position,
-                        "event_id": new.event_id,
-                        "stream_id": item.stream_id,
-                        "stream_version": version,
-                        "event_type": new.event_type,
-                        "schema_version": new.event.schema_version,
-                        "occurred_on": new.occurred_on,
-                        "recorded_at": stored_now,
-                        "actor": new.actor,
-                        "causation_id": new.causation_id,
-                        "correlation_id": new.correlation_id,
-                        "payload": canonical.dumps(data),
-                        "hash": previous,
-                    }
+                    (
+                        position,
+                        new.event_id,
+                        stream_id,
+                        version,
+                        event_type,
+                        schema_version,
+                        day[1],
+                        stored_now,
+                        new.actor,
+                        new.causation_id,
+                        new.correlation_id,
+                        payload,
+                        previous,
+                    )
                 )
-            local[item.stream_id] = version
-        if rows:
-            conn.execute(sa.insert(T), rows)
-        first = rows[0]["position"] if rows else position
+            local[stream_id] = version
+        if len(rows) >= _COPY_FROM and not self._sqlite:
+            self._copy(conn, rows)
+        elif rows:
+            conn.exec_driver_sql(sql.insert, rows if len(rows) > 1 else rows[0])
+        first = rows[0][0] if rows else position
         result = AppendResult(
             first_position=first,
             last_position=position,
-            event_ids=tuple(r["event_id"] for r in rows),
+            event_ids=tuple(r[1] for r in rows),
             stream_versions=versions,
         )
         if idempotency_key is not None:
-            conn.execute(
-                sa.insert(K),
-                {"key": idempotency_key, "result": json.dumps(result.to_json()), "recorded_at": stored_now},
-            )
+            conn.exec_driver_sql(sql.remember, (idempotency_key, json.dumps(result.to_json()), stored_now))
         _log_appended(rows)
         return result
 
     def _lock(self, conn: Connection) -> None:
         if not self._sqlite:
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+            conn.exec_driver_sql(self._sql.lock, (APPEND_LOCK_KEY,))
 
-    @staticmethod
-    def _versions(conn: Connection, stream_ids: set[str]) -> dict[str, int]:
+    def _versions(self, conn: Connection, stream_ids: set[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         ids = sorted(stream_ids)
         for start in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[start : start + _IN_CHUNK]
-            query = (
-                sa.select(T.c.stream_id, sa.func.max(T.c.stream_version))
-                .where(T.c.stream_id.in_(chunk))
-                .group_by(T.c.stream_id)
-            )
-            found.update({sid: int(v) for sid, v in conn.execute(query)})
+            chunk = tuple(ids[start : start + _IN_CHUNK])
+            found.update({sid: int(v) for sid, v in self._fetch(conn, self._sql.versions(len(chunk)), chunk)})
         return found
+
+    def _copy(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """PostgreSQL bulk path: ``COPY ... FROM STDIN`` (2-3x an executemany of INSERTs)."""
+        cursor = conn.connection.cursor()
+        try:
+            with cursor.copy(self._sql.copy) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except self._sql.dbapi_error as error:
+            raise sa.exc.DBAPIError.instance(
+                self._sql.copy, None, error, self._sql.dbapi_error, dialect=self.engine.dialect
+            ) from error
+        finally:
+            cursor.close()
+
+    def _fetch(self, conn: Connection, statement: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        """All rows of a driver-SQL query, as plain tuples.
+
+        On SQLite straight from the DBAPI cursor (SQLAlchemy's result wrapping costs more than the
+        query), with errors wrapped as SQLAlchemy would; on PostgreSQL through ``exec_driver_sql``.
+        """
+        if not self._sqlite:
+            return conn.exec_driver_sql(statement, tuple(params)).all()
+        if not conn.in_transaction():
+            conn.begin()  # what SQLAlchemy's autobegin would have done for conn.execute
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(statement, params)
+            return cursor.fetchall()
+        except self._sql.dbapi_error as error:
+            raise sa.exc.DBAPIError.instance(
+                statement, params, error, self._sql.dbapi_error, dialect=self.engine.dialect
+            ) from error
+        finally:
+            cursor.close()
 
     def _explain_integrity(self, error: IntegrityError, appends: Sequence[StreamAppend]) -> Exception:
         ids = [e.event_id for a in appends for e in a.events]
@@ -208,29 +292,46 @@ class SqlEventStore:
     def read_all(
         self, after_position: int = 0, *, batch: int = 1000, until_position: int | None = None
     ) -> Iterator[RecordedEvent]:
-        for rows in self.read_rows(after_position, batch=batch, until_position=until_position):
-            for row in rows:
-                yield self._decode(row)
+        """Every event after ``after_position`` in position order, upcast; the replay path.
 
-    def read_rows(
-        self, after_position: int = 0, *, batch: int = 1000, until_position: int | None = None
-    ) -> Iterator[Sequence[Any]]:
-        """Raw rows in position order, one short read transaction per batch (bounded memory)."""
+        Reads like ``read_rows`` (one short read transaction per batch) but as driver SQL, and
+        decodes with per-batch caches: the upcast check per event type, parsed business dates,
+        and the shared ``recorded_at`` of a bulk append. Same values as ``_decode`` gives.
+        """
+        decode, new_batch = _decoder(self._sql)
+        for rows in self._scan(after_position, batch, until_position):
+            new_batch()
+            yield from map(decode, rows)
+
+    def _scan(
+        self, after_position: int, batch: int, until_position: int | None
+    ) -> Iterator[Sequence[Sequence[Any]]]:
+        sql = self._sql
+        statement = (sql.scan if until_position is None else sql.scan_until) + sql.order
         last = after_position
         with self.engine.connect() as conn:
             while True:
-                query = sa.select(*_COLUMNS).where(T.c.position > last)
-                if until_position is not None:
-                    query = query.where(T.c.position <= until_position)
-                query = query.order_by(T.c.position).limit(batch)
+                params = (last, batch) if until_position is None else (last, until_position, batch)
                 with conn.begin():
-                    rows = conn.execute(query).all()
+                    rows = self._fetch(conn, statement, params)
                 if not rows:
                     return
                 last = rows[-1][0]
                 yield rows
                 if len(rows) < batch:
                     return
+
+    def read_rows(
+        self, after_position: int = 0, *, batch: int = 1000, until_position: int | None = None
+    ) -> Iterator[Sequence[Any]]:
+        """Raw rows in position order, one short read transaction per batch (bounded memory).
+
+        Each row holds the columns of ``_COLUMNS`` with the values ``sa.select`` would give
+        (``occurred_on`` a date, ``recorded_at`` a datetime), read as driver SQL for speed.
+        """
+        typed = _typer(self._sql)
+        for rows in self._scan(after_position, batch, until_position):
+            yield typed(rows)
 
     def last_position(self) -> int:
         with self.engine.connect() as conn:
@@ -252,49 +353,155 @@ class SqlEventStore:
     @staticmethod
     def _decode(row: Any) -> RecordedEvent:
         event_type, version = row[4], row[5]
-        data = json.loads(row[11])
+        data = _loads(row[11])
         if version != registry.current_version(event_type):
             data = registry.upcast(event_type, version, data)
+        # positional, in RecordedEvent's field order (checked at import, below)
         return RecordedEvent(
-            position=row[0],
-            event_id=row[1],
-            stream_id=row[2],
-            stream_version=row[3],
-            event_type=event_type,
-            schema_version=version,
-            occurred_on=_as_date(row[6]),
-            recorded_at=_as_utc(row[7]),
-            actor=row[8],
-            causation_id=row[9],
-            correlation_id=row[10],
-            data=data,
-            hash=row[12],
-        )
+            row[0], row[1], row[2], row[3], event_type, version, _as_date(row[6]), _as_utc(row[7]),
+            row[8], row[9], row[10], data, row[12],
+        )  # fmt: skip
+
+
+# what json.loads runs, minus its whitespace handling
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_MISSING = object()
+
+
+def _loads(text: Any) -> Any:
+    """``json.loads(text)``: the same value or the same error, without its per-call overhead."""
+    try:
+        data, end = _scan_json(text, 0)
+    except (StopIteration, TypeError):
+        return json.loads(text)  # leading whitespace, bytes, or the error json.loads gives
+    if end != len(text):
+        return json.loads(text)  # trailing whitespace, or the "Extra data" error
+    return data
+
+
+def _typer(sql: _Statements) -> Callable[[Sequence[Sequence[Any]]], Sequence[Sequence[Any]]]:
+    """Apply SQLAlchemy's result types for the date columns to driver rows (none on PostgreSQL)."""
+    parse_date, parse_moment = sql.parse_date, sql.parse_moment
+    if parse_date is None and parse_moment is None:
+        return lambda rows: rows
+    dates: dict[Any, Any] = {}
+    last_moment: list[Any] = [_MISSING, None]
+
+    def typed(rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+        if len(dates) > 50_000:
+            dates.clear()
+        out = []
+        for row in rows:
+            raw = row[6]
+            occurred = dates.get(raw, _MISSING)
+            if occurred is _MISSING:
+                occurred = dates[raw] = parse_date(raw) if parse_date is not None else raw
+            raw = row[7]
+            if raw == last_moment[0]:
+                recorded = last_moment[1]
+            else:
+                recorded = parse_moment(raw) if parse_moment is not None else raw
+                last_moment[0], last_moment[1] = raw, recorded
+            out.append((*row[:6], occurred, recorded, *row[8:]))
+        return out
+
+    return typed
+
+
+def _decoder(sql: _Statements) -> tuple[Callable[[Sequence[Any]], RecordedEvent], Callable[[], None]]:
+    """A row decoder for one replay, and the hook that resets its caches at each batch."""
+    parse_date, parse_moment = sql.parse_date, sql.parse_moment
+    current: dict[str, int] = {}
+    dates: dict[Any, date] = {}
+    last_moment: list[Any] = [_MISSING, None]
+    current_version, upcast = registry.current_version, registry.upcast
+
+    def new_batch() -> None:
+        current.clear()  # a type registered meanwhile is seen from the next batch on
+        if len(dates) > 50_000:
+            dates.clear()
+
+    def decode(row: Sequence[Any]) -> RecordedEvent:
+        event_type, version, text = row[4], row[5], row[11]
+        try:
+            data, end = _scan_json(text, 0)
+            if end != len(text):
+                data = json.loads(text)  # trailing whitespace, or the "Extra data" error
+        except (StopIteration, TypeError):
+            data = json.loads(text)  # leading whitespace, bytes, or the error json.loads gives
+        now_current = current.get(event_type)
+        if now_current is None:
+            now_current = current[event_type] = current_version(event_type)
+        if version != now_current:
+            data = upcast(event_type, version, data)
+        raw = row[6]
+        occurred = dates.get(raw)
+        if occurred is None:
+            occurred = dates[raw] = _as_date(parse_date(raw) if parse_date is not None else raw)
+        raw = row[7]
+        if raw == last_moment[0]:
+            recorded = last_moment[1]
+        else:
+            recorded = _as_utc(parse_moment(raw) if parse_moment is not None else raw)
+            last_moment[0], last_moment[1] = raw, recorded
+        # positional, in RecordedEvent's field order (checked below, at import)
+        return RecordedEvent(
+            row[0], row[1], row[2], row[3], event_type, version, occurred, recorded,
+            row[8], row[9], row[10], data, row[12],
+        )  # fmt: skip
+
+    return decode, new_batch
+
+
+def _check_field_order() -> None:
+    from dataclasses import fields
+
+    names = tuple(f.name for f in fields(RecordedEvent))
+    expected = (*(c.name for c in _COLUMNS[:11]), "data", "hash")
+    if names != expected:
+        raise RuntimeError(f"RecordedEvent fields {names} no longer match the decoder's {expected}")
+
+
+_check_field_order()
 
 
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+_last_utc: tuple[Any, datetime | None] = (_MISSING, None)
+
+
 def _as_utc(value: Any) -> datetime:
+    global _last_utc
+    last = _last_utc  # one bulk append shares one recorded_at: keep the last answer (immutable)
+    if value == last[0]:
+        return last[1]  # type: ignore[return-value]
     moment: datetime = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    _last_utc = (value, moment)
+    return moment
 
 
-def _log_appended(rows: list[dict[str, Any]]) -> None:
+def _log_appended(rows: list[tuple[Any, ...]]) -> None:
     if not rows or not _debug_enabled():
         return
     for row in rows:
-        log.debug(
-            "appended",
-            stream=row["stream_id"],
-            version=row["stream_version"],
-            position=row["position"],
-            event_type=row["event_type"],
-        )
+        log.debug("appended", stream=row[2], version=row[3], position=row[0], event_type=row[4])
+
+
+_debug_cache: dict[Any, bool] = {}
 
 
 def _debug_enabled() -> bool:
-    """Skip building per-event log calls on the bulk path unless debug logging is on."""
-    check = getattr(structlog.get_logger("srdi.store").bind(), "is_enabled_for", None)
-    return bool(check(10)) if check is not None else True
+    """Skip building per-event log calls on the bulk path unless debug logging is on.
+
+    A filtering bound logger's level is part of its class, so the answer is cached per configured
+    wrapper class (``structlog.configure`` with another level gives another class).
+    """
+    wrapper = structlog.get_config()["wrapper_class"]
+    enabled = _debug_cache.get(wrapper)
+    if enabled is None:
+        check = getattr(structlog.get_logger("srdi.store").bind(), "is_enabled_for", None)
+        enabled = _debug_cache[wrapper] = bool(check(10)) if check is not None else True
+    return enabled

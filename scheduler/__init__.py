@@ -1,0 +1,1 @@
+"""The scheduler: review-deadline reminders and lapses on APScheduler, one leader per database."""

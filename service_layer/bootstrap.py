@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from service_layer import logs
 from service_layer.settings import Settings
+
+if TYPE_CHECKING:
+    from service_layer.policies import LiveReactor
 
 
 @dataclass
@@ -32,6 +36,13 @@ class Services:
         from events.sql_store import SqlEventStore
 
         return SqlEventStore(self.engine)
+
+    @cached_property
+    def reactor(self) -> LiveReactor:
+        """The policy engine every command runs through (policies read from the log, cached)."""
+        from service_layer.policies import LiveReactor
+
+        return LiveReactor(self.store)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -1,61 +1,140 @@
-"""A small sample history appended through the store (grows into the full generator later)."""
+"""``srdi demo``: a realistic sample history through the real handlers, then copied in bulk.
+
+Each enterprise's plan (`service_layer.demo_plan`) is replayed through `domain.handlers.handle`
+against an in-memory store, so every demo event passed the same checks as a clerk's command (and
+the policy engine reacted to it, when one is wired in). A chunk of enterprises at a time is then
+copied into the real store with ONE ``append_batch`` (same event ids, dates and actors), which is
+the bulk path and keeps memory flat for ``--enterprises 20000``.
+"""
 
 from __future__ import annotations
 
-import random
-from datetime import date
-from decimal import Decimal
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from events.envelope import NewEvent, StreamAppend
-from events.schemas import (
-    EnterpriseRegistered,
-    FinancialsReported,
-    MilestoneRecorded,
-    enterprise_stream,
-)
+from domain.commands import Retract
+from domain.enterprise import Enterprise
+from domain.errors import DomainError, InvalidInput
+from domain.handlers import Reactor, handle
+from events.envelope import AppendResult, NewEvent, StreamAppend
+from events.memory import InMemoryEventStore
+from events.schemas import enterprise_stream
 from events.store import EventStore
+from service_layer.demo_plan import TODAY, plan
 
-DISTRICTS = ["yubei", "rongchang", "liangjiang", "jiangjin", "qianjiang"]
+CHUNK = 500
 
 
-def generate(store: EventStore, enterprises: int = 20, seed: int = 7) -> dict[str, int]:
-    from domain.uscc import make_uscc
+@dataclass
+class DemoSummary:
+    """What the demo wrote, for the summary tables (and ``--json``)."""
 
-    rng = random.Random(seed)
-    appends: list[StreamAppend] = []
-    counts: dict[str, int] = {}
-    for n in range(enterprises):
-        uscc = make_uscc(f"915001{n:06d}{rng.randrange(10**5):05d}")
-        district = DISTRICTS[n % len(DISTRICTS)]
-        events = [
-            NewEvent(
-                EnterpriseRegistered(
-                    uscc=uscc,
-                    name=f"示例企业{n:03d}",
-                    district=district,
-                    size=rng.choice(["micro", "small", "medium"]),
-                ),
-                date(2019, 1, 2),
-                actor="demo",
-            )
-        ]
-        start = date(2020 + rng.randrange(3), 1 + rng.randrange(12), 1 + rng.randrange(28))
-        events.append(
-            NewEvent(
-                MilestoneRecorded(uscc=uscc, track="innovative-sme", action="certified"), start, actor="demo"
-            )
+    enterprises: int = 0
+    events: Counter[str] = field(default_factory=Counter)
+    titles: dict[str, Counter[str]] = field(default_factory=dict)  # district → track → valid titles
+    listings: Counter[str] = field(default_factory=Counter)
+    refused: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.events.values())
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "enterprises": self.enterprises,
+            "events": self.total,
+            "today": TODAY.isoformat(),
+            "events_by_type": dict(sorted(self.events.items())),
+            "valid_titles_by_district": {d: dict(sorted(c.items())) for d, c in sorted(self.titles.items())},
+            "listings_by_stage": dict(sorted(self.listings.items())),
+            "refused": self.refused,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class _CapturingStore(InMemoryEventStore):
+    """An in-memory store that also keeps each stream's appended `NewEvent`s, to copy them out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.captured: dict[str, list[NewEvent]] = {}
+
+    def append_batch(
+        self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
+    ) -> AppendResult:
+        result = super().append_batch(appends, idempotency_key=idempotency_key)
+        for item in appends:
+            self.captured.setdefault(item.stream_id, []).extend(item.events)
+        return result
+
+
+def generate(
+    store: EventStore,
+    enterprises: int = 200,
+    seed: int = 7,
+    *,
+    reactor: Reactor | None = None,
+    chunk: int = CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoSummary:
+    """Generate ``enterprises`` enterprises for ``seed`` into ``store``; refuse if already there."""
+    started = time.perf_counter()
+    first = plan(seed, 0).uscc
+    if store.stream_version(enterprise_stream(first)) > 0:
+        raise InvalidInput(
+            f"the demo enterprises of seed {seed} are already in this database; "
+            "use another --seed or a fresh --db"
         )
-        for year in range(2019, 2026):
-            revenue = Decimal(rng.randrange(5_000_000, 90_000_000))
-            events.append(
-                NewEvent(
-                    FinancialsReported(uscc=uscc, year=year, revenue=revenue),
-                    date(year + 1, 3, 31),
-                    actor="demo",
-                )
+    summary = DemoSummary()
+    for start in range(0, enterprises, chunk):
+        memory = _CapturingStore()
+        for index in range(start, min(start + chunk, enterprises)):
+            final = _run_plan(memory, seed, index, reactor, summary)
+            _tally(summary, final)
+        appends = [StreamAppend(s, tuple(events), 0) for s, events in memory.captured.items()]
+        store.append_batch(appends)
+        for events in memory.captured.values():
+            summary.events.update(e.event_type for e in events)
+        if progress is not None:
+            progress(min(start + chunk, enterprises), enterprises)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run_plan(
+    memory: InMemoryEventStore, seed: int, index: int, reactor: Reactor | None, summary: DemoSummary
+) -> Enterprise:
+    enterprise_plan = plan(seed, index)
+    keys: dict[str, str] = {}
+    final = Enterprise()
+    for step in enterprise_plan.steps:
+        command = step.command
+        if step.retracts is not None:
+            if step.retracts not in keys:
+                continue
+            command = Retract(event_id=keys[step.retracts], reason=command.reason, on=command.on)
+        try:
+            result = handle(
+                memory, command, today=TODAY, actor=step.actor, reactor=reactor, system=step.system
             )
-        for new in events:
-            counts[new.event_type] = counts.get(new.event_type, 0) + 1
-        appends.append(StreamAppend(enterprise_stream(uscc), tuple(events), 0))
-    store.append_batch(appends)
-    return counts
+        except DomainError:
+            summary.refused += 1  # a plan step the handlers would not accept: left out, counted
+            continue
+        final = result.enterprise
+        if step.key is not None:
+            keys[step.key] = result.event_id
+    summary.enterprises += 1
+    return final
+
+
+def _tally(summary: DemoSummary, enterprise: Enterprise) -> None:
+    district = enterprise.district or "?"
+    valid = summary.titles.setdefault(district, Counter())
+    for track in enterprise.titles:
+        if enterprise.holds_valid(track, TODAY):
+            valid[track] += 1
+    if enterprise.listing.stage != "none":
+        summary.listings[enterprise.listing.stage] += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,3 +27,12 @@ class Settings(BaseSettings):
     outbox_path: Path = Path("srdi-outbox.jsonl")
     leader_lock_path: Path | None = None
     standby_poll_seconds: float = 5.0
+    # scheduler, added with issue 6: SMTP recipients per responsible unit (a district key, or
+    # "district/department"), e.g. SRDI_SMTP_RECIPIENTS='{"yubei": ["jxw@yubei.example"]}'
+    smtp_recipients: dict[str, list[str]] = Field(default_factory=dict)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    scan_time: str = Field(default="00:10", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # daily, local time
+    misfire_grace_seconds: int = 86_400  # a daily run missed by less than this still runs (coalesced)

@@ -89,6 +89,17 @@ def assess_history(
     return _run(policy, facts, past_triggers(facts), existing)
 
 
+def assess_pending(
+    policy: Policy, facts: EnterpriseFacts, existing: Iterable[ExistingEntitlement]
+) -> Assessment:
+    """Only decide the `pending-data` entitlements again, with no new trigger.
+
+    The reactor uses it after a correction re-opened an entitlement whose deciding report was
+    retracted: another report may still supply the figures.
+    """
+    return _run(policy, facts, [], existing)
+
+
 def _run(
     policy: Policy,
     facts: EnterpriseFacts,

@@ -1,0 +1,123 @@
+"""``srdi enterprise add``, ``record``, ``retract``, and the registration of the lifecycle commands.
+
+Each command builds a domain command, runs it through `service_layer.commands.execute` (the same
+handler the demo, the import and the scheduler use) and prints the event id it appended and every
+entitlement the policy engine triggered. Refusals are the domain's one-line `InvalidInput` (exit 2).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from cli_commands.common import guarded, parse_date, print_json, services
+
+if TYPE_CHECKING:
+    from domain.handlers import CommandResult
+
+enterprise_app = typer.Typer(help="The register of enterprises.", no_args_is_help=True)
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document.")
+
+
+def entitlement_rows(result: CommandResult) -> list[dict[str, Any]]:
+    """The entitlements a command triggered, as `{"id","rule","amount","status"}`."""
+    return [
+        {"id": r.entitlement_id, "rule": r.rule, "amount": r.amount, "status": r.status}
+        for r in result.entitlements()
+    ]
+
+
+def print_result(result: CommandResult, as_json: bool, done: str) -> None:
+    """`{"event_id", "entitlements"}` with --json; else a line per event and per entitlement."""
+    rows = entitlement_rows(result)
+    if as_json:
+        print_json({"event_id": result.event_id, "entitlements": rows})
+        return
+    typer.echo(f"{done}: event {result.event_id}")
+    for row in rows:
+        amount = "amount to be set" if row["amount"] is None else f"{row['amount']:,} yuan"
+        typer.echo(f"  entitlement {row['id']} {row['rule']}: {amount}, {row['status']}")
+    if not rows:
+        typer.echo("  no entitlement triggered")
+
+
+@enterprise_app.command("add")
+@guarded
+def enterprise_add(
+    ctx: typer.Context,
+    uscc: str = typer.Argument(..., metavar="USCC", help="统一社会信用代码 (18 characters)."),
+    name: str = typer.Option(..., "--name", help="Registered name."),
+    district: str = typer.Option(..., "--district", help="District key or Chinese name (yubei, 渝北…)."),
+    department: str | None = typer.Option(None, "--department", help="Responsible department (区科技局…)."),
+    size: str | None = typer.Option(None, "--size", help="micro, small or medium."),
+    on: str | None = typer.Option(None, "--on", help="Date of registration (default today)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add an enterprise to the register; its USCC check digit is verified (GB 32100-2015)."""
+    from domain.commands import RegisterEnterprise
+    from service_layer.commands import execute
+
+    command = RegisterEnterprise(
+        uscc=uscc,
+        name=name,
+        district=district,
+        department=department,
+        size=size,
+        on=parse_date(on) if on else None,
+    )
+    result = execute(services(ctx), command)
+    print_result(result, as_json, f"registered {command.uscc} {command.name} ({command.district})")
+
+
+@guarded
+def record(
+    ctx: typer.Context,
+    uscc: str = typer.Argument(..., metavar="USCC"),
+    milestone: str = typer.Argument(
+        ..., metavar="TRACK.ACTION", help="e.g. srdi-municipal.certified, 小巨人.认定"
+    ),
+    on: str = typer.Option(..., "--on", help="Business date YYYY-MM-DD (not in the future)."),
+    ref: str | None = typer.Option(None, "--ref", help="Document reference (文号)."),
+    override: bool = typer.Option(
+        False, "--override-prerequisite", help="Record despite a missing ladder prerequisite."
+    ),
+    reason: str | None = typer.Option(None, "--reason", help="Why the prerequisite is overridden (stored)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Record a milestone of a track (a transition its state machine allows)."""
+    from domain.commands import RecordMilestone
+    from service_layer.commands import execute
+
+    command = RecordMilestone.parse(
+        uscc, milestone, parse_date(on), ref=ref, override_prerequisite=override, reason=reason
+    )
+    result = execute(services(ctx), command)
+    print_result(result, as_json, f"recorded {command.track}.{command.action} on {command.on.isoformat()}")
+
+
+@guarded
+def retract(
+    ctx: typer.Context,
+    event_id: str = typer.Argument(..., metavar="EVENT_ID"),
+    reason: str = typer.Option(..., "--reason", help="Why the event was wrong (stored)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Retract an event: state is computed as if it never happened; nothing is deleted."""
+    from domain.commands import Retract
+    from service_layer.commands import execute
+
+    result = execute(services(ctx), Retract(event_id=event_id, reason=reason))
+    print_result(result, as_json, f"retracted {event_id}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add every lifecycle command: enterprise, record, report, retract, status, history, machines, import."""
+    from cli_commands import importing, reading, reports
+
+    app.add_typer(enterprise_app, name="enterprise")
+    app.command("record")(record)
+    reports.register(app)
+    app.command("retract")(retract)
+    reading.register(app)
+    importing.register(app)

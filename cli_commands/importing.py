@@ -1,0 +1,67 @@
+"""``srdi import FILE.csv``: enterprises and milestones in bulk, with a progress bar; all or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cli_commands.common import guarded, print_json, services
+from cli_commands.enterprises import JSON_OPTION
+
+
+@guarded
+def import_file(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., metavar="FILE.csv", help="UTF-8 CSV with a header line."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Register enterprises and record milestones from a CSV file (columns: docs/CLI-ADDITIONS.md)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from domain.errors import InvalidInput
+    from service_layer.commands import current_actor, reactor_of, today
+    from service_layer.importer import import_csv
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InvalidInput(f"cannot read {path}: {error.strerror or error}") from None
+    svc = services(ctx)
+    bar = Progress(
+        TextColumn("checking lines"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=as_json,
+    )
+    with bar:
+        task = bar.add_task("import", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = import_csv(
+            svc.store,
+            data,
+            today=today(svc.settings.timezone),
+            actor=current_actor(),
+            reactor=reactor_of(svc),
+            progress=progress,
+        )
+    if as_json:
+        print_json(report.to_json())
+    elif report.replayed:
+        typer.echo(f"{path.name} was already imported; nothing written")
+    else:
+        typer.echo(
+            f"imported {path.name}: {report.lines} lines, {report.registered} enterprises registered, "
+            f"{report.milestones} milestones recorded, {report.skipped} already on record, "
+            f"{report.events} events written"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_file)

@@ -1,0 +1,239 @@
+"""``srdi ledger``, ``explain``, ``entitlement approve|pay`` (and, via `policies`, ``policy``, ``simulate``).
+
+The ledger reads the ledger projection (caught up first; ``--recorded-before`` rebuilds a snapshot
+of what the log knew then); ``--as-of`` folds every entry to a business date. Decisions go through
+`service_layer.ledger` to the domain's payout handlers; a refusal is one line, exit 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from cli_commands.common import fail, guarded, parse_date, print_json, services
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from projections.ledger_view import LedgerEntry
+
+entitlement_app = typer.Typer(
+    help="Decide on entitlements: approve an amount, record a payment.", no_args_is_help=True
+)
+_JSON = typer.Option(False, "--json", help="Print one JSON document.")
+_LANG = typer.Option("en", "--lang", help="Labels and export headers: en or zh.")
+
+
+def _yuan(value: Decimal | None) -> str:
+    from domain.policy.fmt import yuan
+
+    return "—" if value is None else yuan(value)
+
+
+@guarded
+def ledger(
+    ctx: typer.Context,
+    enterprise: str | None = typer.Option(None, "--enterprise", metavar="USCC", help="Only this enterprise."),
+    district: str | None = typer.Option(None, "--district", help="Only this district (key or Chinese name)."),
+    year: int | None = typer.Option(None, "--year", min=2000, max=2100, help="Only entries accrued in YYYY."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Entries accrued by DATE, decided as of DATE."),
+    recorded_before: str | None = typer.Option(
+        None, "--recorded-before", help="Only what the log knew before TIMESTAMP."
+    ),
+    as_json: bool = _JSON,
+    csv_path: Path | None = typer.Option(
+        None, "--csv", metavar="PATH", help="Write a CSV file (UTF-8, Excel)."
+    ),
+    xlsx_path: Path | None = typer.Option(None, "--xlsx", metavar="PATH", help="Write an Excel workbook."),
+    lang: str = _LANG,
+) -> None:
+    """Every entitlement with its amount, approval, payments and status, and the totals."""
+    from cli_commands.ledger_export import write_csv, write_xlsx
+    from domain.reference import label, parse_district
+    from domain.uscc import validate_uscc
+    from projections.framework import Cutoff
+    from projections.ledger_view import LedgerFilter, read_ledger, totals
+    from projections.runner import view
+
+    if sum((as_json, csv_path is not None, xlsx_path is not None)) > 1:
+        fail("give at most one of --json, --csv PATH, --xlsx PATH")
+    label("x", lang)  # refuse an unknown --lang before any work
+    svc = services(ctx)
+    cutoff = Cutoff.parse(as_of, recorded_before, svc.settings.timezone)
+    filters = LedgerFilter(
+        validate_uscc(enterprise) if enterprise else None,
+        parse_district(district) if district else None,
+        year,
+        cutoff.as_of,
+    )
+    with view(svc.engine, ["ledger"], Cutoff(recorded_before=cutoff.recorded_before)) as conn:
+        entries = read_ledger(conn, filters)
+    sums = totals(entries)
+    if csv_path is not None or xlsx_path is not None:
+        path = csv_path or xlsx_path
+        assert path is not None
+        (write_csv if csv_path is not None else write_xlsx)(path, entries, sums, lang)
+        typer.echo(f"wrote {len(entries)} entries and a totals row to {path}")
+        return
+    if as_json:
+        print_json({"entries": [e.to_json() for e in entries], "totals": sums})
+        return
+    _print_ledger(entries, sums, lang)
+
+
+def _print_ledger(entries: list[LedgerEntry], sums: dict[str, Decimal], lang: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from cli_commands.ledger_export import STATUS_ZH
+    from domain.reference import label
+
+    zh = lang == "zh"
+    names = ("发生日期", "企业", "区县", "条款", "金额", "上限", "核定", "已拨付", "状态", "编号")
+    english = (
+        "accrued",
+        "enterprise",
+        "district",
+        "rule",
+        "amount",
+        "ceiling",
+        "approved",
+        "paid",
+        "status",
+        "id",
+    )
+    table = Table(title=f"{'台账' if zh else 'ledger'} ({len(entries)})")
+    for name in names if zh else english:
+        table.add_column(
+            name,
+            justify="right" if name in ("amount", "approved", "paid", "金额", "核定", "已拨付") else "left",
+        )
+    for e in entries:
+        table.add_row(
+            e.accrued_on.isoformat(),
+            e.enterprise,
+            label(e.district, lang, namespace="district"),
+            e.rule,
+            _yuan(e.amount),
+            ("是" if zh else "yes") if e.ceiling else "",
+            _yuan(e.approved_amount),
+            _yuan(e.paid_amount),
+            STATUS_ZH.get(e.status, e.status) if zh else e.status,
+            e.id,
+        )
+    Console().print(table)
+    typer.echo(
+        f"totals (yuan): fixed {_yuan(sums['fixed'])}, ceilings awaiting approval {_yuan(sums['ceilings'])}, "
+        f"approved {_yuan(sums['approved'])}, paid {_yuan(sums['paid'])}"
+    )
+
+
+@guarded
+def explain(
+    ctx: typer.Context,
+    entitlement_id: str = typer.Argument(..., metavar="ENTITLEMENT_ID"),
+    as_json: bool = _JSON,
+) -> None:
+    """Why an entitlement: the rule, the article quoted, its triggers, figures, readings and arithmetic."""
+    from service_layer.ledger import explain as explain_entitlement
+
+    doc = explain_entitlement(services(ctx), entitlement_id)
+    if as_json:
+        print_json(doc)
+        return
+    _print_explanation(doc)
+
+
+def _print_explanation(doc: dict[str, Any]) -> None:
+    echo = typer.echo
+    echo(f"entitlement {doc['id']} of {doc['enterprise']} {doc['name'] or ''} ({doc['district']})")
+    rule = f"rule {doc['rule']}: {doc['policy']} article {doc['article']} ({doc['kind']})"
+    echo(f"{rule} {doc['summary']}".rstrip())
+    echo(f"  「{doc['quote']}」")
+    echo(f"  responsible units: {'、'.join(doc['responsible_units'])}")
+    ceiling = " (ceiling)" if doc["ceiling"] else ""
+    echo(
+        f"status {doc['status']}: amount {_yuan(doc['amount'])}{ceiling}, "
+        f"approved {_yuan(doc['approved_amount'])}, paid {_yuan(doc['paid_amount'])} yuan; "
+        f"accrued on {doc['accrued_on']}"
+    )
+    if doc["note"]:
+        echo(f"  note: {doc['note']}")
+    echo("triggered by:")
+    for t in doc["triggers"]:
+        gone = " [retracted]" if t.get("retracted") else ""
+        what = " ".join(
+            str(t["data"].get(k)) for k in ("track", "action", "year") if t.get("data", {}).get(k)
+        )
+        echo(f"  {t['event_type']} {what} on {t.get('occurred_on')} (event {t['event_id']}){gone}")
+    for title, key in (("readings used", "readings"), ("figures", "figures")):
+        if doc[key]:
+            echo(f"{title}:")
+            for name, value in doc[key].items():
+                echo(f"  {name}: {value}")
+    if doc["missing"]:
+        echo(f"missing figures: {', '.join(doc['missing'])}")
+    echo("arithmetic:")
+    for n, step in enumerate(doc["steps"], start=1):
+        echo(f"  {n}. {step}")
+    echo("lifecycle:")
+    for step in doc["history"]:
+        extra = " ".join(f"{k}={v}" for k, v in step.items() if k not in ("event", "on"))
+        echo(f"  {step['on']} {step['event']} {extra}".rstrip())
+
+
+@entitlement_app.command("approve")
+@guarded
+def approve(
+    ctx: typer.Context,
+    entitlement_id: str = typer.Argument(..., metavar="ENTITLEMENT_ID"),
+    amount: str = typer.Option(..., "--amount", help="Approved amount in yuan (at most the ceiling)."),
+    on: str | None = typer.Option(None, "--on", help="Date of the approval (default today)."),
+    as_json: bool = _JSON,
+) -> None:
+    """Approve the amount of an entitlement awaiting approval (a ceiling or an unstated amount)."""
+    from service_layer.ledger import approve as approve_entitlement
+    from service_layer.ledger import record_json
+
+    record = approve_entitlement(services(ctx), entitlement_id, amount, parse_date(on) if on else None)
+    _done(record_json(record), as_json, "approved")
+
+
+@entitlement_app.command("pay")
+@guarded
+def pay(
+    ctx: typer.Context,
+    entitlement_id: str = typer.Argument(..., metavar="ENTITLEMENT_ID"),
+    amount: str = typer.Option(..., "--amount", help="Amount paid in yuan."),
+    ref: str = typer.Option(..., "--ref", help="Payment reference (拨付文号 / voucher)."),
+    on: str = typer.Option(..., "--on", help="Date of the payment YYYY-MM-DD."),
+    as_json: bool = _JSON,
+) -> None:
+    """Record a payment (several may add up to what is approved or owed, never more)."""
+    from service_layer.ledger import pay as pay_entitlement
+    from service_layer.ledger import record_json
+
+    record = pay_entitlement(services(ctx), entitlement_id, amount, ref, parse_date(on))
+    _done(record_json(record), as_json, "paid")
+
+
+def _done(doc: dict[str, Any], as_json: bool, what: str) -> None:
+    if as_json:
+        print_json(doc)
+        return
+    typer.echo(
+        f"{what} {doc['id']} ({doc['rule']}): {doc['status']}, approved {_yuan(doc['approved_amount'])}, "
+        f"paid {_yuan(doc['paid_amount'])} yuan"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ledger, explain, entitlement, policy and simulate."""
+    from cli_commands import policies
+
+    app.command("ledger")(ledger)
+    app.command("explain")(explain)
+    app.add_typer(entitlement_app, name="entitlement")
+    policies.register(app)

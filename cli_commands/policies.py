@@ -1,0 +1,196 @@
+"""``srdi policy list | show KEY | activate KEY [--on DATE] [--file PATH]`` and ``srdi simulate``.
+
+A policy is switched on by an event; activating evaluates the history it reaches and prints what
+it created. A file that does not validate is refused naming the field and the reason (exit 2).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from cli_commands.common import guarded, parse_date, print_json, services
+
+if TYPE_CHECKING:
+    from domain.policy.model import Policy
+
+policy_app = typer.Typer(help="District policies: what is in force, what a document says, switch one on.")
+_JSON = typer.Option(False, "--json", help="Print one JSON document.")
+
+
+@policy_app.command("list")
+@guarded
+def policy_list(ctx: typer.Context, as_json: bool = _JSON) -> None:
+    """Every shipped policy and every active one, with when it was activated."""
+    from domain.policy.model import builtin_keys, load_builtin
+    from service_layer.policies import active_policies
+
+    active = active_policies(services(ctx))
+    rows: list[dict[str, Any]] = []
+    for key in sorted(set(builtin_keys()) | set(active)):
+        on = active.get(key)
+        policy = on.policy if on is not None else load_builtin(key)
+        rows.append(
+            {
+                "key": key,
+                "title_zh": policy.title_zh,
+                "districts": list(policy.districts),
+                "rules": len(policy.rules),
+                "active": on is not None,
+                "activated_on": on.activated_on if on else None,
+                "digest": on.digest if on else None,
+                "source": on.source if on else "builtin",
+            }
+        )
+    if as_json:
+        print_json({"policies": rows})
+        return
+    for r in rows:
+        state = f"active since {r['activated_on']}" if r["active"] else "not active"
+        typer.echo(
+            f"{r['key']:<16} {state:<24} {r['rules']:>2} rules  {','.join(r['districts'])}  {r['title_zh']}"
+        )
+
+
+@policy_app.command("show")
+@guarded
+def policy_show(ctx: typer.Context, key: str = typer.Argument(...), as_json: bool = _JSON) -> None:
+    """A policy's document data: reach, rules with their articles and amounts, readings, caps."""
+    from domain.policy.model import load_builtin
+    from service_layer.policies import active_policies
+
+    active = active_policies(services(ctx)).get(key)
+    policy = active.policy if active is not None else load_builtin(key)
+    doc = _policy_json(policy)
+    doc["active"] = active is not None
+    doc["activated_on"] = active.activated_on if active else None
+    if as_json:
+        print_json(doc)
+        return
+    typer.echo(
+        f"{policy.key}: {policy.title_zh} ({policy.document_number or 'no number'}, {policy.issuer_zh})"
+    )
+    until = policy.in_force_until or "open"
+    typer.echo(
+        f"  in force {policy.in_force_from} – {until}; reaches from {policy.reach_from}; {doc['districts']}"
+    )
+    typer.echo(f"  {'active since ' + str(active.activated_on) if active else 'not active'}")
+    for rule in doc["rules"]:
+        amount = rule["amount"] if rule["amount"] is not None else rule["formula"] or "not stated"
+        typer.echo(
+            f"  {rule['id']:<7} art {rule['article']:<4} {rule['kind']:<13} {amount} {rule['summary']}"
+        )
+    for reading in doc["readings"]:
+        typer.echo(
+            f"  reading {reading['name']} = {reading['default']} (options: {', '.join(reading['options'])})"
+        )
+
+
+def _policy_json(policy: Policy) -> dict[str, Any]:
+    return {
+        "key": policy.key,
+        "title_zh": policy.title_zh,
+        "title": policy.title,
+        "document_number": policy.document_number,
+        "issuer_zh": policy.issuer_zh,
+        "in_force_from": policy.in_force_from,
+        "in_force_until": policy.in_force_until,
+        "reaches_back_to": policy.reaches_back_to,
+        "districts": list(policy.districts),
+        "rules": [
+            {
+                "id": r.id,
+                "article": r.article,
+                "kind": r.kind,
+                "summary": r.summary,
+                "amount": r.amount,
+                "amount_by_track": dict(r.amount_by_track or {}),
+                "formula": r.formula.name if r.formula is not None else None,
+                "ceiling": r.ceiling,
+                "responsible_units": list(r.responsible_units),
+                "quote": r.quote,
+            }
+            for r in policy.rules
+        ],
+        "readings": [
+            {"name": x.name, "default": x.default, "options": list(x.options), "about": x.about}
+            for x in policy.readings
+        ],
+        "caps": [{"id": c.id, "total": c.total, "label": c.label} for c in policy.caps],
+    }
+
+
+@policy_app.command("activate")
+@guarded
+def policy_activate(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="Policy key, e.g. yubei-2024."),
+    on: str | None = typer.Option(None, "--on", help="Date of the activation (default today)."),
+    file: Path | None = typer.Option(None, "--file", help="Activate this validated policy file instead."),
+    as_json: bool = _JSON,
+) -> None:
+    """Switch a policy on: one event, and every entitlement the history it reaches owes, once."""
+    from events.schemas import EntitlementCreated
+    from service_layer.policies import activate_policy
+
+    result = activate_policy(services(ctx), key, parse_date(on) if on else None, file)
+    created = [
+        {"id": e.entitlement_id, "enterprise": e.uscc, "rule": e.rule, "amount": e.amount}
+        for e in (new.event for new in result.events)
+        if isinstance(e, EntitlementCreated)
+    ]
+    doc = {
+        "key": result.key,
+        "activated": result.activated,
+        "event_id": result.event_id,
+        "on": result.on,
+        "digest": result.digest,
+        "enterprises": result.enterprises,
+        "entitlements": created,
+    }
+    if as_json:
+        print_json(doc)
+        return
+    if not result.activated:
+        typer.echo(f"{key} is already active (since {result.on}, same data); nothing to do")
+        return
+    typer.echo(f"activated {key} on {result.on}: event {result.event_id}")
+    typer.echo(f"  {result.enterprises} enterprises evaluated, {len(created)} entitlements created")
+    for row in created:
+        amount = "amount to be set" if row["amount"] is None else f"{row['amount']:,} yuan"
+        typer.echo(f"  entitlement {row['id']} {row['enterprise']} {row['rule']}: {amount}")
+
+
+@guarded
+def simulate(
+    ctx: typer.Context,
+    policy: Path = typer.Option(..., "--policy", metavar="FILE", help="A draft policy file (TOML)."),
+    as_json: bool = _JSON,
+) -> None:
+    """What a draft policy would owe over the whole history against the active one; writes nothing."""
+    from service_layer.simulate import simulate_file
+
+    doc = simulate_file(services(ctx).store, policy).to_json()
+    if as_json:
+        print_json(doc)
+        return
+    from domain.policy.fmt import yuan
+
+    against = ", ".join(a["key"] for a in doc["against"]) or "nothing active"
+    typer.echo(f"draft {doc['draft']['key']} against {against}, over {doc['enterprises']} enterprises")
+    head = ("draft n", "active n", "draft fixed", "active fixed")
+    typer.echo(f"{'district':<12} {'rule':<7} {head[0]:>7} {head[1]:>8} {head[2]:>14} {head[3]:>14}")
+    for r in [*doc["rows"], {"district": "total", "rule": "", **doc["totals"]}]:
+        d, a = r["draft"], r["active"]
+        typer.echo(
+            f"{r['district']:<12} {r['rule']:<7} {d['count']:>7} {a['count']:>8} "
+            f"{yuan(d['fixed']):>14} {yuan(a['fixed']):>14}  "
+            f"ceilings {yuan(d['ceilings'])} vs {yuan(a['ceilings'])}"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(policy_app, name="policy")
+    app.command("simulate")(simulate)

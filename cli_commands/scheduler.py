@@ -1,0 +1,118 @@
+"""``srdi scheduler run`` (reminders and expiries) and ``srdi reminders`` (what is due, recording nothing)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import date
+from types import FrameType
+from typing import Any
+
+import typer
+
+from cli_commands.common import guarded, parse_date, print_json, services
+
+scheduler_app = typer.Typer(help="Reminders and expiries of the review calendar.", no_args_is_help=True)
+
+
+@scheduler_app.command("run")
+@guarded
+def scheduler_run(
+    ctx: typer.Context,
+    once: bool = typer.Option(False, "--once", help="Run one day's scan and exit (for cron and tests)."),
+    today: str | None = typer.Option(
+        None, "--today", help="Act as if today were DATE (YYYY-MM-DD); the clock runs on from there."
+    ),
+) -> None:
+    """Scan the review calendar daily: issue due reminders and record lapses (one leader per database)."""
+    from zoneinfo import ZoneInfo
+
+    from scheduler import jobs, runner
+    from service_layer import logs
+
+    svc = services(ctx)
+    settings = svc.settings
+    if "log_level" not in settings.model_fields_set:  # a service reports its work unless told otherwise
+        logs.configure(settings.log_format, "info")
+    day = parse_date(today, "--today") if today else None
+    clock = runner.Clock.pinned(ZoneInfo(settings.timezone), day)
+    if once:
+        report = jobs.catch_up(svc, clock.today())
+        span = "" if report.covered_from == report.day else f" (covering from {report.covered_from})"
+        typer.echo(
+            f"scanned {report.day}{span}: {len(report.reminders)} reminder(s) issued, "
+            f"{len(report.expiries)} expiry(ies) recorded"
+        )
+        return
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runner.run(svc, clock, stop)
+
+
+@guarded
+def reminders(
+    ctx: typer.Context,
+    within: int = typer.Option(90, "--within", min=0, help="Deadlines at most DAYS away (overdue included)."),
+    today: str | None = typer.Option(None, "--today", help="Count days from DATE instead of today."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    lang: str = typer.Option("en", "--lang", help="Labels: en or zh."),
+) -> None:
+    """List the review and tutoring deadlines coming up, without recording anything."""
+    from domain.reference import label
+    from scheduler import jobs
+    from service_layer.commands import today as business_today
+
+    svc = services(ctx)
+    label("srdi-municipal", lang)  # refuses an unknown language before any work
+    day: date = parse_date(today, "--today") if today else business_today(svc.settings.timezone)
+    rows: list[dict[str, Any]] = [
+        {
+            "uscc": r.uscc,
+            "track": r.track,
+            "valid_until": r.deadline.isoformat(),
+            "days_left": r.days_left(day),
+            "kind": r.kind,
+        }
+        for r in jobs.upcoming(svc, day, within)
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    _table(rows, day, within, lang)
+
+
+def _table(rows: list[dict[str, Any]], day: date, within: int, lang: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from domain.reference import label
+
+    zh = lang == "zh"
+    kinds = {"review-due": "复核到期", "tutoring-lapses": "辅导验收到期"} if zh else {}
+    table = Table(title=f"{'到期提醒' if zh else 'Reminders'} ({day}, ≤ {within} {'天' if zh else 'days'})")
+    headers = (
+        ("USCC", "类别", "有效期至", "剩余天数", "类型")
+        if zh
+        else ("USCC", "track", "valid until", "days left", "kind")
+    )
+    for header in headers:
+        table.add_column(header)
+    for row in rows:
+        table.add_row(
+            row["uscc"],
+            label(row["track"], lang, namespace="track"),
+            row["valid_until"],
+            str(row["days_left"]),
+            kinds.get(row["kind"], row["kind"]),
+        )
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(scheduler_app, name="scheduler")
+    app.command("reminders")(reminders)

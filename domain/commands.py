@@ -1,0 +1,303 @@
+"""What staff (and the demo, the import and the scheduler) ask the system to do, validated at the door.
+
+Each command is a frozen pydantic model with an imperative name. Everything that can be checked
+without the enterprise's history is checked here, so the handlers only decide what depends on
+state. Every refusal is one `InvalidInput` line naming the CLI option and saying how to fix it;
+pydantic's own multi-line errors never reach staff.
+
+Money is `Decimal` yuan, exact to the fen; a binary float is refused rather than rounded. The upper
+bound of a year ("not after this year") depends on the clock, which is the handler's business.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic_core.core_schema import ValidatorFunctionWrapHandler
+
+from domain.errors import InvalidInput
+from domain.inputs import FIRST_YEAR, LAST_YEAR, MAX_AREA_M2, SIZES, money, option, text
+from domain.reference import parse_action, parse_district, parse_track, parse_track_action
+from domain.uscc import validate_uscc
+
+__all__ = [
+    "AnyCommand",
+    "Command",
+    "EnterpriseCommand",
+    "RecordDemonstration",
+    "RecordMilestone",
+    "RegisterEnterprise",
+    "ReportCommand",
+    "ReportFinancials",
+    "ReportLease",
+    "ReportPatent",
+    "ReportRdSubsidy",
+    "ReportTalent",
+    "Retract",
+    "money",
+    "option",
+]
+
+
+class Command(BaseModel):
+    """Base: frozen, no unknown fields, and one-line refusals instead of pydantic's reports."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_line(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = str(first["loc"][0]) if first["loc"] else cls.__name__
+            if first["type"] == "missing":
+                raise InvalidInput(f"{option(field)} is required") from None
+            given = first.get("input")
+            if first["type"].startswith("date"):
+                raise InvalidInput(
+                    f"{option(field)} {given!r} is not a date; write it as YYYY-MM-DD"
+                ) from None
+            raise InvalidInput(f"{option(field)} {given!r}: {first['msg'].lower()}") from None
+
+
+class EnterpriseCommand(Command):
+    """A command about one enterprise, named by its verified USCC."""
+
+    uscc: str
+
+    @field_validator("uscc", mode="before")
+    @classmethod
+    def _uscc(cls, value: Any) -> str:
+        return validate_uscc(str(value))
+
+
+class _Year(EnterpriseCommand):
+    year: int
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _year(cls, value: Any) -> int:
+        try:
+            year = int(str(value).strip())
+        except ValueError:
+            raise InvalidInput(f"--year {value!r} is not a year; write it as YYYY, e.g. 2024") from None
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise InvalidInput(f"--year {year} is impossible; give a year from {FIRST_YEAR} to this year")
+        return year
+
+
+class RegisterEnterprise(EnterpriseCommand):
+    """Add an enterprise to the register (its stream starts here). ``on`` defaults to today."""
+
+    name: str
+    district: str
+    department: str | None = None
+    size: Literal["micro", "small", "medium"] | None = None
+    on: date | None = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        return text(value, "name")
+
+    @field_validator("district", mode="before")
+    @classmethod
+    def _district(cls, value: Any) -> str:
+        return parse_district(str(value))
+
+    @field_validator("department", mode="before")
+    @classmethod
+    def _department(cls, value: Any) -> str | None:
+        return None if value is None or not str(value).strip() else text(value, "department")
+
+    @field_validator("size", mode="before")
+    @classmethod
+    def _size(cls, value: Any) -> str | None:
+        if value is None or not str(value).strip():
+            return None
+        size = SIZES.get(str(value).strip().lower())
+        if size is None:
+            raise InvalidInput(f"--size {value!r} is unknown; use micro, small or medium (微型, 小型, 中型)")
+        return size
+
+
+class RecordMilestone(EnterpriseCommand):
+    """Record ``track.action`` on ``on``; a missing ladder prerequisite needs an override and a reason."""
+
+    track: str
+    action: str
+    on: date
+    ref: str | None = None
+    override_prerequisite: bool = False
+    reason: str | None = None
+
+    @classmethod
+    def parse(cls, uscc: str, milestone: str, on: date, **more: Any) -> RecordMilestone:
+        """From `TRACK.ACTION` as staff type it (English or Chinese, e.g. 市级专精特新.认定)."""
+        track, action = parse_track_action(milestone)
+        return cls(uscc=uscc, track=track, action=action, on=on, **more)
+
+    @field_validator("track", mode="before")
+    @classmethod
+    def _track(cls, value: Any) -> str:
+        return parse_track(str(value))
+
+    @field_validator("ref", mode="before")
+    @classmethod
+    def _ref(cls, value: Any) -> str | None:
+        return None if value is None or not str(value).strip() else text(value, "ref")
+
+    @model_validator(mode="after")
+    def _action_and_override(self) -> RecordMilestone:
+        action = parse_action(self.action, self.track)
+        if action != self.action:
+            object.__setattr__(self, "action", action)
+        reason = " ".join((self.reason or "").split())
+        if self.override_prerequisite and not reason:
+            raise InvalidInput(
+                "--override-prerequisite needs --reason TEXT saying why; it is stored with the milestone"
+            )
+        if reason and not self.override_prerequisite:
+            raise InvalidInput("--reason is only used with --override-prerequisite; add it or drop --reason")
+        object.__setattr__(self, "reason", reason or None)
+        return self
+
+
+class ReportFinancials(_Year):
+    """A year's revenue (主营业务收入) and R&D expense; a later report for the year supersedes."""
+
+    revenue: Decimal
+    rd_expense: Decimal | None = None
+    on: date | None = None
+
+    @field_validator("revenue", "rd_expense", mode="before")
+    @classmethod
+    def _money(cls, value: Any, info: Any) -> Decimal | None:
+        return None if value is None else money(value, info.field_name)
+
+
+class ReportLease(_Year):
+    """Space rented in a year (YB-3): area, monthly rent per m², months, state or private owner."""
+
+    area_m2: Decimal
+    rent_per_m2_month: Decimal
+    months: int
+    owner: Literal["state", "private"]
+    on: date | None = None
+
+    @field_validator("area_m2", mode="before")
+    @classmethod
+    def _area(cls, value: Any) -> Decimal:
+        area = money(value, "area_m2", positive=True)
+        if area > MAX_AREA_M2:
+            raise InvalidInput(f"--area {value} m² is impossible for one lease; give the area in m²")
+        return area
+
+    @field_validator("rent_per_m2_month", mode="before")
+    @classmethod
+    def _rent(cls, value: Any) -> Decimal:
+        return money(value, "rent_per_m2_month", positive=True)
+
+    @field_validator("months", mode="before")
+    @classmethod
+    def _months(cls, value: Any) -> int:
+        try:
+            months = int(str(value).strip())
+        except ValueError:
+            months = 0
+        if not 1 <= months <= 12:
+            raise InvalidInput(f"--months {value!r}: give the months rented in the year, 1 to 12")
+        return months
+
+    @field_validator("owner", mode="before")
+    @classmethod
+    def _owner(cls, value: Any) -> str:
+        owner = {
+            "state": "state",
+            "private": "private",
+            "国有": "state",
+            "私有": "private",
+            "民营": "private",
+        }
+        found = owner.get(str(value).strip().lower())
+        if found is None:
+            raise InvalidInput(f"--owner {value!r} is unknown; use state or private")
+        return found
+
+
+class ReportTalent(_Year):
+    """A named talent's salary-tax contribution to the district in a year (LJ-21)."""
+
+    person: str
+    contribution: Decimal
+    on: date | None = None
+
+    @field_validator("person", mode="before")
+    @classmethod
+    def _person(cls, value: Any) -> str:
+        return text(value, "person", max_length=64)
+
+    @field_validator("contribution", mode="before")
+    @classmethod
+    def _contribution(cls, value: Any) -> Decimal:
+        return money(value, "contribution")
+
+
+class ReportRdSubsidy(_Year):
+    """A municipal R&D subsidy granted for a year (what RC-29a matches)."""
+
+    amount: Decimal
+    on: date | None = None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Decimal:
+        return money(value, "amount", positive=True)
+
+
+class ReportPatent(EnterpriseCommand):
+    """A patent granted on ``on`` (LJ-13 rewards invention patents)."""
+
+    number: str
+    kind: Literal["invention", "utility", "design"] = "invention"
+    on: date | None = None
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> str:
+        return text(value, "number", max_length=64).upper()
+
+
+class RecordDemonstration(_Year):
+    """Chosen as one of the district's demonstration enterprises of a year (JJ-27)."""
+
+    on: date | None = None
+
+
+class Retract(Command):
+    """Correct the record: state is computed as if the event never happened; nothing is deleted."""
+
+    event_id: str
+    reason: str
+    on: date | None = None
+
+    @field_validator("event_id", mode="before")
+    @classmethod
+    def _event_id(cls, value: Any) -> str:
+        return text(value, "event_id", max_length=64)
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> str:
+        return text(value, "reason", max_length=500)
+
+
+ReportCommand = (
+    ReportFinancials | ReportLease | ReportTalent | ReportRdSubsidy | ReportPatent | RecordDemonstration
+)
+AnyCommand = RegisterEnterprise | RecordMilestone | ReportCommand | Retract

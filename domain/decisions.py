@@ -1,0 +1,236 @@
+"""The decisions: given the enterprise as it stands and a validated command, which events to record.
+
+Pure functions of (aggregate, command, today, actor): no store, no clock. Each refusal raises an
+`InvalidInput` (or a subclass) with one line saying what was wrong and how to fix it; a refusal
+decides nothing, so nothing is written. Checks run from the most basic to the most specific:
+registered, date not in the future, date order within the track, the machine, the ladder.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from domain import ladder
+from domain.commands import (
+    RecordDemonstration,
+    RecordMilestone,
+    RegisterEnterprise,
+    ReportCommand,
+    ReportFinancials,
+    ReportLease,
+    ReportPatent,
+    ReportRdSubsidy,
+    ReportTalent,
+    Retract,
+)
+from domain.enterprise import (
+    ENTITLEMENT_TYPES,
+    REGISTRATION,
+    RETRACTABLE_TYPES,
+    RETRACTION,
+    Enterprise,
+)
+from domain.errors import IllegalTransition, InvalidInput
+from domain.reference import track_kind
+from domain.titles import ListingState, TitleState
+from events.base import Event
+from events.envelope import NewEvent, RecordedEvent
+from events.schemas import (
+    DemonstrationSelected,
+    EnterpriseRegistered,
+    EventRetracted,
+    FinancialsReported,
+    LeaseReported,
+    MilestoneRecorded,
+    PatentGranted,
+    RdSubsidyReported,
+    TalentContributionReported,
+)
+
+
+def not_in_future(on: date, today: date, what: str) -> None:
+    """Refuse a business date after today (Asia/Shanghai): facts are recorded once they happened."""
+    if on > today:
+        raise InvalidInput(
+            f"{what} is dated {on.isoformat()}, after today ({today.isoformat()}); "
+            "record it on or after the day it happens"
+        )
+
+
+def require_registered(enterprise: Enterprise, uscc: str) -> None:
+    if not enterprise.registered:
+        raise InvalidInput(
+            f"no enterprise {uscc} is registered; add it first with: "
+            f"srdi enterprise add {uscc} --name NAME --district KEY"
+        )
+
+
+def register(enterprise: Enterprise, cmd: RegisterEnterprise, today: date, actor: str) -> list[NewEvent]:
+    if enterprise.registered:
+        raise InvalidInput(
+            f"enterprise {cmd.uscc} is already registered (as {enterprise.name}, {enterprise.district}); "
+            "nothing to do"
+        )
+    on = cmd.on or today
+    not_in_future(on, today, "the registration")
+    event = EnterpriseRegistered(
+        uscc=cmd.uscc, name=cmd.name, district=cmd.district, department=cmd.department, size=cmd.size
+    )
+    return [NewEvent(event, on, actor)]
+
+
+def record_milestone(
+    enterprise: Enterprise, cmd: RecordMilestone, today: date, actor: str, *, system: bool = False
+) -> list[NewEvent]:
+    """A legal transition on the track, in date order, with the ladder's prerequisite met or overridden."""
+    require_registered(enterprise, cmd.uscc)
+    what = f"{cmd.track}.{cmd.action}"
+    not_in_future(cmd.on, today, what)
+    latest = enterprise.latest_milestone(cmd.track)
+    if latest is not None and cmd.on < latest.on:
+        raise InvalidInput(
+            f"{what} on {cmd.on.isoformat()} is dated before the track's latest milestone "
+            f"({latest.track}.{latest.action} on {latest.on.isoformat()}, event {latest.event_id}); "
+            "milestones of a track are recorded in date order: retract the later one with "
+            "'srdi retract EVENT_ID --reason TEXT' and record both again in order"
+        )
+    before: TitleState | ListingState
+    if track_kind(cmd.track) == "listing":
+        before = enterprise.listing
+        after_state = before.advance(cmd.action, cmd.on, system=system).stage
+        from_state = before.stage
+    else:
+        title = enterprise.titles.get(cmd.track, TitleState(cmd.track))
+        after_state = title.advance(cmd.action, cmd.on, system=system).state
+        from_state = title.state
+    overridden = ladder.require_prerequisite(
+        cmd.track,
+        cmd.action,
+        cmd.on,
+        enterprise.holds_valid,
+        override_reason=cmd.reason if cmd.override_prerequisite else None,
+    )
+    event = MilestoneRecorded(
+        uscc=cmd.uscc,
+        track=cmd.track,
+        action=cmd.action,
+        ref=cmd.ref,
+        override_reason=cmd.reason if overridden else None,
+        from_state=from_state,
+        to_state=after_state,
+    )
+    return [NewEvent(event, cmd.on, actor)]
+
+
+def report(enterprise: Enterprise, cmd: ReportCommand, today: date, actor: str) -> list[NewEvent]:
+    """Figures the policy rules need; the business date is the day they were reported (or granted)."""
+    require_registered(enterprise, cmd.uscc)
+    on = cmd.on or today
+    not_in_future(on, today, "the report")
+    year = getattr(cmd, "year", None)
+    if year is not None and year > on.year:
+        raise InvalidInput(
+            f"--year {year} has not begun on the report's date {on.isoformat()}; give a year up to {on.year}"
+        )
+    event: Event
+    if isinstance(cmd, ReportFinancials):
+        event = FinancialsReported(
+            uscc=cmd.uscc, year=cmd.year, revenue=cmd.revenue, rd_expense=cmd.rd_expense
+        )
+    elif isinstance(cmd, ReportLease):
+        event = LeaseReported(
+            uscc=cmd.uscc,
+            year=cmd.year,
+            area_m2=cmd.area_m2,
+            rent_per_m2_month=cmd.rent_per_m2_month,
+            months=cmd.months,
+            owner=cmd.owner,
+        )
+    elif isinstance(cmd, ReportTalent):
+        event = TalentContributionReported(
+            uscc=cmd.uscc, person=cmd.person, year=cmd.year, contribution=cmd.contribution
+        )
+    elif isinstance(cmd, ReportRdSubsidy):
+        event = RdSubsidyReported(uscc=cmd.uscc, year=cmd.year, amount=cmd.amount)
+    elif isinstance(cmd, ReportPatent):
+        if any(p.number == cmd.number for p in enterprise.patents):
+            raise InvalidInput(f"patent {cmd.number} is already recorded for {cmd.uscc}; nothing to do")
+        event = PatentGranted(uscc=cmd.uscc, number=cmd.number, kind=cmd.kind)
+    elif isinstance(cmd, RecordDemonstration):
+        if any(d.year == cmd.year for d in enterprise.demonstrations):
+            raise InvalidInput(
+                f"{cmd.uscc} is already a demonstration enterprise of {cmd.year}; nothing to do"
+            )
+        event = DemonstrationSelected(uscc=cmd.uscc, year=cmd.year)
+    else:  # pragma: no cover - the union is closed
+        raise TypeError(type(cmd).__name__)
+    return [NewEvent(event, on, actor)]
+
+
+def retract(
+    enterprise: Enterprise, target: RecordedEvent, cmd: Retract, today: date, actor: str
+) -> list[NewEvent]:
+    """Append a retraction, unless it is a repeat, a retraction, an identity or a policy decision.
+
+    The enterprise folded without the target must still be a legal history: retracting a
+    certification that a later review depends on is refused with a hint to retract newest first.
+    """
+    eid = target.event_id
+    if target.event_type == RETRACTION:
+        raise InvalidInput(
+            f"event {eid} is itself a retraction and cannot be retracted; record the fact again instead"
+        )
+    earlier = enterprise.retractions.get(eid)
+    if earlier is not None:
+        raise InvalidInput(
+            f"event {eid} was already retracted (by {earlier.event_id} on "
+            f"{earlier.occurred_on.isoformat()}); nothing to do"
+        )
+    if target.event_type == REGISTRATION:
+        raise InvalidInput(
+            f"event {eid} registers the enterprise and cannot be retracted; "
+            "retract its milestones and reports instead"
+        )
+    if target.event_type in ENTITLEMENT_TYPES or target.event_type not in RETRACTABLE_TYPES:
+        raise InvalidInput(
+            f"event {eid} is a {target.event_type}, which is decided by the policy engine, not retracted; "
+            "retract the milestone or report that triggered it"
+        )
+    event = EventRetracted(
+        uscc=enterprise.uscc, retracted_event_id=eid, retracted_type=target.event_type, reason=cmd.reason
+    )
+    on = cmd.on or today
+    not_in_future(on, today, "the retraction")
+    new = NewEvent(event, on, actor, causation_id=eid)
+    try:
+        Enterprise.load([*enterprise.stream, pending(new, target.stream_id, enterprise.version + 1)])
+    except IllegalTransition:
+        track = target.data.get("track")
+        ids = [m.event_id for m in enterprise.milestones]
+        start = ids.index(eid) + 1 if eid in ids else 0
+        later = [m for m in enterprise.milestones[start:] if m.track == track]
+        names = ", ".join(f"{m.action} on {m.on.isoformat()} ({m.event_id})" for m in later)
+        raise InvalidInput(
+            f"cannot retract {eid}: the later {track} milestones {names} depend on it; "
+            "retract those first, newest first"
+        ) from None
+    return [new]
+
+
+def pending(new: NewEvent, stream_id: str, version: int) -> RecordedEvent:
+    """A decided, not yet stored event as the fold reads it (so the reactor sees the state after)."""
+    return RecordedEvent(
+        position=0,
+        event_id=new.event_id,
+        stream_id=stream_id,
+        stream_version=version,
+        event_type=new.event_type,
+        schema_version=new.event.schema_version,
+        occurred_on=new.occurred_on,
+        recorded_at=datetime.now(UTC),
+        actor=new.actor,
+        causation_id=new.causation_id,
+        correlation_id=new.correlation_id,
+        data=new.event.payload(),
+        hash="",
+    )

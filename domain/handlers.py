@@ -1,0 +1,185 @@
+"""Command handlers: load the enterprise, decide, let the policy engine react, append once.
+
+Every command goes through `handle` (the CLI, the demo, the import and the scheduler alike):
+
+1. read the ``enterprise-<USCC>`` stream and fold it (`Enterprise.load`);
+2. decide the new events (`domain.decisions`, pure; a refusal raises and nothing is written);
+3. fold them in and give the state after to the `Reactor` (the policy engine), which returns
+   entitlement events;
+4. append the command's events AND the reactions in ONE `store.append` at the version loaded, so a
+   milestone and the entitlements it triggered are stored together or not at all.
+
+A `ConcurrencyConflict` means someone wrote to the stream in between: reload and decide again,
+up to `RETRIES` times, then let it raise (CLI exit 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from domain import decisions
+from domain.commands import AnyCommand, RecordMilestone, RegisterEnterprise, Retract
+from domain.enterprise import Enterprise, EntitlementRecord
+from domain.errors import InvalidInput
+from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
+from events.schemas import enterprise_stream
+from events.store import ConcurrencyConflict, EventStore
+
+RETRIES = 3
+
+
+class Reactor(Protocol):
+    """What reacts to new enterprise events inside the same append (the policy engine is one).
+
+    ``enterprise`` is the state AFTER ``new_events``; the returned events (entitlements and their
+    reversals) go into the enterprise stream in the same append. It must be pure: a retried
+    command calls it again with the reloaded state.
+    """
+
+    def react(
+        self, enterprise: Enterprise, new_events: Sequence[NewEvent], *, today: date
+    ) -> list[NewEvent]: ...
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one command appended: its own events, the reactions, the state after, the store's receipt."""
+
+    stream_id: str
+    events: tuple[NewEvent, ...]
+    reactions: tuple[NewEvent, ...]
+    enterprise: Enterprise
+    append: AppendResult
+
+    @property
+    def event_ids(self) -> tuple[str, ...]:
+        return tuple(e.event_id for e in self.events)
+
+    @property
+    def event_id(self) -> str:
+        """The id of the (first) event the command itself appended."""
+        return self.events[0].event_id
+
+    def entitlements(self) -> list[EntitlementRecord]:
+        """Every entitlement the reactions created or changed, as it stands after the command."""
+        touched: list[str] = []
+        for new in self.reactions:
+            key = getattr(new.event, "entitlement_id", None)
+            if isinstance(key, str) and key not in touched:
+                touched.append(key)
+        return [self.enterprise.entitlements[k] for k in touched if k in self.enterprise.entitlements]
+
+
+def load(store: EventStore, uscc: str) -> Enterprise:
+    """The enterprise as the log knows it now (an unregistered USCC folds to an empty aggregate)."""
+    return Enterprise.load(store.read_stream(enterprise_stream(uscc)))
+
+
+def handle(
+    store: EventStore,
+    command: AnyCommand,
+    *,
+    today: date,
+    actor: str,
+    reactor: Reactor | None = None,
+    system: bool = False,
+    correlation_id: str | None = None,
+) -> CommandResult:
+    """Decide and append one command; ``system=True`` is the scheduler's path (it may record `expired`)."""
+    decide: Callable[[Enterprise], list[NewEvent]]
+    if isinstance(command, Retract):
+        target = store.get_event(command.event_id)
+        if target is None or not target.stream_id.startswith(enterprise_stream("")):
+            raise InvalidInput(
+                f"no event {command.event_id} in any enterprise's history; "
+                "copy the event id from 'srdi history USCC'"
+            )
+        uscc = target.stream_id.removeprefix(enterprise_stream(""))
+
+        def decide(ent: Enterprise) -> list[NewEvent]:
+            return decisions.retract(ent, target, command, today, actor)
+
+    else:
+        uscc = command.uscc
+        decide = _decider(command, today, actor, system)
+    return _run(store, uscc, decide, today=today, reactor=reactor, correlation_id=correlation_id)
+
+
+def _decider(
+    command: AnyCommand, today: date, actor: str, system: bool
+) -> Callable[[Enterprise], list[NewEvent]]:
+    if isinstance(command, RegisterEnterprise):
+        return lambda ent: decisions.register(ent, command, today, actor)
+    if isinstance(command, RecordMilestone):
+        return lambda ent: decisions.record_milestone(ent, command, today, actor, system=system)
+    if isinstance(command, Retract):  # pragma: no cover - handled by the caller
+        raise TypeError("Retract is decided with its target event")
+    return lambda ent: decisions.report(ent, command, today, actor)
+
+
+def _run(
+    store: EventStore,
+    uscc: str,
+    decide: Callable[[Enterprise], list[NewEvent]],
+    *,
+    today: date,
+    reactor: Reactor | None,
+    correlation_id: str | None,
+) -> CommandResult:
+    stream = enterprise_stream(uscc)
+    attempt = 0
+    while True:
+        attempt += 1
+        enterprise = Enterprise.load(store.read_stream(stream))
+        new = decide(enterprise)
+        if correlation_id is not None:
+            new = [_correlated(e, correlation_id) for e in new]
+        after = enterprise.evolve(_numbered(new, stream, enterprise.version))
+        reactions = reactor.react(after, new, today=today) if reactor is not None else []
+        final = after.evolve(_numbered(reactions, stream, after.version)) if reactions else after
+        guards = _guards(reactor, store)
+        try:
+            if guards:
+                receipt = store.append_batch(
+                    [
+                        StreamAppend(stream, (*new, *reactions), enterprise.version),
+                        *(StreamAppend(other, (), version) for other, version in guards.items()),
+                    ]
+                )
+            else:
+                receipt = store.append(stream, [*new, *reactions], expected_version=enterprise.version)
+        except ConcurrencyConflict:
+            if attempt > RETRIES:
+                raise
+            _refresh(reactor)
+            continue
+        return CommandResult(stream, tuple(new), tuple(reactions), final, receipt)
+
+
+def _guards(reactor: Reactor | None, store: EventStore) -> dict[str, int]:
+    """Other streams the reactions depend on, at the versions read (the policy engine: `policies`).
+
+    Optional for a reactor (``guards(store) -> {stream: version}``). Each is asserted by an empty
+    append in the same batch, so reactions decided on a policy list that an activation has since
+    changed are retried (after ``reactor.refresh()``, also optional), never stored.
+    """
+    guards = getattr(reactor, "guards", None)
+    return dict(guards(store)) if callable(guards) else {}
+
+
+def _refresh(reactor: Reactor | None) -> None:
+    """After a conflict, let a reactor that caches what it read (the policy list) read it again."""
+    refresh = getattr(reactor, "refresh", None)
+    if callable(refresh):
+        refresh()
+
+
+def _numbered(new: Sequence[NewEvent], stream: str, version: int) -> list[RecordedEvent]:
+    return [decisions.pending(e, stream, version + i) for i, e in enumerate(new, start=1)]
+
+
+def _correlated(new: NewEvent, correlation_id: str) -> NewEvent:
+    return NewEvent(new.event, new.occurred_on, new.actor, new.event_id, new.causation_id, correlation_id)

@@ -1,0 +1,70 @@
+"""Parsing of what staff type into exact values, with one-line refusals naming the CLI option.
+
+Shared by the command models (`domain.commands`). Money is `Decimal` yuan exact to the fen: a
+binary float is refused rather than rounded, and thousands separators are accepted because staff
+copy amounts from spreadsheets.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from domain.errors import InvalidInput
+
+FIRST_YEAR = 1990
+"""No programme record predates the 1990s; an earlier year is a typo."""
+LAST_YEAR = 2100
+MAX_AREA_M2 = Decimal(1_000_000)
+SIZES = {
+    "micro": "micro",
+    "small": "small",
+    "medium": "medium",
+    "微型": "micro",
+    "小型": "small",
+    "中型": "medium",
+}
+_OPTION = {
+    "uscc": "USCC",
+    "event_id": "EVENT_ID",
+    "area_m2": "--area",
+    "rent_per_m2_month": "--rent",
+    "override_prerequisite": "--override-prerequisite",
+}
+
+
+def option(field: str) -> str:
+    """The CLI spelling of a field, for messages (`rd_expense` → `--rd-expense`)."""
+    return _OPTION.get(field, "--" + field.replace("_", "-"))
+
+
+def money(value: Any, field: str, *, positive: bool = False) -> Decimal:
+    """Parse yuan exactly: a Decimal, an int or text such as ``1,200,000.50``; never a float."""
+    opt = option(field)
+    if isinstance(value, bool | float):
+        raise InvalidInput(f"{opt} {value!r}: give yuan as text or a whole number, never a binary float")
+    try:
+        amount = Decimal(str(value).strip().replace(",", "").replace("_", ""))
+    except InvalidOperation:
+        raise InvalidInput(f"{opt} {value!r} is not an amount; give yuan as a number, e.g. 1200000") from None
+    if not amount.is_finite():
+        raise InvalidInput(f"{opt} {value!r} is not an amount; give a finite number of yuan")
+    if amount < 0:
+        raise InvalidInput(f"{opt} {value} is negative; give an amount of 0 or more")
+    if positive and amount == 0:
+        raise InvalidInput(f"{opt} must be more than 0")
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise InvalidInput(
+            f"{opt} {value} has more than 2 decimal places; amounts are exact to the fen (0.01)"
+        )
+    return amount
+
+
+def text(value: Any, field: str, *, max_length: int = 200) -> str:
+    text = " ".join(str(value).split()) if value is not None else ""
+    if not text:
+        raise InvalidInput(f"{option(field)} is empty; give a value")
+    if len(text) > max_length:
+        raise InvalidInput(f"{option(field)} is longer than {max_length} characters; shorten it")
+    return text

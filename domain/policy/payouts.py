@@ -1,0 +1,208 @@
+"""Deciding on an entitlement: approve an amount, record a payment. The ledger's write side.
+
+An entitlement lives in its enterprise's stream, so these handlers load the enterprise aggregate
+(authoritative; the ledger projection only told the service layer which enterprise to load),
+check the entitlement's lifecycle, and append one event at the version they read, retrying on a
+conflict like every other command.
+
+The lifecycle (CLI.md): accrued | awaiting-approval | pending-data → approved → paid | reversed.
+- approve: only an entitlement `awaiting-approval` (a ceiling, or an amount the document does
+  not state); at most the ceiling when there is one; once (a second approval is refused). A tax
+  relief is applied by the tax office and has no payout: refused.
+- pay: an `accrued` entitlement (a fixed amount) is paid directly up to its amount; an approved
+  one up to the approved amount; several payments may add up to it, never beyond. A payment needs
+  a reference and a date, not in the future and not before the approval (or the accrual).
+- pending-data, reversed and not-eligible entitlements take no decision.
+Every refusal is one `InvalidInput` line and writes nothing. Money is `Decimal` yuan, > 0, to the fen.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import field_validator
+
+from domain.commands import Command, money
+from domain.decisions import not_in_future, pending
+from domain.enterprise import Enterprise, EntitlementRecord
+from domain.errors import InvalidInput
+from domain.handlers import RETRIES
+from domain.policy.fmt import yuan
+from events.envelope import AppendResult, NewEvent
+from events.schemas import EntitlementApproved, EntitlementPaid, enterprise_stream
+from events.store import ConcurrencyConflict, EventStore
+
+
+def _text(value: Any, option: str, max_length: int) -> str:
+    text = " ".join(str(value).split()) if value is not None else ""
+    if not text:
+        raise InvalidInput(f"{option} is empty; give a value")
+    if len(text) > max_length:
+        raise InvalidInput(f"{option} is longer than {max_length} characters; shorten it")
+    return text
+
+
+class _Decision(Command):
+    entitlement_id: str
+    amount: Decimal
+
+    @field_validator("entitlement_id", mode="before")
+    @classmethod
+    def _id(cls, value: Any) -> str:
+        return _text(value, "ENTITLEMENT_ID", 64)
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Decimal:
+        return money(value, "amount", positive=True)
+
+
+class ApproveEntitlement(_Decision):
+    """Set the amount of a ceiling or unstated entitlement (no higher than the ceiling)."""
+
+    on: date | None = None
+
+
+class PayEntitlement(_Decision):
+    """Record a payment of `amount` yuan with the finance office's reference, made on `on`."""
+
+    ref: str
+    on: date
+
+    @field_validator("ref", mode="before")
+    @classmethod
+    def _ref(cls, value: Any) -> str:
+        return _text(value, "--ref", 200)
+
+
+def entitlement(enterprise: Enterprise, entitlement_id: str) -> EntitlementRecord:
+    """The entitlement with this id in the enterprise's stream, or a refusal."""
+    record = enterprise.entitlements.get(entitlement_id)
+    if record is None or not record.created:
+        raise InvalidInput(
+            f"no entitlement {entitlement_id} for {enterprise.uscc or 'this enterprise'}; "
+            "copy the id from 'srdi ledger'"
+        )
+    return record
+
+
+def decide_approval(record: EntitlementRecord, cmd: ApproveEntitlement, today: date, actor: str) -> NewEvent:
+    """The approval event, or a refusal saying why not."""
+    _open(record, "approved")
+    on = cmd.on or today
+    not_in_future(on, today, "the approval")
+    if record.created.get("kind") == "tax-relief":
+        raise InvalidInput(
+            f"entitlement {record.entitlement_id} is a tax relief applied by the tax office; no payout"
+        )
+    if record.status == "approved" or record.approved_amount is not None:
+        raise InvalidInput(
+            f"entitlement {record.entitlement_id} is already approved at "
+            f"{yuan(record.approved_amount or Decimal(0))} yuan; nothing to do"
+        )
+    if record.status != "awaiting-approval":
+        raise InvalidInput(
+            f"entitlement {record.entitlement_id} is {record.status}: only an entitlement awaiting approval "
+            "(a ceiling or an unstated amount) is approved; pay a fixed amount with 'srdi entitlement pay'"
+        )
+    ceiling = record.amount if record.created.get("ceiling") else None
+    if ceiling is not None and cmd.amount > ceiling:
+        raise InvalidInput(
+            f"--amount {yuan(cmd.amount)} is above the ceiling of {yuan(ceiling)} yuan "
+            f"({record.rule}); approve at most {yuan(ceiling)}"
+        )
+    _not_before_accrual(record, on, "the approval")
+    return NewEvent(EntitlementApproved(entitlement_id=record.entitlement_id, amount=cmd.amount), on, actor)
+
+
+def decide_payment(record: EntitlementRecord, cmd: PayEntitlement, today: date, actor: str) -> NewEvent:
+    """The payment event, or a refusal saying why not."""
+    _open(record, "paid")
+    not_in_future(cmd.on, today, "the payment")
+    if record.created.get("kind") == "tax-relief":
+        raise InvalidInput(
+            f"entitlement {record.entitlement_id} is a tax relief applied by the tax office; no payout"
+        )
+    if record.approved_amount is not None:
+        limit, basis = record.approved_amount, "approved"
+        approved_on = _approved_on(record)
+        if approved_on is not None and cmd.on < approved_on:
+            raise InvalidInput(
+                f"the payment is dated {cmd.on.isoformat()}, before the approval on {approved_on.isoformat()}"
+            )
+    elif (
+        record.status in ("accrued", "paid")
+        and record.amount is not None
+        and not record.created.get("ceiling")
+    ):
+        limit, basis = record.amount, "owed"
+    else:
+        raise InvalidInput(
+            f"entitlement {record.entitlement_id} is {record.status}: approve an amount first with "
+            f"'srdi entitlement approve {record.entitlement_id} --amount YUAN'"
+        )
+    _not_before_accrual(record, cmd.on, "the payment")
+    left = limit - record.paid_amount
+    if cmd.amount > left:
+        raise InvalidInput(
+            f"--amount {yuan(cmd.amount)} is above what is left to pay: {yuan(left)} yuan "
+            f"({yuan(limit)} {basis}, {yuan(record.paid_amount)} paid)"
+        )
+    event = EntitlementPaid(entitlement_id=record.entitlement_id, amount=cmd.amount, ref=cmd.ref)
+    return NewEvent(event, cmd.on, actor)
+
+
+def _open(record: EntitlementRecord, what: str) -> None:
+    if record.status in ("reversed", "not-eligible"):
+        raise InvalidInput(
+            f"entitlement {record.entitlement_id} is {record.status}: it cannot be {what}; "
+            "see 'srdi explain' for why"
+        )
+    if record.status == "pending-data":
+        raise InvalidInput(
+            f"entitlement {record.entitlement_id} is pending-data (waiting for figures): it cannot be {what} "
+            "until a report decides it"
+        )
+
+
+def _approved_on(record: EntitlementRecord) -> date | None:
+    return next((on for kind, _id, on, _data in record.events if kind == "EntitlementApproved"), None)
+
+
+def _not_before_accrual(record: EntitlementRecord, on: date, what: str) -> None:
+    accrued = date.fromisoformat(str(record.created.get("accrued_on")))
+    if on < accrued:
+        raise InvalidInput(
+            f"{what} is dated {on.isoformat()}, before the entitlement accrued on {accrued.isoformat()}"
+        )
+
+
+def decide(
+    store: EventStore,
+    uscc: str,
+    command: ApproveEntitlement | PayEntitlement,
+    *,
+    today: date,
+    actor: str,
+) -> tuple[NewEvent, EntitlementRecord, AppendResult]:
+    """Load the enterprise, decide, append at the version read; the record is as it stands after."""
+    stream = enterprise_stream(uscc)
+    attempt = 0
+    while True:
+        attempt += 1
+        enterprise = Enterprise.load(store.read_stream(stream))
+        record = entitlement(enterprise, command.entitlement_id)
+        if isinstance(command, ApproveEntitlement):
+            new = decide_approval(record, command, today, actor)
+        else:
+            new = decide_payment(record, command, today, actor)
+        try:
+            receipt = store.append(stream, [new], expected_version=enterprise.version)
+        except ConcurrencyConflict:
+            if attempt > RETRIES:
+                raise
+            continue
+        after = enterprise.evolve([pending(new, stream, enterprise.version + 1)])
+        return new, after.entitlements[command.entitlement_id], receipt

@@ -1,0 +1,122 @@
+"""The small records the enterprise aggregate keeps: milestones, reported figures, entitlements.
+
+Each carries the id of the event it comes from, so the policy engine can name a trigger and an
+auditor can find the fact. Frozen where they are facts; `EntitlementRecord` is folded in place
+from its events, generically: the policy engine owns what the statuses mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from events.envelope import RecordedEvent
+
+
+def money_or_none(value: Any) -> Decimal | None:
+    """A stored amount (exact text) as a Decimal; None stays None."""
+    return None if value is None else Decimal(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """One effective milestone of a track, with the id of the event that recorded it."""
+
+    event_id: str
+    track: str
+    action: str
+    on: date
+    ref: str | None
+    override_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Financials:
+    event_id: str
+    on: date
+    year: int
+    revenue: Decimal
+    rd_expense: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    event_id: str
+    on: date
+    year: int
+    area_m2: Decimal
+    rent_per_m2_month: Decimal
+    months: int
+    owner: str
+
+
+@dataclass(frozen=True, slots=True)
+class Talent:
+    event_id: str
+    on: date
+    person: str
+    year: int
+    contribution: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RdSubsidy:
+    event_id: str
+    on: date
+    year: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Patent:
+    event_id: str
+    on: date
+    number: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Demonstration:
+    event_id: str
+    on: date
+    year: int
+
+
+@dataclass
+class EntitlementRecord:
+    """An entitlement folded generically from its events; the policy engine owns the meaning.
+
+    ``events`` keeps every (event type, event id, date, raw data) so nothing is lost here.
+    """
+
+    entitlement_id: str
+    rule: str | None = None
+    status: str | None = None
+    amount: Decimal | None = None
+    approved_amount: Decimal | None = None
+    paid_amount: Decimal = Decimal(0)
+    created: dict[str, Any] = field(default_factory=dict)
+    events: list[tuple[str, str, date, dict[str, Any]]] = field(default_factory=list)
+
+    def apply(self, event: RecordedEvent) -> None:
+        data = event.data
+        self.events.append((event.event_type, event.event_id, event.occurred_on, data))
+        kind = event.event_type
+        if kind == "EntitlementCreated":
+            self.created = data
+            self.rule = data.get("rule")
+            self.status = data.get("status")
+            self.amount = money_or_none(data.get("amount"))
+        elif kind == "EntitlementResolved":
+            self.status = data.get("status")
+            self.amount = money_or_none(data.get("amount"))
+        elif kind == "EntitlementApproved":
+            self.status = "approved"
+            self.approved_amount = money_or_none(data.get("amount"))
+        elif kind == "EntitlementPaid":
+            self.status = "paid"
+            self.paid_amount += money_or_none(data.get("amount")) or Decimal(0)
+        elif kind == "EntitlementReversed":
+            self.status = "reversed"

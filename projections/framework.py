@@ -1,0 +1,171 @@
+"""What a projection is: a name, the event types it handles, its tables, and a bulk ``apply``.
+
+A projection turns batches of recorded events into rows (SQLAlchemy Core, bulk writes). It never
+commits and never touches its checkpoint: the runner calls ``apply`` inside the transaction that
+also moves the checkpoint in ``projection_checkpoints``, so rows and checkpoint commit or roll back
+together and a crash can leave a view neither ahead of nor behind its checkpoint.
+
+Adding a projection: one module defining its tables on ``metadata`` and a ``TableProjection``
+subclass, one entry in ``projections.registry``, one migration creating the tables.
+
+``Cutoff`` is the one definition of "as of a business date" and "as recorded before an instant"
+that every view shares (docs/DECISIONS-projections.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.errors import InvalidInput
+from events.envelope import RecordedEvent
+from events.sql_store import _as_date, _as_utc
+
+metadata = sa.MetaData()
+
+checkpoints_table = sa.Table(
+    "projection_checkpoints",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+)
+
+# Facts that hold whatever the business date: a registration is the enterprise's identity (history
+# taken over is recorded with dates before it), and a retraction says an event never happened.
+ALWAYS_APPLY = frozenset({"EnterpriseRegistered", "EventRetracted"})
+
+IN_CHUNK = 500  # bound on the size of an IN (...) list
+T = TypeVar("T")
+
+
+class Projection(Protocol):
+    """A read model the runner can feed, rebuild and count."""
+
+    @property
+    def name(self) -> str:
+        """Unique key: the checkpoint's name and what ``replay`` reports."""
+
+    @property
+    def handles(self) -> frozenset[str]:
+        """The event types ``apply`` is given (others are filtered out before it)."""
+
+    @property
+    def tables(self) -> tuple[sa.Table, ...]:
+        """Its tables, parents first (deleted in reverse on a rebuild, copied for snapshots)."""
+
+    def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
+        """Write the effect of ``events`` (position order, only handled types) in bulk."""
+
+    def reset(self, conn: Connection) -> None:
+        """Delete every row (a rebuild starts from nothing)."""
+
+    def count_rows(self, conn: Connection) -> int:
+        """Rows across the projection's tables (what ``replay`` reports)."""
+
+
+class TableProjection:
+    """Base with the table chores; subclasses set the class attributes and write ``apply``."""
+
+    name: str = ""
+    handles: frozenset[str] = frozenset()
+    tables: tuple[sa.Table, ...] = ()
+
+    def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
+        raise NotImplementedError
+
+    def reset(self, conn: Connection) -> None:
+        for table in reversed(self.tables):
+            conn.execute(sa.delete(table))
+
+    def count_rows(self, conn: Connection) -> int:
+        total = 0
+        for table in self.tables:
+            total += int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+        return total
+
+
+@dataclass(frozen=True, slots=True)
+class Cutoff:
+    """Which events a view admits: ``occurred_on <= as_of`` and ``recorded_at < recorded_before``.
+
+    The business-date bound spares ``ALWAYS_APPLY`` types; the recorded bound spares nothing (what
+    the log did not know yet, it did not know).
+    """
+
+    as_of: date | None = None
+    recorded_before: datetime | None = None
+
+    @property
+    def unbounded(self) -> bool:
+        return self.as_of is None and self.recorded_before is None
+
+    @classmethod
+    def parse(cls, as_of: str | None, recorded_before: str | None, tz: str = "Asia/Shanghai") -> Cutoff:
+        """From the CLI's ``--as-of DATE`` and ``--recorded-before TIMESTAMP`` (InvalidInput if bad).
+
+        A timestamp without an offset is read in ``tz`` (the district's clock); a bare date means
+        the start of that day there.
+        """
+        day = None
+        if as_of is not None:
+            try:
+                day = date.fromisoformat(as_of)
+            except ValueError:
+                raise InvalidInput(f"--as-of {as_of!r} is not a date; write it as YYYY-MM-DD") from None
+        return cls(day, None if recorded_before is None else parse_instant(recorded_before, tz))
+
+    def admits(self, event: RecordedEvent) -> bool:
+        return self._admits(event.event_type, event.occurred_on, event.recorded_at)
+
+    def admits_row(self, row: Sequence[Any]) -> bool:
+        """The same test on a raw store row (columns as ``SqlEventStore.read_rows`` returns them)."""
+        if self.unbounded:
+            return True
+        return self._admits(row[4], _as_date(row[6]), _as_utc(row[7]))
+
+    def _admits(self, event_type: str, occurred_on: date, recorded_at: datetime) -> bool:
+        if self.recorded_before is not None and recorded_at >= self.recorded_before:
+            return False
+        return self.as_of is None or occurred_on <= self.as_of or event_type in ALWAYS_APPLY
+
+
+def parse_instant(text: str, tz: str = "Asia/Shanghai") -> datetime:
+    """An ISO 8601 instant (``2025-03-01T09:30``, ``…Z``, ``…+08:00``, or a date) as UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"--recorded-before {text!r} is not a timestamp; write it as YYYY-MM-DDTHH:MM[:SS][+08:00]"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(tz))
+    return moment.astimezone(UTC)
+
+
+def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def delete_where_in(conn: Connection, table: sa.Table, column: str, keys: Sequence[Any]) -> None:
+    """Delete the rows whose ``column`` is one of ``keys``, in bounded IN lists."""
+    for part in chunks(keys):
+        conn.execute(sa.delete(table).where(table.c[column].in_(part)))
+
+
+def temp_copy(table: sa.Table, into: sa.MetaData) -> sa.Table:
+    """A TEMPORARY table of the same name and columns (for snapshots; no secondary indexes).
+
+    The snapshot's connection translates the (schema-less) live tables to the temp schema, so
+    every query of the projection, written against the live table, reads and writes the copy.
+    """
+    columns = [
+        sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in table.columns
+    ]
+    return sa.Table(table.name, into, *columns, prefixes=["TEMPORARY"])

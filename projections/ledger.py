@@ -1,0 +1,225 @@
+"""The payout ledger: one row per entitlement, with its whole lifecycle, for `srdi ledger`.
+
+Fed by the entitlement events of the enterprise streams (created, resolved, approved, paid,
+reversed). Each row keeps the entitlement's identity columns (for filtering by enterprise,
+district, year, status) and its lifecycle as a JSON list of dated steps; the status and amounts
+in the row are the fold of all steps. `--as-of DATE` folds only the steps dated on or before DATE
+(entries accrued after it are left out), so the ledger as of a day needs no snapshot; only
+`--recorded-before` (what the log knew at an instant) rebuilds one (`projections.runner.view`).
+Reading, filters and totals are in `projections.ledger_view`.
+
+Statuses are CLI.md's six: an entitlement decided `not-eligible` (its figures arrived and said
+no) shows as `reversed` with the reason in its note. Money is Decimal, stored as exact text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import Connection
+
+from events.envelope import RecordedEvent
+from projections.framework import TableProjection, chunks, delete_where_in, metadata
+
+log = structlog.get_logger("srdi.projections")
+MONEY = sa.String(40)
+ZERO = Decimal(0)
+
+ledger_table = sa.Table(
+    "ledger_entries",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("uscc", sa.String(32), nullable=False),
+    sa.Column("district", sa.String(50), nullable=False),
+    sa.Column("policy", sa.String(50), nullable=False),
+    sa.Column("rule", sa.String(20), nullable=False),
+    sa.Column("article", sa.String(20), nullable=False),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("trigger_event", sa.String(36), nullable=False),
+    sa.Column("accrued_on", sa.Date, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("ceiling", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("amount", MONEY),
+    sa.Column("approved_amount", MONEY),
+    sa.Column("paid_amount", MONEY, nullable=False),
+    sa.Column("responsible_units", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("steps", sa.Text, nullable=False),
+    sa.Index("ix_ledger_entries_district_year", "district", "year"),
+    sa.Index("ix_ledger_entries_uscc", "uscc"),
+)
+
+
+def _money(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+@dataclass
+class Entry:
+    """One entitlement as the ledger keeps it: identity and dated lifecycle steps."""
+
+    id: str
+    uscc: str
+    district: str
+    policy: str
+    rule: str
+    article: str
+    kind: str
+    trigger_event: str
+    accrued_on: date
+    ceiling: bool
+    responsible_units: list[str]
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def created(cls, event: RecordedEvent) -> Entry:
+        d = event.data
+        entry = cls(
+            str(d["entitlement_id"]),
+            str(d["uscc"]),
+            str(d["district"]),
+            str(d["policy"]),
+            str(d["rule"]),
+            str(d["article"]),
+            str(d["kind"]),
+            str(d["trigger_event_id"]),
+            date.fromisoformat(str(d["accrued_on"])),
+            bool(d["ceiling"]),
+            [str(u) for u in d.get("responsible_units", [])],
+        )
+        entry.apply(event)
+        return entry
+
+    def apply(self, event: RecordedEvent) -> None:
+        """Add the lifecycle step an entitlement event records."""
+        d, kind = event.data, event.event_type.removeprefix("Entitlement").lower()
+        step: dict[str, Any] = {"type": kind, "on": event.occurred_on.isoformat(), "event_id": event.event_id}
+        if kind in ("created", "resolved"):
+            step.update(status=d["status"], amount=d.get("amount"), note=d.get("note", ""))
+        elif kind in ("approved", "paid"):
+            step.update(amount=d["amount"], ref=d.get("ref"))
+        elif kind == "reversed":
+            step.update(note=d.get("reason", ""))
+        self.steps.append(step)
+
+    def state(self, as_of: date | None = None) -> State:
+        """Status and amounts after the steps dated on or before `as_of` (all of them for None)."""
+        s = State()
+        for step in self.steps:
+            if as_of is not None and step["type"] != "created" and date.fromisoformat(step["on"]) > as_of:
+                continue
+            kind = step["type"]
+            if kind in ("created", "resolved"):
+                s.status = "reversed" if step["status"] == "not-eligible" else step["status"]
+                s.amount = _money(step.get("amount"))
+                s.note = str(step.get("note") or "")
+            elif kind == "approved":
+                s.status, s.approved = "approved", _money(step["amount"])
+            elif kind == "paid":
+                s.status, s.paid = "paid", s.paid + (_money(step["amount"]) or ZERO)
+            elif kind == "reversed":
+                s.status, s.note = "reversed", f"reversed: {step.get('note', '')}"
+        limit = s.approved if s.approved is not None else s.amount
+        if s.status == "paid" and limit is not None and s.paid < limit:
+            s.note = "; ".join(n for n in (s.note, f"partly paid: {s.paid} of {limit} yuan") if n)
+        return s
+
+    def row(self) -> dict[str, Any]:
+        s = self.state()
+        return {
+            "id": self.id,
+            "uscc": self.uscc,
+            "district": self.district,
+            "policy": self.policy,
+            "rule": self.rule,
+            "article": self.article,
+            "kind": self.kind,
+            "trigger_event": self.trigger_event,
+            "accrued_on": self.accrued_on,
+            "year": self.accrued_on.year,
+            "ceiling": self.ceiling,
+            "status": s.status,
+            "amount": None if s.amount is None else str(s.amount),
+            "approved_amount": None if s.approved is None else str(s.approved),
+            "paid_amount": str(s.paid),
+            "responsible_units": json.dumps(self.responsible_units, ensure_ascii=False),
+            "note": s.note,
+            "steps": json.dumps(self.steps, ensure_ascii=False, separators=(",", ":")),
+        }
+
+    @classmethod
+    def of_row(cls, row: Any) -> Entry:
+        accrued = (
+            row.accrued_on if isinstance(row.accrued_on, date) else date.fromisoformat(str(row.accrued_on))
+        )
+        return cls(
+            row.id,
+            row.uscc,
+            row.district,
+            row.policy,
+            row.rule,
+            row.article,
+            row.kind,
+            row.trigger_event,
+            accrued,
+            bool(row.ceiling),
+            json.loads(row.responsible_units),
+            json.loads(row.steps),
+        )
+
+
+@dataclass
+class State:
+    status: str = "accrued"
+    amount: Decimal | None = None
+    approved: Decimal | None = None
+    paid: Decimal = ZERO
+    note: str = ""
+
+
+class LedgerProjection(TableProjection):
+    name = "ledger"
+    handles = frozenset(
+        {
+            "EntitlementCreated",
+            "EntitlementResolved",
+            "EntitlementApproved",
+            "EntitlementPaid",
+            "EntitlementReversed",
+        }
+    )
+    tables = (ledger_table,)
+
+    def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
+        ids = sorted({str(e.data["entitlement_id"]) for e in events})
+        entries = load_entries(conn, ids)
+        for event in events:
+            key = str(event.data["entitlement_id"])
+            if event.event_type == "EntitlementCreated":
+                entries[key] = Entry.created(event)
+            elif key in entries:
+                entries[key].apply(event)
+            else:
+                log.warning(
+                    "entitlement event without its creation", entitlement_id=key, event_id=event.event_id
+                )
+        changed = [entries[k] for k in ids if k in entries]
+        delete_where_in(conn, ledger_table, "id", [e.id for e in changed])
+        if changed:
+            conn.execute(sa.insert(ledger_table), [e.row() for e in changed])
+
+
+def load_entries(conn: Connection, ids: Sequence[str]) -> dict[str, Entry]:
+    found: dict[str, Entry] = {}
+    for part in chunks(ids):
+        for row in conn.execute(sa.select(ledger_table).where(ledger_table.c.id.in_(part))):
+            found[row.id] = Entry.of_row(row)
+    return found

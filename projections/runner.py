@@ -1,0 +1,300 @@
+"""Feeding projections from the log: catch-up, rebuild, and snapshots for as-of views.
+
+- ``catch_up`` reads the log after the lowest checkpoint in batches (``SqlEventStore.read_rows``)
+  up to the end it saw when it started, and commits each batch in ONE write transaction holding
+  the projection lock: checkpoints are re-read under the lock, each projection gets the events past
+  its own checkpoint, and its checkpoint moves with its rows. Two catch-ups at once therefore
+  cooperate instead of applying an event twice, and a crash loses a whole batch or nothing.
+- Late commits: the store numbers positions under a global lock, so a visible position implies all
+  earlier ones are visible. Still, a batch is only taken up to its first hole; a hole is re-read a
+  few times (a late commit would fill it) and only then treated as permanent (a deleted row, which
+  ``audit verify`` reports).
+- ``rebuild`` resets the live tables and checkpoints in one transaction and catches up to the end.
+  With ``as_of`` it never touches the live tables: it builds a snapshot and reports what it holds.
+- ``snapshot`` rebuilds the chosen projections into TEMPORARY tables of the same names on one
+  connection (SQLAlchemy's ``schema_translate_map`` points every statement on it at ``temp`` /
+  ``pg_temp``), from the events a ``Cutoff`` admits; every read query then runs unchanged on it.
+
+Results are returned, never printed. Memory is one batch of events plus the folds it touches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import Connection, Engine
+
+import events  # noqa: F401  (registers the event types)
+from events.db import WRITE, is_sqlite
+from events.envelope import RecordedEvent
+from events.sql_store import SqlEventStore
+from projections import registry
+from projections.framework import Cutoff, Projection, temp_copy
+from projections.framework import checkpoints_table as C
+
+log = structlog.get_logger("srdi.projections")
+
+DEFAULT_BATCH = 5000
+PROJECTION_LOCK_KEY = 0x5_2D2  # pg_advisory_xact_lock key of projection writes (the log uses 0x52D1)
+GAP_WAITS = 6  # re-reads of a hole before it counts as permanent (~0.6 s in all)
+Progress = Callable[[int, int], None]  # (position reached, position to reach)
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUpResult:
+    """Where each projection's checkpoint stands and how many events each was given."""
+
+    position: int
+    events_read: int = 0
+    applied: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildResult:
+    """What ``srdi replay`` reports: events read, seconds, rows per projection."""
+
+    events: int
+    seconds: float
+    projections: dict[str, int]
+    as_of: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "events": self.events,
+            "seconds": round(self.seconds, 3),
+            "projections": self.projections,
+        }
+        if self.as_of is not None:
+            out["as_of"] = self.as_of.isoformat()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A connection on which the chosen projections' tables hold an as-of / as-recorded view."""
+
+    conn: Connection
+    events: int
+    rows: dict[str, int]
+
+
+def checkpoints(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {name: int(pos) for name, pos in conn.execute(sa.select(C.c.name, C.c.position))}
+
+
+def catch_up(
+    engine: Engine,
+    names: Iterable[str] | None = None,
+    *,
+    batch: int = DEFAULT_BATCH,
+    until_position: int | None = None,
+    progress: Progress | None = None,
+) -> CatchUpResult:
+    """Bring the named projections (all by default) up to the log's end as it is now."""
+    chosen = registry.select(names)
+    store = SqlEventStore(engine)
+    end = store.last_position() if until_position is None else until_position
+    known = checkpoints(engine)
+    after = min(known.get(p.name, 0) for p in chosen)
+    if after >= end:
+        return CatchUpResult(after)
+    wanted = frozenset(t for p in chosen for t in p.handles)
+    applied = dict.fromkeys((p.name for p in chosen), 0)
+    read = 0
+    for rows in _batches(store, after, end, batch):
+        last = int(rows[-1][0])
+        decoded = [_decode(r) for r in rows if r[4] in wanted]
+        for name, n in _commit(engine, chosen, decoded, last).items():
+            applied[name] += n
+        read += len(rows)
+        if progress is not None:
+            progress(last, end)
+    return CatchUpResult(end, read, applied)
+
+
+def rebuild(
+    engine: Engine,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+    *,
+    names: Iterable[str] | None = None,
+    batch: int = DEFAULT_BATCH,
+) -> RebuildResult:
+    """Rebuild from the whole log; with ``as_of``, report a snapshot and leave live tables alone."""
+    started = time.perf_counter()
+    chosen = registry.select(names)
+    if as_of is not None:
+        with snapshot(
+            engine, [p.name for p in chosen], Cutoff(as_of=as_of), batch=batch, progress=progress
+        ) as s:
+            return RebuildResult(s.events, time.perf_counter() - started, s.rows, as_of)
+    with _write(engine) as conn:
+        for p in chosen:
+            p.reset(conn)
+            _set_checkpoint(conn, p.name, 0)
+    done = catch_up(engine, [p.name for p in chosen], batch=batch, progress=progress)
+    with engine.connect() as conn:
+        rows = {p.name: p.count_rows(conn) for p in chosen}
+    return RebuildResult(done.events_read, time.perf_counter() - started, rows)
+
+
+@contextmanager
+def snapshot(
+    engine: Engine,
+    names: Iterable[str] | None = None,
+    cutoff: Cutoff = Cutoff(),
+    *,
+    batch: int = DEFAULT_BATCH,
+    progress: Progress | None = None,
+) -> Iterator[Snapshot]:
+    """The chosen projections rebuilt into TEMPORARY tables from the events ``cutoff`` admits."""
+    chosen = registry.select(names)
+    store = SqlEventStore(engine)
+    end = store.last_position()
+    wanted = frozenset(t for p in chosen for t in p.handles)
+    temps = [temp_copy(t, sa.MetaData()) for p in chosen for t in p.tables]
+    schema = "temp" if is_sqlite(engine) else "pg_temp"
+    with engine.connect() as conn:
+        with conn.begin():
+            for table in temps:
+                table.create(conn)
+        # Name the copies explicitly rather than rely on temp-first lookup: a statement prepared on
+        # this pooled connection before (psycopg prepares repeated ones) is bound to the live table.
+        conn.execution_options(schema_translate_map={None: schema})
+        try:
+            admitted = 0
+            for rows in _batches(store, 0, end, batch):
+                kept = [r for r in rows if cutoff.admits_row(r)]
+                admitted += len(kept)
+                decoded = [_decode(r) for r in kept if r[4] in wanted]
+                with conn.begin():
+                    _dispatch(conn, chosen, decoded)
+                if progress is not None:
+                    progress(int(rows[-1][0]), end)
+            with conn.begin():
+                counts = {p.name: p.count_rows(conn) for p in chosen}
+            yield Snapshot(conn, admitted, counts)
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            with conn.begin():
+                for table in reversed(temps):
+                    conn.exec_driver_sql(f'DROP TABLE IF EXISTS {schema}."{table.name}"')
+
+
+@contextmanager
+def view(engine: Engine, names: Iterable[str], cutoff: Cutoff = Cutoff()) -> Iterator[Connection]:
+    """A connection to read ``names`` from: caught-up live tables, or a snapshot for a cutoff."""
+    chosen = list(names)
+    if cutoff.unbounded:
+        catch_up(engine, chosen)
+        with engine.connect() as conn:
+            yield conn
+        return
+    with snapshot(engine, chosen, cutoff) as snap:
+        yield snap.conn
+
+
+# ── internals ────────────────────────────────────────────────────────────────────────────────
+
+
+def _decode(row: Any) -> RecordedEvent:
+    return SqlEventStore._decode(row)
+
+
+def _batches(store: SqlEventStore, after: int, end: int, batch: int) -> Iterator[Sequence[Any]]:
+    """Contiguous runs of raw rows after ``after`` up to ``end``, waiting briefly at a hole."""
+    last, waits = after, 0
+    while last < end:
+        rows = _first_batch(store, last, end, batch)
+        good = _contiguous(rows, last + 1)
+        if good == 0:
+            if not rows:
+                return
+            if waits < GAP_WAITS:
+                time.sleep(0.01 * 2**waits)
+                waits += 1
+                continue
+            log.warning("hole in the log treated as permanent", missing_from=last + 1, next=rows[0][0])
+            good = len(rows)
+        waits = 0
+        yield rows[:good]
+        last = int(rows[good - 1][0])
+
+
+def _first_batch(store: SqlEventStore, after: int, end: int, batch: int) -> Sequence[Any]:
+    """One batch after ``after``, closing the reader (and its connection) at once."""
+    reader = store.read_rows(after, batch=batch, until_position=end)
+    try:
+        return next(reader, [])
+    finally:
+        close = getattr(reader, "close", None)
+        if close is not None:
+            close()
+
+
+def _contiguous(rows: Sequence[Any], expected: int) -> int:
+    """How many leading rows carry positions ``expected, expected + 1, …``."""
+    n = 0
+    for row in rows:
+        if row[0] != expected + n:
+            break
+        n += 1
+    return n
+
+
+def _dispatch(
+    conn: Connection, chosen: Sequence[Projection], decoded: Sequence[RecordedEvent]
+) -> dict[str, int]:
+    """Give each projection the events it handles; returns how many each got."""
+    given: dict[str, int] = {}
+    for p in chosen:
+        mine = [e for e in decoded if e.event_type in p.handles]
+        if mine:
+            p.apply(conn, mine)
+        given[p.name] = len(mine)
+    return given
+
+
+def _commit(
+    engine: Engine, chosen: Sequence[Projection], decoded: Sequence[RecordedEvent], last: int
+) -> dict[str, int]:
+    """One batch, one transaction: rows and checkpoints together, under the projection lock."""
+    given: dict[str, int] = {}
+    with _write(engine) as conn:
+        current = {name: int(pos) for name, pos in conn.execute(sa.select(C.c.name, C.c.position))}
+        for p in chosen:
+            at = current.get(p.name, 0)
+            if at >= last:
+                continue  # another catch-up got here first
+            mine = [e for e in decoded if e.position > at]
+            given.update(_dispatch(conn, [p], mine))
+            _set_checkpoint(conn, p.name, last, exists=p.name in current)
+    return given
+
+
+@contextmanager
+def _write(engine: Engine) -> Iterator[Connection]:
+    """A write transaction holding the projection lock (BEGIN IMMEDIATE on SQLite)."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(**WRITE)
+        with conn.begin():
+            if not is_sqlite(engine):
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PROJECTION_LOCK_KEY})
+            yield conn
+
+
+def _set_checkpoint(conn: Connection, name: str, position: int, *, exists: bool | None = None) -> None:
+    if exists is None or exists:
+        done = conn.execute(sa.update(C).where(C.c.name == name).values(position=position))
+        if done.rowcount:
+            return
+    conn.execute(sa.insert(C).values(name=name, position=position))

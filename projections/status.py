@@ -1,0 +1,170 @@
+"""Current status of every enterprise: its registration, each title, its listing stage.
+
+Rows: ``status_enterprises`` (one per enterprise, with its fold) and ``status_titles`` (one per
+track with a milestone in force). ``read_status`` is what ``srdi status`` prints (CLI.md shape):
+live, it catches the projection up and reads rows; with ``as_of``/``recorded_before`` it folds that
+one enterprise's stream in memory through the same ``EnterpriseFold`` (one stream is small, so this
+is cheaper than any snapshot and exactly as correct).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from projections.fold import EnterpriseFold, EnterpriseProjection, Row, fold_events
+from projections.framework import Cutoff, metadata
+
+enterprises_table = sa.Table(
+    "status_enterprises",
+    metadata,
+    sa.Column("uscc", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(300)),
+    sa.Column("district", sa.String(50)),
+    sa.Column("department", sa.String(200)),
+    sa.Column("size", sa.String(10)),
+    sa.Column("listing_stage", sa.String(30)),
+    sa.Column("listing_since", sa.Date),
+    sa.Column("fold", sa.Text, nullable=False),
+)
+
+titles_table = sa.Table(
+    "status_titles",
+    metadata,
+    sa.Column("uscc", sa.String(32), primary_key=True),
+    sa.Column("track", sa.String(30), primary_key=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("since", sa.Date),
+    sa.Column("certified_on", sa.Date),
+    sa.Column("valid_until", sa.Date),
+    sa.Index("ix_status_titles_track_state", "track", "state"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """What ``srdi status`` shows; ``to_json`` is the CLI.md document."""
+
+    uscc: str
+    name: str | None
+    district: str | None
+    department: str | None
+    size: str | None
+    titles: dict[str, dict[str, str | None]]
+    listing: dict[str, str | None]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "uscc": self.uscc,
+            "name": self.name,
+            "district": self.district,
+            "department": self.department,
+            "size": self.size,
+            "titles": self.titles,
+            "listing": self.listing,
+        }
+
+    @classmethod
+    def of(cls, fold: EnterpriseFold) -> StatusView:
+        folded = fold.folded
+        return cls(
+            fold.uscc,
+            fold.name,
+            fold.district,
+            fold.department,
+            fold.size,
+            {track: title.as_json() for track, title in sorted(folded.titles.items())},
+            folded.listing.as_json(),
+        )
+
+
+class StatusProjection(EnterpriseProjection):
+    name = "status"
+    tables = (enterprises_table, titles_table)
+
+    def rows(self, fold: EnterpriseFold) -> Iterable[Row]:
+        folded = fold.folded
+        listing = folded.listing
+        yield (
+            enterprises_table,
+            {
+                "uscc": fold.uscc,
+                "name": fold.name,
+                "district": fold.district,
+                "department": fold.department,
+                "size": fold.size,
+                "listing_stage": None if listing.stage == "none" else listing.stage,
+                "listing_since": listing.since if listing.stage != "none" else None,
+                "fold": fold.dumps(),
+            },
+        )
+        for track, title in folded.titles.items():
+            yield (
+                titles_table,
+                {
+                    "uscc": fold.uscc,
+                    "track": track,
+                    "state": title.state,
+                    "since": title.since,
+                    "certified_on": title.certified_on,
+                    "valid_until": title.valid_until,
+                },
+            )
+
+
+def read_status_rows(conn: Connection, uscc: str) -> StatusView | None:
+    """The status as the projection's rows hold it (live or inside a snapshot)."""
+    e = enterprises_table.c
+    row = conn.execute(
+        sa.select(e.name, e.district, e.department, e.size, e.listing_stage, e.listing_since).where(
+            e.uscc == uscc
+        )
+    ).first()
+    if row is None:
+        return None
+    t = titles_table.c
+    titles = {
+        track: {"state": state, "certified_on": _iso(certified_on), "valid_until": _iso(valid_until)}
+        for track, state, certified_on, valid_until in conn.execute(
+            sa.select(t.track, t.state, t.certified_on, t.valid_until).where(t.uscc == uscc).order_by(t.track)
+        )
+    }
+    listing = {"stage": row.listing_stage, "since": _iso(row.listing_since)}
+    return StatusView(uscc, row.name, row.district, row.department, row.size, titles, listing)
+
+
+def read_status(
+    engine: Engine,
+    uscc: str,
+    *,
+    as_of: date | None = None,
+    recorded_before: datetime | None = None,
+) -> StatusView | None:
+    """One enterprise's status now, as of a business date, or as the log knew it at an instant.
+
+    None when the enterprise has no event in view (never registered, or not by ``recorded_before``).
+    """
+    cutoff = Cutoff(as_of, recorded_before)
+    if cutoff.unbounded:
+        from projections.runner import catch_up
+
+        catch_up(engine, ["status"])
+        with engine.connect() as conn:
+            return read_status_rows(conn, uscc)
+    from events.schemas import enterprise_stream
+    from events.sql_store import SqlEventStore
+
+    stream = SqlEventStore(engine).read_stream(enterprise_stream(uscc))
+    fold = fold_events(uscc, (e for e in stream if cutoff.admits(e)))
+    return StatusView.of(fold) if fold is not None else None
+
+
+def _iso(value: date | str | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, date) else str(value)

@@ -1,0 +1,271 @@
+"""District targets: each policy document's targets beside what the log counts for that district.
+
+The projection keeps history-aware facts, not counts: each title's validity periods
+(``targets_periods``), the first date of each certification and listing stage (``targets_firsts``)
+and each enterprise's district and responsible department (``targets_enterprises``). Counts are
+taken when read, on a reference day: 31 December of the target's year, or the as-of day if that is
+earlier. Because a period or first date only counts when it lies on or before that day, the live
+rows answer ``--as-of`` exactly as a rebuild from the events up to that day would (a test pins it).
+
+What is counted (docs/DECISIONS-projections.md):
+- ``total`` of a title track ("达到 N 家"): enterprises holding a valid title on the reference day.
+- ``new-in-year`` / ``new-in-period`` (Qianjiang's annexes): enterprises whose FIRST certification
+  of the track falls in the year / period; a re-entry or a passed review is not new.
+- listings (``new-listings`` and its aliases): the first listing on an exchange, ``ipo-listed`` or a
+  北交所 listing (``neeq-select``, which is a listing from 2021-11-15, the day 精选层 became 北交所).
+  新三板 挂牌 is not 上市. ``listed-srdi``: listed enterprises that had a municipal SRDI or little
+  giant certification by the reference day, cumulative.
+Targets themselves are policy data (``domain/policies/*.toml``), never code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain import reference
+from domain.policy.model import Policy, builtin_keys, load_builtin
+from domain.policy.targets import Target
+from projections.fold import EnterpriseFold, EnterpriseProjection, Row
+from projections.framework import metadata
+
+BSE_OPENED = date(2021, 11, 15)  # 精选层 → 北京证券交易所: from this day a neeq-select is a listing
+LISTED = "listed"  # the derived first-listing subject in targets_firsts
+LISTING_MEASURES = frozenset({"new-listings", "listings", "listed", "listed-enterprises"})
+SRDI_TRACKS = ("srdi-municipal", "little-giant")
+
+enterprises_table = sa.Table(
+    "targets_enterprises",
+    metadata,
+    sa.Column("uscc", sa.String(32), primary_key=True),
+    sa.Column("district", sa.String(50)),
+    sa.Column("department", sa.String(200)),
+    sa.Column("department_key", sa.String(200)),
+    sa.Column("fold", sa.Text, nullable=False),
+    sa.Index("ix_targets_enterprises_district", "district", "department_key"),
+)
+
+periods_table = sa.Table(
+    "targets_periods",
+    metadata,
+    sa.Column("uscc", sa.String(32), primary_key=True),
+    sa.Column("track", sa.String(30), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("start_on", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=False),
+    sa.Column("ended_on", sa.Date),
+    sa.Index("ix_targets_periods_track", "track", "start_on"),
+)
+
+firsts_table = sa.Table(
+    "targets_firsts",
+    metadata,
+    sa.Column("uscc", sa.String(32), primary_key=True),
+    sa.Column("subject", sa.String(30), primary_key=True),
+    sa.Column("first_on", sa.Date, nullable=False),
+    sa.Index("ix_targets_firsts_subject", "subject", "first_on"),
+)
+
+
+def department_key(name: str | None) -> str | None:
+    """How departments are matched: ``区科技局`` and ``区科技局 `` are the same unit."""
+    return reference.normalise(name) if name else None
+
+
+class TargetsProjection(EnterpriseProjection):
+    name = "targets"
+    tables = (enterprises_table, periods_table, firsts_table)
+
+    def rows(self, fold: EnterpriseFold) -> Iterable[Row]:
+        yield (
+            enterprises_table,
+            {
+                "uscc": fold.uscc,
+                "district": fold.district,
+                "department": fold.department,
+                "department_key": department_key(fold.department),
+                "fold": fold.dumps(),
+            },
+        )
+        folded = fold.folded
+        for track, title in folded.titles.items():
+            for seq, period in enumerate(title.periods):
+                yield (
+                    periods_table,
+                    {
+                        "uscc": fold.uscc,
+                        "track": track,
+                        "seq": seq,
+                        "start_on": period.start,
+                        "valid_until": period.valid_until,
+                        "ended_on": period.ended_on,
+                    },
+                )
+            if title.periods:  # a certification always opens the first period
+                yield firsts_table, {"uscc": fold.uscc, "subject": track, "first_on": title.periods[0].start}
+        firsts: dict[str, date] = {}
+        for action, on in folded.listing.reached:
+            firsts.setdefault(action, on)
+        listed = [d for d in (firsts.get("ipo-listed"), _bse(firsts.get("neeq-select"))) if d is not None]
+        if listed:
+            firsts[LISTED] = min(listed)
+        for subject, on in firsts.items():
+            yield firsts_table, {"uscc": fold.uscc, "subject": subject, "first_on": on}
+
+
+def _bse(selected: date | None) -> date | None:
+    return None if selected is None else max(selected, BSE_OPENED)
+
+
+# ── reading ──────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRow:
+    policy: str
+    measure: str
+    label_zh: str
+    department: str | None
+    year: int
+    basis: str
+    comparison: str
+    target: int
+    actual: int | None
+    article: str
+
+    @property
+    def met(self) -> bool | None:
+        if self.actual is None:
+            return None
+        return self.actual > self.target if self.comparison == "more-than" else self.actual >= self.target
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "measure": self.measure,
+            "department": self.department,
+            "target": self.target,
+            "actual": self.actual,
+            "year": self.year,
+            "policy": self.policy,
+            "label_zh": self.label_zh,
+            "basis": self.basis,
+            "comparison": self.comparison,
+            "met": self.met,
+            "article": self.article,
+        }
+
+
+def district_policies(district: str) -> list[Policy]:
+    """The shipped policy documents that cover ``district``, by key."""
+    return [p for p in (load_builtin(k) for k in builtin_keys()) if district in p.districts]
+
+
+def read_targets(
+    conn: Connection,
+    district: str,
+    *,
+    year: int | None,
+    on: date,
+    policies: Sequence[Policy] | None = None,
+) -> list[TargetRow]:
+    """Every target of the district's documents (of ``year`` if given) with its actual count."""
+    documents = district_policies(district) if policies is None else policies
+    rows: list[TargetRow] = []
+    for policy in documents:
+        for t in policy.all_targets():
+            if year is not None and t.year != year:
+                continue
+            rows.append(
+                TargetRow(
+                    policy.key,
+                    t.measure,
+                    t.label_zh,
+                    t.department,
+                    t.year,
+                    t.basis,
+                    t.comparison,
+                    t.value,
+                    actual(conn, district, t, on),
+                    t.article,
+                )
+            )
+    return rows
+
+
+def actual(conn: Connection, district: str, target: Target, on: date) -> int | None:
+    """The count a target is measured against, on its reference day; None if not countable."""
+    kind = _kind(target.measure)
+    if not target.countable or kind is None or target.basis == "share-percent":
+        return None
+    ref = min(date(target.year, 12, 31), on)
+    dept = department_key(target.department)
+    subject = LISTED if kind != "title" else target.measure
+    if target.basis == "total":
+        if kind == "title":
+            return _stock(conn, district, dept, target.measure, ref)
+        return _firsts(conn, district, dept, subject, None, ref, srdi_only=kind == "listed-srdi")
+    if target.basis == "new-in-year":
+        return _firsts(conn, district, dept, subject, date(target.year, 1, 1), ref)
+    start_year = target.from_year or target.year
+    if target.basis == "new-in-period":
+        return _firsts(conn, district, dept, subject, date(start_year, 1, 1), ref)
+    years = range(start_year, min(target.year, ref.year) + 1)  # new-each-year: the weakest year
+    counts = [_firsts(conn, district, dept, subject, date(y, 1, 1), min(date(y, 12, 31), ref)) for y in years]
+    return min(counts) if counts else 0
+
+
+def _kind(measure: str) -> str | None:
+    if measure in LISTING_MEASURES:
+        return "listed"
+    if measure == "listed-srdi":
+        return "listed-srdi"
+    spec = reference.tracks().get(measure)
+    return "title" if spec is not None and spec.kind == "qualification" else None
+
+
+def _in_district(query: sa.Select[Any], district: str, dept: str | None) -> sa.Select[Any]:
+    e = enterprises_table.c
+    query = query.where(e.district == district)
+    return query.where(e.department_key == dept) if dept is not None else query
+
+
+def _stock(conn: Connection, district: str, dept: str | None, track: str, ref: date) -> int:
+    p, e = periods_table.c, enterprises_table.c
+    query = (
+        sa.select(sa.func.count(sa.distinct(p.uscc)))
+        .select_from(periods_table.join(enterprises_table, p.uscc == e.uscc))
+        .where(p.track == track, p.start_on <= ref, p.valid_until >= ref)
+        .where(sa.or_(p.ended_on.is_(None), p.ended_on > ref))
+    )
+    return int(conn.execute(_in_district(query, district, dept)).scalar_one())
+
+
+def _firsts(
+    conn: Connection,
+    district: str,
+    dept: str | None,
+    subject: str,
+    start: date | None,
+    end: date,
+    *,
+    srdi_only: bool = False,
+) -> int:
+    f, e = firsts_table.c, enterprises_table.c
+    query = (
+        sa.select(sa.func.count())
+        .select_from(firsts_table.join(enterprises_table, f.uscc == e.uscc))
+        .where(f.subject == subject, f.first_on <= end)
+    )
+    if start is not None:
+        query = query.where(f.first_on >= start)
+    if srdi_only:
+        srdi = firsts_table.alias("srdi")
+        query = query.where(
+            sa.exists().where(srdi.c.uscc == f.uscc, srdi.c.subject.in_(SRDI_TRACKS), srdi.c.first_on <= end)
+        )
+    return int(conn.execute(_in_district(query, district, dept)).scalar_one())

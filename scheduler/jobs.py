@@ -1,0 +1,221 @@
+"""The scheduler's jobs: read the review calendar, issue due reminders, record lapses, notify.
+
+Exactly once, whatever runs twice:
+- a reminder is a ``ReminderIssued`` event in ``reminders-<USCC>`` whose event id AND idempotency key
+  are ``uuid5(uscc, track, deadline, threshold)``: a second run, a second scheduler or a restart
+  finds the key and writes nothing (``replayed``), or loses the race on the unique event id;
+- a lapse is ``RecordMilestone(action="expired")`` through the same handler the CLI uses, as the
+  system actor; once recorded the title is no longer ``certified`` (or the listing no longer in
+  tutoring), so a second attempt is refused by the state machine and counts as already done;
+- notifications go out only for events this run actually appended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+import structlog
+
+from domain.commands import RecordMilestone
+from domain.enterprise import Enterprise
+from domain.errors import DomainError, IllegalTransition
+from domain.handlers import handle, load
+from events.db import WRITE, is_sqlite
+from events.envelope import SYSTEM_ACTOR, NewEvent
+from events.schemas import ReminderIssued, reminder_stream
+from events.store import DuplicateEventId
+from projections.calendar import read_calendar, tutoring_valid_until
+from scheduler import scan
+from scheduler.notify import Notice, NoticeKind, notify
+from scheduler.scan import Deadline, DeadlineKey, DueExpiry, DueReminder, ReminderKind
+from scheduler.tables import scans_table
+from service_layer.bootstrap import Services
+from service_layer.commands import reactor_of
+
+log = structlog.get_logger("srdi.scheduler")
+
+_KINDS: dict[str, ReminderKind] = {"review-due": "review-due", "tutoring-lapses": "tutoring-lapses"}
+LAPSED_KIND: dict[str, NoticeKind] = {"review-due": "expired", "tutoring-lapses": "tutoring-lapsed"}
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    """What one scan did: the day, the first day it covered, and what it appended and notified."""
+
+    day: date
+    covered_from: date
+    reminders: tuple[Notice, ...]
+    expiries: tuple[Notice, ...]
+
+
+def catch_up(services: Services, today: date) -> ScanReport:
+    """Scan ``today``, covering every day since the last recorded scan (see ``scheduler.scan``)."""
+    last = last_scanned(services)
+    covered_from = today if last is None or last >= today else date.fromordinal(last.toordinal() + 1)
+    if covered_from < today:
+        log.info("catching up", first_missed=covered_from.isoformat(), today=today.isoformat())
+    return run_scan(services, today, covered_from)
+
+
+def run_scan(services: Services, day: date, covered_from: date) -> ScanReport:
+    settings = services.settings
+    horizon = max(settings.reminder_days, default=-1)
+    rows = calendar(services, day, max(horizon, 0))
+    reminded = issued_thresholds(services, (r for r in rows if r.days_left(day) >= 0))
+    due = scan.plan(rows, day, settings.reminder_days, reminded)
+    reminders: list[Notice] = []
+    expiries: list[Notice] = []
+    try:
+        for reminder in due.reminders:
+            if (notice := issue_reminder(services, reminder, day)) is not None:
+                reminders.append(notice)
+        for expiry in due.expiries:
+            if (notice := record_expiry(services, expiry, day)) is not None:
+                expiries.append(notice)
+    finally:  # what was appended is announced even if a later item fails: a rerun would not resend it
+        notify(settings, [*reminders, *expiries])
+    mark_scanned(services, day, covered_from, len(reminders), len(expiries))
+    log.info(
+        "scan done",
+        day=day.isoformat(),
+        covered_from=covered_from.isoformat(),
+        reminders=len(reminders),
+        expiries=len(expiries),
+    )
+    return ScanReport(day, covered_from, tuple(reminders), tuple(expiries))
+
+
+def upcoming(services: Services, day: date, within_days: int) -> list[Deadline]:
+    """What is due within ``within_days`` of ``day`` (overdue included), recording nothing."""
+    return scan.within(calendar(services, day, within_days), day, within_days)
+
+
+# -- the two jobs -------------------------------------------------------------------------------
+def issue_reminder(services: Services, due: DueReminder, day: date) -> Notice | None:
+    """Append the reminder once; None when it was already issued (by this or another scheduler)."""
+    row = due.deadline
+    units = responsible_units(load(services.store, row.uscc))
+    event = ReminderIssued(
+        uscc=row.uscc,
+        track=row.track,
+        deadline=row.deadline,
+        days_left=due.days_left,
+        threshold=due.threshold,
+        kind=row.kind,
+        responsible_units=list(units),
+    )
+    new = NewEvent(event, day, SYSTEM_ACTOR, event_id=due.event_id)
+    try:
+        result = services.store.append(reminder_stream(row.uscc), [new], None, idempotency_key=due.event_id)
+    except DuplicateEventId:
+        return None
+    if result.replayed:
+        return None
+    return Notice(
+        due.event_id, row.kind, row.uscc, row.track, row.deadline, due.days_left, due.threshold, units, day
+    )
+
+
+def record_expiry(services: Services, due: DueExpiry, day: date) -> Notice | None:
+    """Record the lapse through the command handler as the system; None when already done."""
+    row = due.deadline
+    if not still_pending(load(services.store, row.uscc), row):
+        return None  # reviewed, revoked or lapsed since the calendar row was written
+    command = RecordMilestone(
+        uscc=row.uscc, track=row.track, action="expired", on=due.on, ref=f"valid until {row.deadline}"
+    )
+    try:
+        result = handle(
+            services.store, command, today=day, actor=SYSTEM_ACTOR, reactor=reactor_of(services), system=True
+        )
+    except IllegalTransition:
+        return None  # another scheduler recorded it first
+    except DomainError as error:  # one enterprise's odd history must not stop everyone else's scan
+        log.error("lapse not recorded", uscc=row.uscc, track=row.track, error=str(error))
+        return None
+    units = responsible_units(result.enterprise)
+    kind = LAPSED_KIND[row.kind]
+    return Notice(
+        result.event_id, kind, row.uscc, row.track, row.deadline, row.days_left(day), None, units, due.on
+    )
+
+
+def still_pending(enterprise: Enterprise, row: Deadline) -> bool:
+    """Does the aggregate itself (not just the calendar view) still show this deadline open?"""
+    if row.kind == "tutoring-lapses":
+        since = enterprise.listing.since
+        return (
+            enterprise.listing.stage == "ipo-tutoring"
+            and since is not None
+            and (tutoring_valid_until(since) == row.deadline)
+        )
+    title = enterprise.titles.get(row.track)
+    return title is not None and title.state == "certified" and title.valid_until == row.deadline
+
+
+def responsible_units(enterprise: Enterprise) -> tuple[str, ...]:
+    """The district office, and the district's responsible department when one is assigned."""
+    if enterprise.district is None:
+        return ()
+    if enterprise.department:
+        return (enterprise.district, f"{enterprise.district}/{enterprise.department}")
+    return (enterprise.district,)
+
+
+# -- reading ------------------------------------------------------------------------------------
+def calendar(services: Services, day: date, within_days: int | None = None) -> list[Deadline]:
+    """The review calendar's rows due by ``day + within_days`` (all when None), caught up first."""
+    from projections.runner import catch_up as catch_up_projections
+
+    catch_up_projections(services.engine, ["calendar"])
+    with services.engine.connect() as conn:
+        entries = read_calendar(conn, day, within=within_days)
+    return [Deadline(e.uscc, e.track, _KINDS[e.kind], e.valid_until) for e in entries if e.kind in _KINDS]
+
+
+def issued_thresholds(services: Services, rows: Iterable[Deadline]) -> dict[DeadlineKey, int]:
+    """For each deadline, the tightest threshold already reminded (read from the reminder streams)."""
+    issued: dict[DeadlineKey, int] = {}
+    for uscc in sorted({r.uscc for r in rows}):
+        for event in services.store.read_stream(reminder_stream(uscc)):
+            data = event.data
+            key = (uscc, data["track"], date.fromisoformat(data["deadline"]))
+            issued[key] = min(issued.get(key, data["threshold"]), data["threshold"])
+    return issued
+
+
+# -- the scan log -------------------------------------------------------------------------------
+def last_scanned(services: Services) -> date | None:
+    with services.engine.connect() as conn:
+        value = conn.execute(sa.select(sa.func.max(scans_table.c.day))).scalar()
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def mark_scanned(services: Services, day: date, covered_from: date, reminders: int, expiries: int) -> None:
+    """Record the scan of ``day``; a repeated scan adds its counts (usually zero) to the first."""
+    if is_sqlite(services.engine):
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    now = datetime.now(UTC)
+    if is_sqlite(services.engine):
+        now = now.replace(tzinfo=None)  # as the event store keeps it: naive UTC on SQLite
+    table = scans_table
+    statement = insert(table).values(
+        day=day, covered_from=covered_from, scanned_at=now, reminders=reminders, expiries=expiries
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.day],
+        set_={
+            "scanned_at": statement.excluded.scanned_at,
+            "reminders": table.c.reminders + statement.excluded.reminders,
+            "expiries": table.c.expiries + statement.excluded.expiries,
+        },
+    )
+    with services.engine.connect() as conn, conn.execution_options(**WRITE).begin():
+        conn.execute(statement)

@@ -1,0 +1,156 @@
+"""Notification channels: the structlog log (always), e-mail per responsible unit, a JSON Lines outbox.
+
+Callers hand over only notices for events that were actually appended by this run, so a second run
+or a second scheduler never notifies anything twice. Delivery is therefore at most once: a channel
+that fails is logged as an error naming the event ids (the events themselves are safely in the log,
+so an operator can resend from there) and never stops the other channels.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import smtplib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, Literal
+
+import structlog
+
+from domain.reference import label
+from service_layer.settings import Settings
+
+log = structlog.get_logger("srdi.scheduler")
+
+NoticeKind = Literal["review-due", "tutoring-lapses", "expired", "tutoring-lapsed"]
+CHANNELS = ("log", "email", "outbox")
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One thing to tell people about: a reminder issued or a lapse recorded (by its event id)."""
+
+    event_id: str
+    kind: NoticeKind
+    uscc: str
+    track: str
+    deadline: date
+    days_left: int
+    threshold: int | None
+    units: tuple[str, ...]
+    issued_on: date
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "kind": self.kind,
+            "uscc": self.uscc,
+            "track": self.track,
+            "valid_until": self.deadline.isoformat(),
+            "days_left": self.days_left,
+            "threshold": self.threshold,
+            "responsible_units": list(self.units),
+            "issued_on": self.issued_on.isoformat(),
+        }
+
+    def line_zh(self) -> str:
+        """One line of the e-mail body, in the language district staff read."""
+        track = label(self.track, "zh", namespace="track")
+        head = f"{self.uscc} {track}：有效期至 {self.deadline}"
+        if self.kind in ("expired", "tutoring-lapsed"):
+            return f"{head}，未记录复核/申请，已于 {self.issued_on} 记为到期失效"
+        return f"{head}，剩余 {self.days_left} 天，请及时组织复核/申报"
+
+
+def check_channels(names: Iterable[str]) -> tuple[str, ...]:
+    """The configured channels, refusing unknown names at start-up rather than at the first reminder."""
+    unknown = sorted(set(names) - set(CHANNELS))
+    if unknown:
+        raise ValueError(f"unknown notify channel(s) {', '.join(unknown)}; use any of {', '.join(CHANNELS)}")
+    return tuple(dict.fromkeys(("log", *names)))
+
+
+def notify(settings: Settings, notices: Sequence[Notice]) -> None:
+    """Send ``notices`` over every configured channel; the log always."""
+    if not notices:
+        return
+    channels = check_channels(settings.notify_channels)
+    for notice in notices:
+        log.info("notice", **notice.as_json())
+    if "outbox" in channels:
+        _guard("outbox", notices, lambda: write_outbox(settings.outbox_path, notices))
+    if "email" in channels:
+        _guard("email", notices, lambda: send_email(settings, notices))
+
+
+def _guard(channel: str, notices: Sequence[Notice], send: Any) -> None:
+    try:
+        send()
+    except Exception as error:  # at most once: log what was not delivered, keep going
+        log.error(
+            "notify failed",
+            channel=channel,
+            error=f"{type(error).__name__}: {error}",
+            event_ids=[n.event_id for n in notices],
+        )
+
+
+def write_outbox(path: Path, notices: Sequence[Notice]) -> None:
+    """Append one JSON object per line, under an exclusive lock and fsynced, for other tools to tail."""
+    data = "".join(json.dumps(n.as_json(), ensure_ascii=False) + "\n" for n in notices).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def by_unit(notices: Iterable[Notice]) -> dict[str, list[Notice]]:
+    """Group notices by responsible unit: one e-mail per unit, listing all of that unit's notices."""
+    grouped: dict[str, list[Notice]] = {}
+    for notice in notices:
+        for unit in notice.units:
+            grouped.setdefault(unit, []).append(notice)
+    return grouped
+
+
+def send_email(settings: Settings, notices: Sequence[Notice]) -> None:
+    """One message per responsible unit to the addresses configured for it, over one SMTP session."""
+    messages: list[tuple[str, list[str], EmailMessage, int]] = []
+    for unit, items in sorted(by_unit(notices).items()):
+        recipients = settings.smtp_recipients.get(unit, [])
+        if not recipients:
+            log.warning("no e-mail recipients for unit", unit=unit, event_ids=[n.event_id for n in items])
+            continue
+        messages.append(
+            (unit, recipients, _message(settings.smtp_sender, unit, recipients, items), len(items))
+        )
+    if not messages:
+        return
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_username and settings.smtp_password:
+            smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+        for unit, recipients, message, count in messages:
+            smtp.send_message(message, to_addrs=recipients)
+            log.info("e-mail sent", unit=unit, recipients=recipients, notices=count)
+
+
+def _message(sender: str, unit: str, recipients: list[str], items: Sequence[Notice]) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = f"[srdi] {unit}: {len(items)} 项复核/到期提醒"
+    message["X-Srdi-Unit"] = unit
+    body = [n.line_zh() for n in items]
+    body += ["", "event ids: " + ", ".join(n.event_id for n in items)]
+    message.set_content("\n".join(body))
+    return message

@@ -1,0 +1,129 @@
+"""Policies in service: the live reactor every command uses, activation, and ledger totals.
+
+`LiveReactor` is what `Services.reactor` holds. The pure `PolicyReactor` needs the active
+policies; this wrapper reads them from the `policies` stream once, and tells the handler which
+version it used (`guards`), so the command's append asserts it: a command that decided with a
+policy list an activation has since changed (in this process or another) conflicts, the handler
+calls `refresh`, and the command is decided again with the new list. No query per command: the
+demo records thousands of commands through it.
+
+The guard applies only to the store the policies were read from. The demo and the import decide
+against an in-memory store or an overlay and copy the result in bulk: they use the list as it was
+when they started (an activation during an import is not seen by that import).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from domain.enterprise import Enterprise
+from domain.errors import InvalidInput
+from domain.policy.activation import ActivationResult, ActivePolicy, activate, read_active
+from domain.policy.model import Policy, builtin_keys, load_builtin, load_policy
+from domain.policy.reactor import PolicyReactor
+from events.envelope import NewEvent
+from events.schemas import POLICIES_STREAM
+from events.store import EventStore
+from service_layer.commands import current_actor, today
+
+
+class LiveReactor:
+    """The policy engine bound to a store's `policies` stream (see the module docstring)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._version = -1
+        self._active: dict[str, ActivePolicy] = {}
+        self._reactor = PolicyReactor(())
+
+    def active(self) -> dict[str, ActivePolicy]:
+        """The active policies as first read (or read again after `refresh`)."""
+        if self._version < 0:
+            self._active, self._version = read_active(self.store)
+            self._reactor = PolicyReactor(a.policy for a in self._active.values())
+        return self._active
+
+    def refresh(self) -> None:
+        """Forget the cached list (the handler calls this after a conflict)."""
+        self._version = -1
+
+    def react(self, enterprise: Enterprise, new_events: Sequence[NewEvent], *, today: date) -> list[NewEvent]:
+        self.active()
+        return self._reactor.react(enterprise, new_events, today=today)
+
+    def guards(self, store: object) -> dict[str, int]:
+        """`policies` at the version the last reaction used, when appending to our own store."""
+        return {POLICIES_STREAM: self._version} if store is self.store and self._version >= 0 else {}
+
+
+def resolve_policy(key: str, file: Path | None = None) -> tuple[Policy, str]:
+    """The built-in policy `key`, or the file's (which must carry the same key); refused with the
+    field and the reason when it does not validate."""
+    if file is None:
+        return load_builtin(key), "builtin"
+    policy = load_policy(file)
+    if policy.key != key:
+        raise InvalidInput(
+            f"policy file {file.name}: key is {policy.key!r}, not {key!r}; give the file's key"
+        )
+    return policy, file.name
+
+
+def district_usccs(services: Any, districts: Sequence[str]) -> list[str]:
+    """Enterprises registered in `districts`, from the status projection (caught up first)."""
+    import sqlalchemy as sa
+
+    from projections.runner import catch_up
+    from projections.status import enterprises_table as table
+
+    catch_up(services.engine, ["status"])
+    with services.engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.uscc).where(table.c.district.in_(list(districts))))
+        return sorted(str(r[0]) for r in rows)
+
+
+def activate_policy(
+    services: Any, key: str, on: date | None = None, file: Path | None = None
+) -> ActivationResult:
+    """`srdi policy activate KEY [--on DATE] [--file PATH]` (a file that does not validate: exit 2)."""
+    policy, source = resolve_policy(key, file)
+    day = today(services.settings.timezone)
+    result = activate(
+        services.store,
+        policy,
+        on=on or day,
+        today=day,
+        actor=current_actor(),
+        usccs=district_usccs(services, policy.districts),
+        source=source,
+    )
+    cached = services.__dict__.get("reactor")
+    if isinstance(cached, LiveReactor):
+        cached.refresh()  # this process's next command sees the new policy at once
+    return result
+
+
+def activate_all(services: Any, on: date | None = None) -> list[ActivationResult]:
+    """Activate every built-in policy (the demo's call): on `on`, or each on its in-force date."""
+    return [activate_policy(services, key, on or load_builtin(key).in_force_from) for key in builtin_keys()]
+
+
+def active_policies(services: Any) -> dict[str, ActivePolicy]:
+    """The policies in force now."""
+    return read_active(services.store)[0]
+
+
+def ledger_totals_by_district(engine: Any) -> dict[str, dict[str, Any]]:
+    """The ledger totals (fixed, ceilings, approved, paid, entries) per district, caught up first."""
+    from projections.ledger_view import LedgerFilter, read_ledger, totals
+    from projections.runner import view
+
+    with view(engine, ["ledger"]) as conn:
+        entries = read_ledger(conn, LedgerFilter())
+    by: dict[str, list[Any]] = {}
+    for entry in entries:
+        by.setdefault(entry.district, []).append(entry)
+    return {d: {**totals(rows), "entries": len(rows)} for d, rows in sorted(by.items())}

@@ -1,0 +1,188 @@
+"""The projection framework: checkpoints move with their rows, catch-up is idempotent and gap-safe."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from events.envelope import RecordedEvent
+from events.sql_store import SqlEventStore
+from projections import registry, runner
+from projections.framework import checkpoints_table
+from projections.runner import _batches, catch_up, checkpoints, rebuild
+from projections.status import StatusProjection, enterprises_table
+from tests.integration.projections_support import (  # noqa: F401
+    append,
+    dump_engine,
+    milestone,
+    registered,
+    stderr_logging,
+    uscc,
+)
+
+
+def _three_enterprises(store: SqlEventStore) -> list[str]:
+    """Positions 1–5: A (registration + 4 milestones); 6–10: B likewise; 11–12: C."""
+    codes = [uscc(1), uscc(2), uscc(3)]
+    for code, n in zip(codes, (4, 4, 1), strict=True):
+        steps = [("hnte", "certified"), ("srdi-municipal", "applied"), ("srdi-municipal", "certified")]
+        steps += [("listing", "otc-listed")]
+        events = [milestone(code, t, a, date(2023, 1, 1 + i)) for i, (t, a) in enumerate(steps[:n])]
+        append(store, code, registered(code, date(2022, 12, 1)), *events)
+    return codes
+
+
+def _status_usccs(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.execute(sa.select(enterprises_table.c.uscc)).scalars())
+
+
+def test_a_failure_mid_batch_rolls_back_rows_and_checkpoint_together(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after a batch's rows are written leaves neither those rows nor a moved checkpoint."""
+    codes = _three_enterprises(SqlEventStore(engine))
+    real = StatusProjection.apply
+    calls: list[int] = []
+
+    def crash_on_second_batch(
+        self: StatusProjection, conn: Connection, events: Sequence[RecordedEvent]
+    ) -> None:
+        real(self, conn, events)  # the rows are written inside the transaction …
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("power cut")  # … and then it dies
+
+    monkeypatch.setattr(StatusProjection, "apply", crash_on_second_batch)
+    with pytest.raises(RuntimeError):
+        catch_up(engine, ["status"], batch=5)
+    assert checkpoints(engine)["status"] == 5
+    assert _status_usccs(engine) == [codes[0]]
+    monkeypatch.undo()
+    catch_up(engine, ["status"], batch=5)
+    assert _status_usccs(engine) == sorted(codes)
+    caught_up = dump_engine(engine, ["status"])
+    rebuild(engine, names=["status"])
+    assert dump_engine(engine, ["status"]) == caught_up
+
+
+def test_a_failing_checkpoint_write_rolls_back_the_rows(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows written but the checkpoint update fails: the batch's rows are not kept either."""
+    _three_enterprises(SqlEventStore(engine))
+
+    def broken(conn: Connection, name: str, position: int, *, exists: bool | None = None) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(runner, "_set_checkpoint", broken)
+    with pytest.raises(RuntimeError):
+        catch_up(engine, ["status"], batch=100)
+    assert _status_usccs(engine) == []
+    assert "status" not in checkpoints(engine)
+
+
+def test_catch_up_is_idempotent(engine: Engine) -> None:
+    """A second catch-up with nothing new writes nothing and changes nothing."""
+    _three_enterprises(SqlEventStore(engine))
+    first = catch_up(engine, batch=4)
+    assert first.events_read == 12 and first.applied["status"] == 12
+    before = dump_engine(engine)
+    again = catch_up(engine)
+    assert again.events_read == 0 and again.position == 12
+    assert dump_engine(engine) == before
+    assert set(checkpoints(engine).values()) == {12}
+
+
+def test_projections_keep_their_own_checkpoints(engine: Engine) -> None:
+    """Catching up one projection leaves the others where they were; later they catch up alone."""
+    store = SqlEventStore(engine)
+    _three_enterprises(store)
+    catch_up(engine, ["calendar"])
+    assert checkpoints(engine) == {"calendar": 12}
+    catch_up(engine)
+    assert set(checkpoints(engine).values()) == {12}
+
+
+def test_concurrent_writers_and_catch_ups_never_skip_or_double_an_event(engine: Engine) -> None:
+    """6 writers append while 2 threads catch up in small batches: the result equals a rebuild."""
+    store = SqlEventStore(engine)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def write(worker: int) -> None:
+        try:
+            for i in range(12):
+                code = uscc(100 * worker + i)
+                append(
+                    store,
+                    code,
+                    registered(code, date(2022, 1, 1)),
+                    milestone(code, "tech-sme", "certified", date(2023, 1, 1 + i)),
+                )
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    def follow() -> None:
+        try:
+            while not done.is_set():
+                catch_up(engine, batch=7)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    followers = [threading.Thread(target=follow) for _ in range(2)]
+    writers = [threading.Thread(target=write, args=(w,)) for w in range(6)]
+    for thread in followers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    done.set()
+    for thread in followers:
+        thread.join()
+    assert not errors
+    catch_up(engine)
+    assert set(checkpoints(engine).values()) == {store.last_position()} == {6 * 12 * 2}
+    assert len(_status_usccs(engine)) == 6 * 12
+    live = dump_engine(engine)
+    rebuild(engine)
+    assert dump_engine(engine) == live
+
+
+class _Store:
+    """A store whose position 3 commits late: the first reads show 1, 2, 4."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def read_rows(self, after: int, *, batch: int, until_position: int | None = None) -> Iterator[list[Any]]:
+        self.reads += 1
+        visible = [1, 2, 4] if self.reads <= 2 else [1, 2, 3, 4]
+        yield [(p,) for p in visible if p > after]
+
+
+def test_a_hole_is_waited_for_so_a_late_commit_is_not_skipped() -> None:
+    """Catch-up reads up to a hole, waits, and resumes at the late event once it is visible."""
+    store = _Store()
+    got = [row[0] for rows in _batches(store, 0, 4, 10) for row in rows]  # type: ignore[arg-type]
+    assert got == [1, 2, 3, 4]
+    assert store.reads == 3
+
+
+def test_migrated_tables_match_the_projection_modules(engine: Engine) -> None:
+    """Every registered projection's tables (and the checkpoints) exist with the columns the code uses."""
+    inspector = sa.inspect(engine)
+    for table in [checkpoints_table, *(t for p in registry.select() for t in p.tables)]:
+        columns = {c["name"] for c in inspector.get_columns(table.name)}
+        assert columns == {c.name for c in table.columns}, table.name
+
+
+def test_unknown_projection_names_are_refused() -> None:
+    """Asking for a projection that does not exist is an error naming the known ones."""
+    with pytest.raises(KeyError, match="status"):
+        registry.select(["nope"])
