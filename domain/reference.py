@@ -279,6 +279,13 @@ def label(
 
 def validity_years(track: str) -> int:
     """Years a certification or passed review of the track stays valid (tech-sme: 1, else 3)."""
+    return _validity_years(track)
+
+
+@cache
+def _validity_years(track: str) -> int:
+    # cached: every fold of every title during a replay asks this (parsing the name each time showed
+    # up in the replay profile); unknown names raise, and exceptions are not cached
     spec = _data().tracks[parse_track(track)]
     if spec.validity_years is None:
         raise InvalidInput(f"{spec.key} has no validity period; only qualification titles expire")
