@@ -52,9 +52,11 @@ def main() -> None:
         exit_code = getattr(error, "exit_code", None)
         if message is None or not isinstance(exit_code, int):
             raise
-        ctx = getattr(error, "ctx", None)
-        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        typer.echo(f"error: {' '.join(message().split())}{hint}", err=True)
+        text = " ".join(message().split())
+        if text:  # empty when the help was printed instead (a group called without a command)
+            ctx = getattr(error, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            typer.echo(f"error: {text}{hint}", err=True)
         sys.exit(exit_code)
     sys.exit(code if isinstance(code, int) else 0)
 

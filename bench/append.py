@@ -106,8 +106,8 @@ def bulk(events: int, rounds: int) -> list[Result]:
         throughput_vs(
             section,
             f"append_batch, {events:,} events in {len(prepared)} transactions",
-            events / best["srdi"],
-            events / best["bare"],
+            events / best["srdi"].wall,
+            events / best["bare"].wall,
             "executemany",
             0.3,
         )

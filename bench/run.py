@@ -2,10 +2,10 @@
 
     .venv/bin/python -m bench.run [--quick] [--sizes 10000,100000,1000000] [--only replay,bulk,...]
 
-Prints the table and writes ``bench/results.json``. Needs the ``bench`` extra
-(``pip install -e '.[bench]'``: eventsourcing, pyinstrument). PostgreSQL cases use
-``SRDI_BENCH_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test) and skip without a server.
-Scratch databases go to ``$SRDI_BENCH_DIR`` (default: <tmp>/srdi-bench) and are removed at the end.
+Prints the table and writes ``bench/results.json`` (``bench/results-quick.json`` with ``--quick``).
+Needs the ``bench`` extra (``pip install -e '.[bench]'``: eventsourcing, pyinstrument). PostgreSQL
+cases use ``SRDI_BENCH_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test) and skip without
+a server. Scratch databases go to ``$SRDI_BENCH_DIR`` (default: <tmp>/srdi-bench) and are removed at the end.
 """
 
 from __future__ import annotations
@@ -161,15 +161,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, fewer rounds (under a minute)")
     parser.add_argument("--sizes", help="growth sizes, comma-separated (default 10000,100000,1000000)")
     parser.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"), help="where to write the JSON")
+    parser.add_argument(
+        "--out",
+        help="where to write the JSON (default bench/results.json; bench/results-quick.json with --quick)",
+    )
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    out_path = (
+        Path(args.out)
+        if args.out
+        else ROOT / "bench" / ("results-quick.json" if args.quick else "results.json")
+    )
     sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else plan.sizes
     only = set(args.only.split(",")) if args.only else set(SECTIONS)
     unknown = only - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+
+    if "replay" in only:
+        try:
+            import eventsourcing  # noqa: F401
+        except ImportError:
+            parser.error("the replay comparison needs the bench extra: .venv/bin/pip install -e '.[bench]'")
 
     start = time.perf_counter()
     load_before = os.getloadavg()
@@ -218,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": info,
         "results": [r.to_json() for r in results],
     }
-    Path(args.out).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    log(f"wrote {args.out}")
+    out_path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    log(f"wrote {out_path}")
     missed = [f"{r.section}: {r.case}" for r in results if r.met is False]
     if missed:
         log("goals missed: " + "; ".join(missed))

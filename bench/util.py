@@ -55,26 +55,36 @@ def throughput_vs(
     )
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    """Seconds for one call of ``fn`` (garbage collector settled first, as the real runs are)."""
+@dataclass
+class Timing:
+    """Best wall-clock and best CPU (this process: user + system) seconds of a case."""
+
+    wall: float = float("inf")
+    cpu: float = float("inf")
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall and CPU seconds for one call of ``fn`` (garbage collector settled first)."""
     gc.collect()
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     out = fn()
-    return time.perf_counter() - start, out
+    return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
-def interleaved_best(cases: dict[str, Callable[[], Callable[[], Any]]], rounds: int) -> dict[str, float]:
-    """Best time of each case over ``rounds`` rounds, the cases alternating within each round.
+def interleaved_best(cases: dict[str, Callable[[], Callable[[], Any]]], rounds: int) -> dict[str, Timing]:
+    """Best times of each case over ``rounds`` rounds, the cases alternating within each round.
 
     Each case is a set-up function (not timed) returning the function to time. The machine is
     shared (2 cores, other work running); alternating the cases and keeping each one's best run
-    keeps the ratios stable even when the absolute numbers drift.
+    keeps the ratios stable even when the absolute numbers drift. CPU time (of this process) is
+    steadier still for work that stays in this process, such as a replay from the page cache.
     """
-    best = {name: float("inf") for name in cases}
+    best = {name: Timing() for name in cases}
     for _ in range(rounds):
         for name, setup in cases.items():
-            seconds, _ = timed(setup())
-            best[name] = min(best[name], seconds)
+            wall, cpu, _ = timed(setup())
+            best[name].wall = min(best[name].wall, wall)
+            best[name].cpu = min(best[name].cpu, cpu)
     return best
 
 

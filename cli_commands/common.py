@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -20,6 +21,7 @@ import typer
 from service_layer.bootstrap import Services, open_services
 
 P = ParamSpec("P")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 R = TypeVar("R")
 
 
@@ -62,6 +64,8 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             fail(_one_line(error), 4)
         except KeyboardInterrupt:
             fail("interrupted; nothing partial was written", 1)
+        except BrokenPipeError:
+            _reader_gone()
         except Exception as error:
             if os.environ.get("SRDI_DEBUG"):
                 raise
@@ -72,6 +76,18 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             )
 
     return wrapper
+
+
+def _reader_gone() -> NoReturn:
+    """The reader of stdout went away (`srdi ledger | head`): stop quietly, as a pipe's writer does.
+
+    Whatever the command was to write is written already (reads write nothing; a write commits
+    before printing), so this is not a failure. stdout is pointed at /dev/null so that Python's
+    own flush at exit does not raise again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise typer.Exit(0)
 
 
 def _one_line(error: BaseException) -> str:
@@ -92,7 +108,15 @@ def print_json(document: Any) -> None:
 
 
 def parse_date(text: str, option: str = "--on") -> date:
+    """A calendar date written YYYY-MM-DD (surrounding spaces allowed), else exit 2.
+
+    Only that form: `date.fromisoformat` would also take 20240301 or 2024-W09-5, which staff do
+    not mean to type and a reader of the command line could not check.
+    """
+    written = text.strip()
     try:
-        return date.fromisoformat(text)
+        if not _DATE.fullmatch(written):
+            raise ValueError(written)
+        return date.fromisoformat(written)
     except ValueError:
         fail(f"{option} {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-03-01")

@@ -21,9 +21,17 @@ JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document.")
 
 
 def entitlement_rows(result: CommandResult) -> list[dict[str, Any]]:
-    """The entitlements a command triggered, as `{"id","rule","amount","status"}`."""
+    """The entitlements a command triggered, as `{"id","rule","amount","status"}`.
+
+    Statuses are the ledger's (CLI.md): a pending entitlement decided not eligible is `reversed`.
+    """
     return [
-        {"id": r.entitlement_id, "rule": r.rule, "amount": r.amount, "status": r.status}
+        {
+            "id": r.entitlement_id,
+            "rule": r.rule,
+            "amount": r.amount,
+            "status": "reversed" if r.status == "not-eligible" else r.status,
+        }
         for r in result.entitlements()
     ]
 
@@ -36,7 +44,12 @@ def print_result(result: CommandResult, as_json: bool, done: str) -> None:
         return
     typer.echo(f"{done}: event {result.event_id}")
     for row in rows:
-        amount = "amount to be set" if row["amount"] is None else f"{row['amount']:,} yuan"
+        if row["amount"] is not None:
+            amount = f"{row['amount']:,} yuan"
+        elif row["status"] == "pending-data":
+            amount = "amount decided when the figures arrive"
+        else:
+            amount = "amount to be set" if row["status"] != "reversed" else "nothing owed"
         typer.echo(f"  entitlement {row['id']} {row['rule']}: {amount}, {row['status']}")
     if not rows:
         typer.echo("  no entitlement triggered")

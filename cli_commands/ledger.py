@@ -23,6 +23,7 @@ entitlement_app = typer.Typer(
     help="Decide on entitlements: approve an amount, record a payment.", no_args_is_help=True
 )
 _JSON = typer.Option(False, "--json", help="Print one JSON document.")
+_LEDGER_WIDTH = 172
 _LANG = typer.Option("en", "--lang", help="Labels and export headers: en or zh.")
 
 
@@ -38,6 +39,9 @@ def ledger(
     enterprise: str | None = typer.Option(None, "--enterprise", metavar="USCC", help="Only this enterprise."),
     district: str | None = typer.Option(None, "--district", help="Only this district (key or Chinese name)."),
     year: int | None = typer.Option(None, "--year", min=2000, max=2100, help="Only entries accrued in YYYY."),
+    unit: str | None = typer.Option(
+        None, "--unit", help="Only entries this responsible unit pays or handles (区财政局…)."
+    ),
     as_of: str | None = typer.Option(None, "--as-of", help="Entries accrued by DATE, decided as of DATE."),
     recorded_before: str | None = typer.Option(
         None, "--recorded-before", help="Only what the log knew before TIMESTAMP."
@@ -51,7 +55,7 @@ def ledger(
 ) -> None:
     """Every entitlement with its amount, approval, payments and status, and the totals."""
     from cli_commands.ledger_export import write_csv, write_xlsx
-    from domain.reference import label, parse_district
+    from domain.reference import label, normalise, parse_district
     from domain.uscc import validate_uscc
     from projections.framework import Cutoff
     from projections.ledger_view import LedgerFilter, read_ledger, totals
@@ -70,6 +74,9 @@ def ledger(
     )
     with view(svc.engine, ["ledger"], Cutoff(recorded_before=cutoff.recorded_before)) as conn:
         entries = read_ledger(conn, filters)
+    if unit is not None:  # the catalogue: "a ledger can be split by unit"
+        wanted = normalise(unit)
+        entries = [e for e in entries if wanted in {normalise(u) for u in e.responsible_units}]
     sums = totals(entries)
     if csv_path is not None or xlsx_path is not None:
         path = csv_path or xlsx_path
@@ -105,11 +112,10 @@ def _print_ledger(entries: list[LedgerEntry], sums: dict[str, Decimal], lang: st
         "id",
     )
     table = Table(title=f"{'台账' if zh else 'ledger'} ({len(entries)})")
+    money = ("amount", "approved", "paid", "金额", "核定", "已拨付")
     for name in names if zh else english:
-        table.add_column(
-            name,
-            justify="right" if name in ("amount", "approved", "paid", "金额", "核定", "已拨付") else "left",
-        )
+        # Nothing is cut short: ids and USCCs are copied from here (`entitlement pay ID`).
+        table.add_column(name, justify="right" if name in money else "left", no_wrap=True)
     for e in entries:
         table.add_row(
             e.accrued_on.isoformat(),
@@ -123,11 +129,14 @@ def _print_ledger(entries: list[LedgerEntry], sums: dict[str, Decimal], lang: st
             STATUS_ZH.get(e.status, e.status) if zh else e.status,
             e.id,
         )
-    Console().print(table)
-    typer.echo(
-        f"totals (yuan): fixed {_yuan(sums['fixed'])}, ceilings awaiting approval {_yuan(sums['ceilings'])}, "
-        f"approved {_yuan(sums['approved'])}, paid {_yuan(sums['paid'])}"
-    )
+    console = Console()
+    console.width = max(console.width, _LEDGER_WIDTH)  # a row per entry, whole ids, even when piped
+    console.print(table)
+    f, c, a, p = (_yuan(sums[k]) for k in ("fixed", "ceilings", "approved", "paid"))
+    if zh:
+        typer.echo(f"合计（元）：定额 {f}，待核定上限 {c}，已核定 {a}，已拨付 {p}")
+    else:
+        typer.echo(f"totals (yuan): fixed {f}, ceilings awaiting approval {c}, approved {a}, paid {p}")
 
 
 @guarded
@@ -135,50 +144,88 @@ def explain(
     ctx: typer.Context,
     entitlement_id: str = typer.Argument(..., metavar="ENTITLEMENT_ID"),
     as_json: bool = _JSON,
+    lang: str = _LANG,
 ) -> None:
     """Why an entitlement: the rule, the article quoted, its triggers, figures, readings and arithmetic."""
+    from domain.reference import label
     from service_layer.ledger import explain as explain_entitlement
 
+    label("x", lang)  # refuse an unknown --lang before any work
     doc = explain_entitlement(services(ctx), entitlement_id)
     if as_json:
         print_json(doc)
         return
-    _print_explanation(doc)
+    _print_explanation(doc, lang)
 
 
-def _print_explanation(doc: dict[str, Any]) -> None:
+_EXPLAIN_ZH = {
+    "entitlement": "兑现事项",
+    "of": "企业",
+    "rule": "条款",
+    "responsible units": "责任单位",
+    "status": "状态",
+    "amount": "金额",
+    "ceiling": "上限",
+    "approved": "核定",
+    "paid": "已拨付",
+    "accrued on": "发生日期",
+    "note": "说明",
+    "triggered by": "触发事件",
+    "retracted": "已撤回",
+    "readings used": "条文解读",
+    "figures": "数据",
+    "missing figures": "缺少数据",
+    "arithmetic": "计算过程",
+    "lifecycle": "处理过程",
+}
+
+
+def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
+    from cli_commands.ledger_export import STATUS_ZH
+    from domain.reference import label
+
     echo = typer.echo
-    echo(f"entitlement {doc['id']} of {doc['enterprise']} {doc['name'] or ''} ({doc['district']})")
-    rule = f"rule {doc['rule']}: {doc['policy']} article {doc['article']} ({doc['kind']})"
+    zh = lang == "zh"
+
+    def t(text: str) -> str:
+        return _EXPLAIN_ZH.get(text, text) if zh else text
+
+    district = label(doc["district"], lang, namespace="district")
+    status = STATUS_ZH.get(doc["status"], doc["status"]) if zh else doc["status"]
+    echo(f"{t('entitlement')} {doc['id']} {t('of')} {doc['enterprise']} {doc['name'] or ''} ({district})")
+    article = f"第{doc['article']}条" if zh else f"article {doc['article']}"
+    rule = f"{t('rule')} {doc['rule']}: {doc['policy']} {article} ({doc['kind']})"
     echo(f"{rule} {doc['summary']}".rstrip())
     echo(f"  「{doc['quote']}」")
-    echo(f"  responsible units: {'、'.join(doc['responsible_units'])}")
-    ceiling = " (ceiling)" if doc["ceiling"] else ""
+    echo(f"  {t('responsible units')}: {'、'.join(doc['responsible_units'])}")
+    ceiling = f" ({t('ceiling')})" if doc["ceiling"] else ""
     echo(
-        f"status {doc['status']}: amount {_yuan(doc['amount'])}{ceiling}, "
-        f"approved {_yuan(doc['approved_amount'])}, paid {_yuan(doc['paid_amount'])} yuan; "
-        f"accrued on {doc['accrued_on']}"
+        f"{t('status')} {status}: {t('amount')} {_yuan(doc['amount'])}{ceiling}, "
+        f"{t('approved')} {_yuan(doc['approved_amount'])}, {t('paid')} {_yuan(doc['paid_amount'])} "
+        f"{'元' if zh else 'yuan'}; {t('accrued on')} {doc['accrued_on']}"
     )
     if doc["note"]:
-        echo(f"  note: {doc['note']}")
-    echo("triggered by:")
-    for t in doc["triggers"]:
-        gone = " [retracted]" if t.get("retracted") else ""
-        what = " ".join(
-            str(t["data"].get(k)) for k in ("track", "action", "year") if t.get("data", {}).get(k)
+        echo(f"  {t('note')}: {doc['note']}")
+    echo(f"{t('triggered by')}:")
+    for trigger in doc["triggers"]:
+        gone = f" [{t('retracted')}]" if trigger.get("retracted") else ""
+        data = trigger.get("data", {})
+        what = " ".join(label(str(data[k]), lang) for k in ("track", "action", "year") if data.get(k))
+        echo(
+            f"  {trigger['event_type']} {what} on {trigger.get('occurred_on')} "
+            f"(event {trigger['event_id']}){gone}"
         )
-        echo(f"  {t['event_type']} {what} on {t.get('occurred_on')} (event {t['event_id']}){gone}")
     for title, key in (("readings used", "readings"), ("figures", "figures")):
         if doc[key]:
-            echo(f"{title}:")
+            echo(f"{t(title)}:")
             for name, value in doc[key].items():
                 echo(f"  {name}: {value}")
     if doc["missing"]:
-        echo(f"missing figures: {', '.join(doc['missing'])}")
-    echo("arithmetic:")
+        echo(f"{t('missing figures')}: {', '.join(doc['missing'])}")
+    echo(f"{t('arithmetic')}:")
     for n, step in enumerate(doc["steps"], start=1):
         echo(f"  {n}. {step}")
-    echo("lifecycle:")
+    echo(f"{t('lifecycle')}:")
     for step in doc["history"]:
         extra = " ".join(f"{k}={v}" for k, v in step.items() if k not in ("event", "on"))
         echo(f"  {step['on']} {step['event']} {extra}".rstrip())

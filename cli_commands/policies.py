@@ -20,12 +20,18 @@ policy_app = typer.Typer(help="District policies: what is in force, what a docum
 _JSON = typer.Option(False, "--json", help="Print one JSON document.")
 
 
+_LANG = typer.Option("en", "--lang", help="Labels: en or zh.")
+
+
 @policy_app.command("list")
 @guarded
-def policy_list(ctx: typer.Context, as_json: bool = _JSON) -> None:
+def policy_list(ctx: typer.Context, as_json: bool = _JSON, lang: str = _LANG) -> None:
     """Every shipped policy and every active one, with when it was activated."""
     from domain.policy.model import builtin_keys, load_builtin
+    from domain.reference import label
     from service_layer.policies import active_policies
+
+    label("x", lang)  # refuse an unknown --lang before any work
 
     active = active_policies(services(ctx))
     rows: list[dict[str, Any]] = []
@@ -47,19 +53,28 @@ def policy_list(ctx: typer.Context, as_json: bool = _JSON) -> None:
     if as_json:
         print_json({"policies": rows})
         return
+    zh = lang == "zh"
     for r in rows:
-        state = f"active since {r['activated_on']}" if r["active"] else "not active"
-        typer.echo(
-            f"{r['key']:<16} {state:<24} {r['rules']:>2} rules  {','.join(r['districts'])}  {r['title_zh']}"
-        )
+        if zh:
+            state = f"{r['activated_on']} 起启用" if r["active"] else "未启用"
+        else:
+            state = f"active since {r['activated_on']}" if r["active"] else "not active"
+        districts = ",".join(label(d, lang, namespace="district") for d in r["districts"])
+        rules = f"{r['rules']:>2} {'条' if zh else 'rules'}"
+        typer.echo(f"{r['key']:<16} {state:<24} {rules}  {districts}  {r['title_zh']}")
 
 
 @policy_app.command("show")
 @guarded
-def policy_show(ctx: typer.Context, key: str = typer.Argument(...), as_json: bool = _JSON) -> None:
+def policy_show(
+    ctx: typer.Context, key: str = typer.Argument(...), as_json: bool = _JSON, lang: str = _LANG
+) -> None:
     """A policy's document data: reach, rules with their articles and amounts, readings, caps."""
     from domain.policy.model import load_builtin
+    from domain.reference import label
     from service_layer.policies import active_policies
+
+    label("x", lang)  # refuse an unknown --lang before any work
 
     active = active_policies(services(ctx)).get(key)
     policy = active.policy if active is not None else load_builtin(key)
@@ -69,22 +84,29 @@ def policy_show(ctx: typer.Context, key: str = typer.Argument(...), as_json: boo
     if as_json:
         print_json(doc)
         return
-    typer.echo(
-        f"{policy.key}: {policy.title_zh} ({policy.document_number or 'no number'}, {policy.issuer_zh})"
-    )
-    until = policy.in_force_until or "open"
-    typer.echo(
-        f"  in force {policy.in_force_from} – {until}; reaches from {policy.reach_from}; {doc['districts']}"
-    )
-    typer.echo(f"  {'active since ' + str(active.activated_on) if active else 'not active'}")
-    for rule in doc["rules"]:
-        amount = rule["amount"] if rule["amount"] is not None else rule["formula"] or "not stated"
+    zh = lang == "zh"
+    number = policy.document_number or ("无文号" if zh else "no number")
+    typer.echo(f"{policy.key}: {policy.title_zh} ({number}, {policy.issuer_zh})")
+    until = policy.in_force_until or ("未定" if zh else "open")
+    districts = "、".join(label(d, lang, namespace="district") for d in policy.districts)
+    if zh:
+        typer.echo(f"  施行 {policy.in_force_from} 至 {until}；追溯至 {policy.reach_from}；{districts}")
+        typer.echo(f"  {str(active.activated_on) + ' 起启用' if active else '未启用'}")
+    else:
         typer.echo(
-            f"  {rule['id']:<7} art {rule['article']:<4} {rule['kind']:<13} {amount} {rule['summary']}"
+            f"  in force {policy.in_force_from} – {until}; reaches from {policy.reach_from}; {districts}"
         )
+        typer.echo(f"  {'active since ' + str(active.activated_on) if active else 'not active'}")
+    unstated = "未明确" if zh else "not stated"
+    article = "第{}条" if zh else "art {}"
+    for rule in doc["rules"]:
+        amount = rule["amount"] if rule["amount"] is not None else rule["formula"] or unstated
+        where = article.format(rule["article"])
+        typer.echo(f"  {rule['id']:<7} {where:<8} {rule['kind']:<13} {amount} {rule['summary']}")
     for reading in doc["readings"]:
         typer.echo(
-            f"  reading {reading['name']} = {reading['default']} (options: {', '.join(reading['options'])})"
+            f"  {'解读' if zh else 'reading'} {reading['name']} = {reading['default']} "
+            f"({'可选' if zh else 'options'}: {', '.join(reading['options'])})"
         )
 
 

@@ -206,7 +206,7 @@ def history(
     table.add_column(head[5], no_wrap=True)
     table.add_column(head[6], no_wrap=True)
     table.add_column(head[7], overflow="fold", min_width=12)
-    table.add_column(head[8], overflow="fold")
+    table.add_column(head[8], no_wrap=True)
     table.add_column(head[9], no_wrap=True)
     retractions = {e.data["retracted_event_id"]: e for e in events if e.event_type == "EventRetracted"}
     for e in events:
@@ -225,7 +225,9 @@ def history(
         if by is not None:
             kind = f"↳ {_type(by.event_type, lang)}"
             table.add_row(by.occurred_on.isoformat(), kind, by.data["reason"], by.actor, by.event_id)
-    Console().print(table)
+    console = Console()
+    console.width = max(console.width, 150)  # whole event ids, one line per event, even when piped
+    console.print(table)
 
 
 @guarded

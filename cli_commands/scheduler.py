@@ -57,7 +57,9 @@ def scheduler_run(
 @guarded
 def reminders(
     ctx: typer.Context,
-    within: int = typer.Option(90, "--within", min=0, help="Deadlines at most DAYS away (overdue included)."),
+    within: int = typer.Option(
+        90, "--within", min=0, help="Deadlines at most DAYS away (overdue by at most DAYS included)."
+    ),
     today: str | None = typer.Option(None, "--today", help="Count days from DATE instead of today."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     lang: str = typer.Option("en", "--lang", help="Labels: en or zh."),

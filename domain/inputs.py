@@ -7,6 +7,8 @@ copy amounts from spreadsheets.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,6 +26,13 @@ SIZES = {
     "小型": "small",
     "中型": "medium",
 }
+_AMOUNT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+(_\d+)*)(\.\d*)?|[+-]?\.\d+")
+"""Plain decimal yuan: digits, thousands commas in groups of three (or ``_``), an optional fraction.
+
+An exponent (``1e5``, Excel's ``1.2E+7``) is refused: a spreadsheet shows large amounts that way
+after dropping digits, so the number meant cannot be known. ``1,2`` (a decimal comma) is refused
+rather than read as twelve.
+"""
 _OPTION = {
     "uscc": "USCC",
     "event_id": "EVENT_ID",
@@ -43,8 +52,16 @@ def money(value: Any, field: str, *, positive: bool = False) -> Decimal:
     opt = option(field)
     if isinstance(value, bool | float):
         raise InvalidInput(f"{opt} {value!r}: give yuan as text or a whole number, never a binary float")
+    written = "".join(unicodedata.normalize("NFKC", str(value)).split())
+    if isinstance(value, Decimal):
+        written = format(value, "f")
+    if not _AMOUNT.fullmatch(written):
+        raise InvalidInput(
+            f"{opt} {value!r} is not an amount in yuan; write digits with an optional decimal point "
+            "and thousands commas, e.g. 1200000 or 1,200,000.50 (no exponent such as 1e5)"
+        )
     try:
-        amount = Decimal(str(value).strip().replace(",", "").replace("_", ""))
+        amount = Decimal(written.replace(",", "").replace("_", ""))
     except InvalidOperation:
         raise InvalidInput(f"{opt} {value!r} is not an amount; give yuan as a number, e.g. 1200000") from None
     if not amount.is_finite():

@@ -188,9 +188,20 @@ def state_keys(kind: TrackKind) -> tuple[str, ...]:
 # ── parsing ──────────────────────────────────────────────────────────────────────────────────
 
 
+_CITY_PREFIXES = ("重庆市", "重庆")
+
+
 def parse_district(text: str) -> str:
-    """Return the district key for a key, short or full Chinese name; else InvalidInput."""
-    key = _index("districts").get(normalise(text))
+    """Return the district key for a key, short or full Chinese name; else InvalidInput.
+
+    The city may lead the name as on a letterhead (重庆市渝北区, 重庆两江新区).
+    """
+    name = normalise(text)
+    index = _index("districts")
+    key = index.get(name)
+    for prefix in _CITY_PREFIXES:
+        if key is None and name.startswith(prefix):
+            key = index.get(name.removeprefix(prefix))
     if key is None:
         keys = ", ".join(DISTRICTS)
         names = ", ".join(d.zh for d in DISTRICTS.values())

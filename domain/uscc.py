@@ -9,6 +9,8 @@ have added codes over time and a stricter list would reject real enterprises.
 
 from __future__ import annotations
 
+import unicodedata
+
 from domain.errors import InvalidInput
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -23,8 +25,13 @@ _VALUE = {char: index for index, char in enumerate(ALPHABET)}
 
 
 def _normalise(text: str) -> str:
-    """Strip surrounding whitespace and upper-case, since staff paste codes from many sources."""
-    return text.strip().upper()
+    """Drop every whitespace, fold full-width forms (NFKC) and upper-case.
+
+    Staff paste codes from licences, spreadsheets and Word files, where they come grouped with
+    spaces (``91500000 MA5U4RJ19K``), padded, in lower case or in full-width digits. None of these
+    changes which code is meant, and the check character still guards against a wrong one.
+    """
+    return "".join(unicodedata.normalize("NFKC", text).split()).upper()
 
 
 def _check_body(body: str, expected_length: int, original: str) -> None:

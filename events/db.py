@@ -46,10 +46,20 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
 
+    dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("srdi_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        # Straight on the DBAPI connection: going through exec_driver_sql cost ~20 us per
+        # transaction (15% of a one-event append). Errors are wrapped as SQLAlchemy would.
+        try:
+            conn.connection.dbapi_connection.execute(statement)  # type: ignore[union-attr]
+        except dbapi_error as error:
+            raise sa.exc.DBAPIError.instance(
+                statement, (), error, dbapi_error, dialect=engine.dialect
+            ) from error
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -89,8 +89,13 @@ def run_scan(services: Services, day: date, covered_from: date) -> ScanReport:
 
 
 def upcoming(services: Services, day: date, within_days: int) -> list[Deadline]:
-    """What is due within ``within_days`` of ``day`` (overdue included), recording nothing."""
-    return scan.within(calendar(services, day, within_days), day, within_days)
+    """Deadlines within ``within_days`` of ``day`` either way, recording nothing.
+
+    Overdue ones not yet lapsed (the scheduler has not run since) are included while they are at
+    most ``within_days`` past: "within 30 days" of today does not reach a deadline a year ago.
+    """
+    rows = scan.within(calendar(services, day, within_days), day, within_days)
+    return [r for r in rows if r.days_left(day) >= -within_days]
 
 
 # -- the two jobs -------------------------------------------------------------------------------

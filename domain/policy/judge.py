@@ -97,6 +97,11 @@ def judge(
     if amount.refused:
         return _refuse(policy, rule, occ.event_id, amount.refused)
     missing += amount.missing
+    if not missing and amount.value is not None and amount.value <= 0:
+        # Nothing to owe, approve or pay (a used-up yearly cap, a zero figure): an entry of 0, or a
+        # ceiling of 0 that no approval (> 0) could ever clear, would sit in the ledger forever.
+        why = amount.notes[0] if amount.notes else (amount.steps[-1] if amount.steps else "0")
+        return _refuse(policy, rule, occ.event_id, f"nothing owed: {why}")
     explanation = Explanation(
         policy=policy.key,
         rule=rule.id,

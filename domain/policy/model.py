@@ -308,6 +308,10 @@ def load_policy(path: Path | str) -> Policy:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"policy file {path.name}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"policy file {path.name}: not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8"
+        ) from None
     return parse_policy(text, path.name)
 
 

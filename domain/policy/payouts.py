@@ -11,7 +11,8 @@ The lifecycle (CLI.md): accrued | awaiting-approval | pending-data → approved 
   relief is applied by the tax office and has no payout: refused.
 - pay: an `accrued` entitlement (a fixed amount) is paid directly up to its amount; an approved
   one up to the approved amount; several payments may add up to it, never beyond. A payment needs
-  a reference and a date, not in the future and not before the approval (or the accrual).
+  a reference and a date, not in the future and not before the accrual (the approval's date is
+  not compared: see docs/DECISIONS-acceptance.md).
 - pending-data, reversed and not-eligible entitlements take no decision.
 Every refusal is one `InvalidInput` line and writes nothing. Money is `Decimal` yuan, > 0, to the fen.
 """
@@ -126,12 +127,10 @@ def decide_payment(record: EntitlementRecord, cmd: PayEntitlement, today: date, 
             f"entitlement {record.entitlement_id} is a tax relief applied by the tax office; no payout"
         )
     if record.approved_amount is not None:
+        # Not checked against the approval's date: `entitlement approve` (CLI.md) takes no date, so
+        # that date is often just the day the approval was entered, and a payment voucher from
+        # before it (history being entered) could then never be recorded: approvals are once only.
         limit, basis = record.approved_amount, "approved"
-        approved_on = _approved_on(record)
-        if approved_on is not None and cmd.on < approved_on:
-            raise InvalidInput(
-                f"the payment is dated {cmd.on.isoformat()}, before the approval on {approved_on.isoformat()}"
-            )
     elif (
         record.status in ("accrued", "paid")
         and record.amount is not None
@@ -165,10 +164,6 @@ def _open(record: EntitlementRecord, what: str) -> None:
             f"entitlement {record.entitlement_id} is pending-data (waiting for figures): it cannot be {what} "
             "until a report decides it"
         )
-
-
-def _approved_on(record: EntitlementRecord) -> date | None:
-    return next((on for kind, _id, on, _data in record.events if kind == "EntitlementApproved"), None)
 
 
 def _not_before_accrual(record: EntitlementRecord, on: date, what: str) -> None:

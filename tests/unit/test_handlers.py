@@ -201,6 +201,14 @@ def test_bad_figures_are_refused_at_the_door(desk: Desk, build: Any, match: str)
     assert_refused(desk.store, lambda: desk.run(build()), match)
 
 
+@pytest.mark.parametrize("written", ["1e5", "1.2E+7", "1,2", "1,00,000", "12,3456", "１e5"])
+def test_exponents_and_misplaced_commas_are_not_amounts(desk: Desk, written: str) -> None:
+    """1e5 (Excel's 1.2E+7) and 1,2 (a decimal comma?) are refused rather than guessed at."""
+    assert_refused(
+        desk.store, lambda: desk.run(ReportFinancials(uscc=A, year=2024, revenue=written)), "--revenue"
+    )
+
+
 def test_report_year_after_this_year_is_refused(desk: Desk) -> None:
     """A financial year that has not begun on the report's date is refused."""
     assert_refused(

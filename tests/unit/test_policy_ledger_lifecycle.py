@@ -59,7 +59,7 @@ def test_over_ceiling_approval_and_over_payment_are_refused(desk: Desk) -> None:
     refused(desk, lambda: desk.approve(B, key, 1000), "already approved")
     desk.pay(B, key, 150000, on="2024-02-01")
     refused(desk, lambda: desk.pay(B, key, "50000.01", on="2024-03-01"), "above what is left to pay: 50,000")
-    refused(desk, lambda: desk.pay(B, key, 1, on="2024-01-05"), "before the approval")
+    refused(desk, lambda: desk.pay(B, key, 1, on="2022-07-31"), "before the entitlement accrued")
     refused(desk, lambda: desk.pay(B, key, 1, on="2027-01-01"), "after today")
     refused(desk, lambda: desk.pay(B, key, 0, on="2024-03-01"), "more than 0")
 

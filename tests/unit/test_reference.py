@@ -39,6 +39,15 @@ def test_district_key_short_and_full_names_parse(key: str) -> None:
         assert parse_district(text) == key
 
 
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("重庆市渝北区", "yubei"), ("重庆两江新区", "liangjiang"), ("重庆市 黔江区", "qianjiang")],
+)
+def test_district_names_may_lead_with_the_city(text: str, key: str) -> None:
+    """重庆市渝北区 as written on a letterhead names the district 渝北."""
+    assert parse_district(text) == key
+
+
 def test_unknown_district_names_input_and_lists_keys() -> None:
     """An unknown district is refused in one line naming it and every valid key."""
     with pytest.raises(InvalidInput) as info:

@@ -67,6 +67,14 @@ def test_lowercase_and_whitespace_are_normalised() -> None:
     assert validate_uscc("  9144030071526726xg \n") == "9144030071526726XG"
 
 
+@pytest.mark.parametrize(
+    "text", ["91440300 71526726XG", "9144 0300 7152 6726 xg", "９１４４０３００71526726XG"]
+)
+def test_grouping_spaces_and_full_width_characters_are_normalised(text: str) -> None:
+    """A code grouped with spaces (full-width ones too) or typed in full-width digits is the same code."""
+    assert validate_uscc(text.replace(" ", "\u3000", 1)) == "9144030071526726XG"
+
+
 @pytest.mark.parametrize("text", ["91440300192203821", "9144030019220382166", ""])
 def test_wrong_length_names_the_length_found(text: str) -> None:
     """A code of the wrong length is refused with the number of characters it has."""

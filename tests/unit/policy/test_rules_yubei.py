@@ -320,6 +320,18 @@ def test_yb3_yearly_cap_of_500000_across_reports() -> None:
     assert only(evaluate(YB, f2, filed(big)), "YB-3").amount == Decimal(500000)
 
 
+def test_yb3_nothing_is_created_once_the_yearly_cap_is_used_up() -> None:
+    """YB-3: after 500,000 in a year a further lease owes nothing, state-owned or private: no entry."""
+    full, more = lease(2025, 10000, 30), lease(2025, 100, 30, event="lease-more")
+    private = lease(2025, 100, 30, owner="private", event="lease-private")
+    f = add(
+        facts("yubei", titles=[SRDI_2023], financials=[fin(2023, 100), fin(2024, 130)]), full, more, private
+    )
+    existing = apply([], evaluate(YB, f, filed(full)))
+    assert created(evaluate(YB, f, filed(more), existing)) == []
+    assert created(evaluate(YB, f, filed(private), existing)) == []
+
+
 def test_yb3_refusals_rent_floor_growth_and_title() -> None:
     """YB-3 refused: rent of 20 元 (not above 20), growth of 20% (not above), no SRDI title."""
     cheap = lease(2024, 1000, 20)
