@@ -120,3 +120,18 @@ def parse_date(text: str, option: str = "--on") -> date:
         return date.fromisoformat(written)
     except ValueError:
         fail(f"{option} {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-03-01")
+
+
+def stderr_progress(label: str, *, quiet: bool) -> Any:
+    """A transient rich progress bar on stderr (stdout stays clean for ``--json``)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=quiet,
+    )

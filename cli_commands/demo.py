@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli_commands.common import guarded, print_json, services
+from cli_commands.common import guarded, print_json, services, stderr_progress
 
 
 @guarded
@@ -16,7 +16,6 @@ def demo(
 ) -> None:
     """Generate enterprises climbing the ladders over 2019-2026 (demo today: 2026-11-01) and summarise."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
     from service_layer.commands import reactor_of
@@ -26,14 +25,7 @@ def demo(
 
     svc = services(ctx)
     activate_all(svc)  # each built-in policy on its in-force date; a no-op when already active
-    bar = Progress(
-        TextColumn("generating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=as_json,
-    )
+    bar = stderr_progress("generating", quiet=as_json)
     with bar:
         task = bar.add_task("demo", total=enterprises)
         summary = generate(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli_commands.common import guarded, print_json, services
+from cli_commands.common import guarded, print_json, services, stderr_progress
 from cli_commands.enterprises import JSON_OPTION
 
 
@@ -17,8 +17,6 @@ def import_file(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Register enterprises and record milestones from a CSV file (columns: docs/CLI-ADDITIONS.md)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from domain.errors import InvalidInput
     from service_layer.commands import current_actor, reactor_of, today
@@ -29,14 +27,7 @@ def import_file(
     except OSError as error:
         raise InvalidInput(f"cannot read {path}: {error.strerror or error}") from None
     svc = services(ctx)
-    bar = Progress(
-        TextColumn("checking lines"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=as_json,
-    )
+    bar = stderr_progress("checking lines", quiet=as_json)
     with bar:
         task = bar.add_task("import", total=None)
 
