@@ -24,7 +24,10 @@ def audit_verify(
     elif result.ok:
         typer.echo(f"ok: {result.events} events, hash chain intact")
     else:
-        typer.echo(f"FAILED at position {result.first_bad_position} of {result.events} read: {result.reason}")
+        typer.echo(
+            f"FAILED at position {result.first_bad_position} ({result.checked} of {result.events} events "
+            f"checked): {result.reason}"
+        )
     if not result.ok:
         if not as_json:
             raise Integrity(f"hash chain broken at position {result.first_bad_position}")

@@ -2,7 +2,12 @@
 
 Shared by the command models (`domain.commands`). Money is `Decimal` yuan exact to the fen: a
 binary float is refused rather than rounded, and thousands separators are accepted because staff
-copy amounts from spreadsheets.
+copy amounts from spreadsheets. A negative zero (``-0``, ``-0.00``) is zero.
+
+Free text must be UTF-8: argv bytes that are not (a terminal or a script in GBK, say) reach Python
+as lone surrogates, which can be neither hashed into the log nor stored, so `text` and `utf8`
+refuse them naming the option. Messages quote what was typed through `domain.errors.shown`, cut
+to a readable length.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, is_utf8, shown
 
 FIRST_YEAR = 1990
 """No programme record predates the 1990s; an earlier year is a typo."""
@@ -36,6 +41,7 @@ rather than read as twelve.
 _OPTION = {
     "uscc": "USCC",
     "event_id": "EVENT_ID",
+    "entitlement_id": "ENTITLEMENT_ID",
     "area_m2": "--area",
     "rent_per_m2_month": "--rent",
     "override_prerequisite": "--override-prerequisite",
@@ -57,29 +63,44 @@ def money(value: Any, field: str, *, positive: bool = False) -> Decimal:
         written = format(value, "f")
     if not _AMOUNT.fullmatch(written):
         raise InvalidInput(
-            f"{opt} {value!r} is not an amount in yuan; write digits with an optional decimal point "
+            f"{opt} {shown(value)} is not an amount in yuan; write digits with an optional decimal point "
             "and thousands commas, e.g. 1200000 or 1,200,000.50 (no exponent such as 1e5)"
         )
     try:
         amount = Decimal(written.replace(",", "").replace("_", ""))
     except InvalidOperation:
-        raise InvalidInput(f"{opt} {value!r} is not an amount; give yuan as a number, e.g. 1200000") from None
+        raise InvalidInput(
+            f"{opt} {shown(value)} is not an amount; give yuan as a number, e.g. 1200000"
+        ) from None
     if not amount.is_finite():
-        raise InvalidInput(f"{opt} {value!r} is not an amount; give a finite number of yuan")
+        raise InvalidInput(f"{opt} {shown(value)} is not an amount; give a finite number of yuan")
     if amount < 0:
-        raise InvalidInput(f"{opt} {value} is negative; give an amount of 0 or more")
+        raise InvalidInput(f"{opt} {shown(value)} is negative; give an amount of 0 or more")
+    if amount.is_zero():
+        amount = amount.copy_abs()  # -0 and -0.00 are zero: never store a sign on nothing
     if positive and amount == 0:
         raise InvalidInput(f"{opt} must be more than 0")
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         raise InvalidInput(
-            f"{opt} {value} has more than 2 decimal places; amounts are exact to the fen (0.01)"
+            f"{opt} {shown(value)} has more than 2 decimal places; amounts are exact to the fen (0.01)"
         )
     return amount
 
 
+def utf8(value: str, field: str) -> str:
+    """The value unchanged, or a refusal naming the option when it holds bytes that are not UTF-8."""
+    if not is_utf8(value):
+        raise InvalidInput(
+            f"{option(field)} {shown(value)} is not valid UTF-8 text; type it again in a UTF-8 "
+            "terminal (e.g. LANG=C.UTF-8) or convert it to UTF-8 first"
+        )
+    return value
+
+
 def text(value: Any, field: str, *, max_length: int = 200) -> str:
-    text = " ".join(str(value).split()) if value is not None else ""
+    """Free text (a name, a reference, a reason): UTF-8, spaces collapsed, not empty, not too long."""
+    text = " ".join(utf8(str(value), field).split()) if value is not None else ""
     if not text:
         raise InvalidInput(f"{option(field)} is empty; give a value")
     if len(text) > max_length:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 import unicodedata
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Literal, get_args
 
@@ -162,8 +162,12 @@ def actions() -> dict[str, ActionSpec]:
     return _data().actions
 
 
+@cache
 def track_kind(track: str) -> TrackKind:
-    """The machine kind of a track key (`listing` or `qualification`)."""
+    """The machine kind of a track key (`listing` or `qualification`).
+
+    Cached: every milestone of every fold asks it (an unknown key raises, and is not cached).
+    """
     return _data().tracks[track].kind
 
 
@@ -311,6 +315,7 @@ def add_years(start: date, years: int) -> date:
         return date(start.year + years, 3, 1)
 
 
+@lru_cache(maxsize=32_768)  # every certification and review in a replay; dates repeat a lot
 def valid_until(start: date, track: str) -> date:
     """Last day a title is valid: the day before the same date N years on (inclusive end).
 

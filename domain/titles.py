@@ -13,7 +13,7 @@ Readings taken here (documented in docs/DECISIONS.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from domain import machines, reference
@@ -65,14 +65,8 @@ class TitleState:
             periods = (*_end_last(periods, on), Period(on, valid_until))
         elif action in ENDING_ACTIONS:
             periods = _end_last(periods, on)
-        return replace(
-            self,
-            state=new_state,
-            since=on,
-            certified_on=certified_on,
-            valid_until=valid_until,
-            periods=periods,
-        )
+        # The constructor, not dataclasses.replace: this runs once per milestone in every fold.
+        return TitleState(self.track, new_state, on, certified_on, valid_until, periods)
 
     def as_json(self) -> dict[str, str | None]:
         return {
@@ -108,4 +102,4 @@ def _end_last(periods: tuple[Period, ...], on: date) -> tuple[Period, ...]:
     if not periods or periods[-1].ended_on is not None:
         return periods
     last = periods[-1]
-    return (*periods[:-1], replace(last, ended_on=min(on, last.valid_until + _ONE_DAY)))
+    return (*periods[:-1], Period(last.start, last.valid_until, min(on, last.valid_until + _ONE_DAY)))

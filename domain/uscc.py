@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, shown
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 """The 31 characters of GB 32100-2015: digits and upper-case letters without I, O, Z, S, V."""
@@ -35,10 +35,13 @@ def _normalise(text: str) -> str:
 
 
 def _check_body(body: str, expected_length: int, original: str) -> None:
-    """Raise InvalidInput naming the length or the first character outside the alphabet."""
+    """Raise InvalidInput naming the length or the first character outside the alphabet.
+
+    What was typed is quoted cut to a readable length (`shown`): a pasted paragraph is not echoed.
+    """
     if len(body) != expected_length:
         raise InvalidInput(
-            f"USCC {original.strip()!r} has {len(body)} characters; "
+            f"USCC {shown(original.strip())} has {len(body):,} characters; "
             f"a 统一社会信用代码 has exactly {expected_length}"
             + (" before its check character" if expected_length != LENGTH else "")
         )
@@ -47,7 +50,7 @@ def _check_body(body: str, expected_length: int, original: str) -> None:
             hint = {"I": "1", "O": "0", "Z": "2", "S": "5"}.get(char)
             advice = f" (did you mean {hint!r}?)" if hint else ""
             raise InvalidInput(
-                f"USCC {original.strip()!r} has the invalid character {char!r} at position "
+                f"USCC {shown(original.strip())} has the invalid character {shown(char)} at position "
                 f"{position}; only 0-9 and A-Z without I, O, Z, S, V are allowed{advice}"
             )
 

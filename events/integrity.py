@@ -3,6 +3,10 @@
 The check recomputes each event's canonical form from the stored columns (see ``events.canonical``),
 so a changed payload, date, actor, order or hash is found, and a payload whose stored text is not in
 canonical form (an edit that kept the JSON meaning) is found too.
+
+`VerifyResult.events` is the number of events in the log, whether or not the chain holds (CLI.md
+gives ``audit verify --json`` the same ``events`` in both answers); `checked` is how many of them
+were checked, up to and including the first bad one.
 """
 
 from __future__ import annotations
@@ -37,16 +41,21 @@ _RAW = (
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
+    """The outcome of a walk: `events` in the log, `checked` of them up to the first bad one."""
+
     ok: bool
     events: int
     first_bad_position: int | None = None
     reason: str | None = None
+    checked: int | None = None
+    """Events checked, the first bad one included; None when ok (every event was checked)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ok": self.ok, "events": self.events}
         if not self.ok:
             out["first_bad_position"] = self.first_bad_position
             out["reason"] = self.reason
+            out["checked"] = self.checked  # an addition to CLI.md (docs/CLI-ADDITIONS.md)
         return out
 
 
@@ -63,13 +72,16 @@ def raw_rows(engine: Engine, batch: int = 5000) -> Iterator[Sequence[Any]]:
 
 
 def verify_rows(rows: Iterable[Sequence[Any]], progress: Callable[[int], None] | None = None) -> VerifyResult:
+    """Check every row in order; after the first bad one, only count the rest (`events`)."""
     previous = canonical.GENESIS
     count = 0
-    for count, row in enumerate(rows, start=1):
+    iterator = iter(rows)
+    for count, row in enumerate(iterator, start=1):
         position = row[0]
         reason = _check(row, previous, count)
         if reason is not None:
-            return VerifyResult(False, count, position, reason)
+            rest = sum(1 for _ in iterator)
+            return VerifyResult(False, count + rest, position, reason, checked=count)
         previous = row[12]
         if progress is not None and count % 10000 == 0:
             progress(count)

@@ -353,6 +353,21 @@ class SqlEventStore:
         for rows in self._scan(after_position, batch, until_position):
             yield typed(rows)
 
+    def read_raw_rows(
+        self, after_position: int = 0, *, batch: int = 1000, until_position: int | None = None
+    ) -> Iterator[Sequence[Any]]:
+        """``read_rows`` as the driver gives them (dates as stored): for ``decoder``."""
+        return self._scan(after_position, batch, until_position)
+
+    def decoder(self) -> tuple[Callable[[Sequence[Any]], RecordedEvent], Callable[[], None]]:
+        """A decoder of ``read_raw_rows`` rows (what ``read_all`` uses) and its per-batch reset.
+
+        For readers that decode only some rows of a batch: the same ``RecordedEvent`` as
+        ``read_all`` gives, with its caches (upcast check per type, parsed dates, shared
+        ``recorded_at``). Call the reset before each batch.
+        """
+        return _decoder(self._sql)
+
     def last_position(self) -> int:
         with self.engine.connect() as conn:
             value = conn.execute(sa.select(sa.func.max(T.c.position))).scalar()

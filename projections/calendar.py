@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from domain.reference import add_years
 from projections.fold import EnterpriseFold, EnterpriseProjection, Row
-from projections.framework import metadata
+from projections.framework import DateParam, metadata
 
 REVIEW_DUE = "review-due"
 TUTORING_LAPSES = "tutoring-lapses"
@@ -57,36 +57,16 @@ class CalendarProjection(EnterpriseProjection):
     name = "calendar"
     tables = (enterprises_table, entries_table)
 
-    def rows(self, fold: EnterpriseFold) -> Iterable[Row]:
-        yield (
-            enterprises_table,
-            {"uscc": fold.uscc, "name": fold.name, "district": fold.district, "fold": fold.dumps()},
-        )
+    def rows(self, fold: EnterpriseFold, day: DateParam) -> Iterable[Row]:
+        yield enterprises_table, (fold.uscc, fold.name, fold.district, fold.dumps())
         folded = fold.folded
         for track, title in folded.titles.items():
             if title.state == "certified" and title.valid_until is not None and title.since is not None:
-                yield (
-                    entries_table,
-                    {
-                        "uscc": fold.uscc,
-                        "track": track,
-                        "kind": REVIEW_DUE,
-                        "since": title.since,
-                        "valid_until": title.valid_until,
-                    },
-                )
+                yield entries_table, (fold.uscc, track, REVIEW_DUE, day(title.since), day(title.valid_until))
         listing = folded.listing
         if listing.stage == "ipo-tutoring" and listing.since is not None:
-            yield (
-                entries_table,
-                {
-                    "uscc": fold.uscc,
-                    "track": "listing",
-                    "kind": TUTORING_LAPSES,
-                    "since": listing.since,
-                    "valid_until": tutoring_valid_until(listing.since),
-                },
-            )
+            lapses = tutoring_valid_until(listing.since)
+            yield entries_table, (fold.uscc, "listing", TUTORING_LAPSES, day(listing.since), day(lapses))
 
 
 @dataclass(frozen=True, slots=True)

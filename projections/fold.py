@@ -7,19 +7,21 @@ aggregate decides with, so a view can never disagree with the aggregate about a 
 Keeping the list (not only the folded state) makes a retraction a re-fold of that one enterprise
 from rows the projection already holds, which stays correct inside an as-of snapshot too.
 
-``EnterpriseProjection`` does the batch mechanics once: load the folds of the enterprises a batch
-touches (one query per 500), apply the events in memory, delete and bulk-insert those enterprises'
-rows. Subclasses only say which rows a fold becomes.
+``apply_enterprises`` does the batch mechanics once for every enterprise projection standing at
+the same checkpoint: their tables hold the same folds (each is a function of the same log prefix),
+so a batch loads the folds it touches from the first one (one query per 500), applies the events
+and folds each enterprise once, serialises each fold once, and every projection writes its rows
+from those folds. Only enterprises that already had rows are deleted first; a rebuild, which meets
+most enterprises for the first time, mostly just inserts. Subclasses only say which rows a fold
+becomes.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,11 +32,11 @@ from domain import reference
 from domain.errors import IllegalTransition
 from domain.titles import ListingState, TitleState
 from events.envelope import RecordedEvent
-from projections.framework import TableProjection, chunks, delete_where_in
+from projections.framework import DateParam, TableProjection, chunks, date_param, delete_where_in, insert_rows
 
 log = structlog.get_logger("srdi.projections")
 
-Row = tuple[sa.Table, dict[str, Any]]
+Row = tuple[sa.Table, tuple[Any, ...]]  # a table and one row of it, values in column order
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +56,6 @@ class Folded:
 
 
 def fold_milestones(milestones: Iterable[Milestone]) -> Folded:
-    """Fold milestones in log order (memoised: the three projections fold the same lists)."""
-    return _fold(tuple(milestones))
-
-
-@lru_cache(maxsize=16_384)  # more than the enterprises one batch can touch, so all three share it
-def _fold(milestones: tuple[Milestone, ...]) -> Folded:
     """Fold milestones in log order; a step the machine refuses is skipped (and logged).
 
     The handlers only append legal steps, so a refusal can only follow a retraction that left a
@@ -68,14 +64,16 @@ def _fold(milestones: tuple[Milestone, ...]) -> Folded:
     """
     titles: dict[str, TitleState] = {}
     listing = ListingState()
+    kind = reference.track_kind
     for m in milestones:
         try:
-            if reference.track_kind(m.track) == "listing":
+            if kind(m.track) == "listing":
                 listing = listing.advance(m.action, m.on, system=True)
             else:
-                titles[m.track] = titles.get(m.track, TitleState(m.track)).advance(
-                    m.action, m.on, system=True
-                )
+                title = titles.get(m.track)
+                if title is None:
+                    title = TitleState(m.track)
+                titles[m.track] = title.advance(m.action, m.on, system=True)
         except (IllegalTransition, KeyError) as error:
             log.warning("milestone skipped in fold", event_id=m.event_id, reason=str(error))
     return Folded(titles, listing)
@@ -83,7 +81,11 @@ def _fold(milestones: tuple[Milestone, ...]) -> Folded:
 
 @dataclass(slots=True)
 class EnterpriseFold:
-    """One enterprise's registration and milestones in force, serialisable to one JSON column."""
+    """One enterprise's registration and milestones in force, serialisable to one JSON column.
+
+    The folded titles and the JSON text are computed on first use and kept until the next event
+    that changes the fold, so the three projections sharing a fold pay for each once.
+    """
 
     uscc: str
     name: str | None = None
@@ -92,29 +94,32 @@ class EnterpriseFold:
     size: str | None = None
     milestones: list[Milestone] = field(default_factory=list)
     _folded: Folded | None = None
+    _json: str | None = None
 
     def apply(self, event: RecordedEvent) -> bool:
         """Take one event into account; False when it changes nothing this fold shows."""
         data = event.data
-        if event.event_type == "EnterpriseRegistered":
+        kind = event.event_type
+        if kind == "MilestoneRecorded":
+            self.milestones.append(
+                Milestone(event.event_id, data["track"], data["action"], event.occurred_on)
+            )
+            self._folded = self._json = None
+            return True
+        if kind == "EnterpriseRegistered":
             self.name = data.get("name")
             self.district = data.get("district")
             self.department = data.get("department")
             self.size = data.get("size")
+            self._json = None
             return True
-        if event.event_type == "MilestoneRecorded":
-            self.milestones.append(
-                Milestone(event.event_id, data["track"], data["action"], event.occurred_on)
-            )
-            self._folded = None
-            return True
-        if event.event_type == "EventRetracted":
+        if kind == "EventRetracted":
             gone = data["retracted_event_id"]
             kept = [m for m in self.milestones if m.event_id != gone]
             if len(kept) == len(self.milestones):
                 return False
             self.milestones = kept
-            self._folded = None
+            self._folded = self._json = None
             return True
         return False
 
@@ -125,17 +130,19 @@ class EnterpriseFold:
         return self._folded
 
     def dumps(self) -> str:
-        return json.dumps(
-            {
-                "name": self.name,
-                "district": self.district,
-                "department": self.department,
-                "size": self.size,
-                "m": [[m.event_id, m.track, m.action, m.on.isoformat()] for m in self.milestones],
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        if self._json is None:
+            self._json = json.dumps(
+                {
+                    "name": self.name,
+                    "district": self.district,
+                    "department": self.department,
+                    "size": self.size,
+                    "m": [[m.event_id, m.track, m.action, m.on.isoformat()] for m in self.milestones],
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+        return self._json
 
     @classmethod
     def loads(cls, uscc: str, text: str) -> EnterpriseFold:
@@ -147,6 +154,8 @@ class EnterpriseFold:
             raw["department"],
             raw["size"],
             [Milestone(e, t, a, date.fromisoformat(d)) for e, t, a, d in raw["m"]],
+            None,
+            text,
         )
 
 
@@ -163,45 +172,67 @@ class EnterpriseProjection(TableProjection):
     """A projection whose rows are a function of each enterprise's fold.
 
     ``tables[0]`` holds one row per enterprise with the fold in column ``fold``; every table has a
-    ``uscc`` column. Subclasses implement ``rows``.
+    ``uscc`` column. Subclasses implement ``rows``, yielding each row as a tuple in the table's
+    column order (``insert_rows`` hands them to the driver as they are).
     """
 
     handles = frozenset({"EnterpriseRegistered", "MilestoneRecorded", "EventRetracted"})
 
-    def rows(self, fold: EnterpriseFold) -> Iterable[Row]:
+    def rows(self, fold: EnterpriseFold, day: DateParam) -> Iterable[Row]:
+        """The rows of one enterprise, values in column order, every date through ``day``."""
         raise NotImplementedError
 
     def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
-        usccs = sorted({str(e.data["uscc"]) for e in events})
-        folds = self._load(conn, usccs)
-        changed: set[str] = set()
-        for event in events:
-            uscc = str(event.data["uscc"])
-            fold = folds.get(uscc)
-            if fold is None:
-                fold = folds[uscc] = EnterpriseFold(uscc)
-            if fold.apply(event):
-                changed.add(uscc)
-        if changed:
-            self._save(conn, [folds[u] for u in sorted(changed)])
+        apply_enterprises(conn, [self], events)
 
-    def _load(self, conn: Connection, usccs: Sequence[str]) -> dict[str, EnterpriseFold]:
-        table = self.tables[0]
-        found: dict[str, EnterpriseFold] = {}
-        for part in chunks(usccs):
-            query = sa.select(table.c.uscc, table.c.fold).where(table.c.uscc.in_(part))
-            for uscc, text in conn.execute(query):
-                found[uscc] = EnterpriseFold.loads(uscc, text)
-        return found
-
-    def _save(self, conn: Connection, folds: Sequence[EnterpriseFold]) -> None:
-        keys = [f.uscc for f in folds]
+    def write(self, conn: Connection, folds: Sequence[EnterpriseFold], stale: Sequence[str]) -> None:
+        """Replace the rows of ``stale`` enterprises and insert every fold's rows."""
         for table in reversed(self.tables):
-            delete_where_in(conn, table, "uscc", keys)
-        grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            delete_where_in(conn, table, "uscc", stale)
+        grouped: dict[str, list[tuple[Any, ...]]] = {table.name: [] for table in self.tables}
+        day = date_param(conn)
         for fold in folds:
-            for table, row in self.rows(fold):
+            for table, row in self.rows(fold, day):
                 grouped[table.name].append(row)
         for table in self.tables:
-            if grouped[table.name]:
-                conn.execute(sa.insert(table), grouped[table.name])
+            insert_rows(conn, table, grouped[table.name])
+
+
+def apply_enterprises(
+    conn: Connection, projections: Sequence[EnterpriseProjection], events: Sequence[RecordedEvent]
+) -> None:
+    """Apply one batch to enterprise projections that stand at the same checkpoint.
+
+    The folds are loaded from the first projection's table: every one of them holds the fold of the
+    same log prefix. Each touched enterprise is advanced and folded once for all of them.
+    """
+    if not projections or not events:
+        return
+    usccs = sorted({str(e.data["uscc"]) for e in events})
+    folds = load_folds(conn, projections[0].tables[0], usccs)
+    stored = set(folds)
+    changed: set[str] = set()
+    for event in events:
+        uscc = str(event.data["uscc"])
+        fold = folds.get(uscc)
+        if fold is None:
+            fold = folds[uscc] = EnterpriseFold(uscc)
+        if fold.apply(event):
+            changed.add(uscc)
+    if not changed:
+        return
+    order = sorted(changed)
+    touched = [folds[u] for u in order]
+    stale = [u for u in order if u in stored]
+    for projection in projections:
+        projection.write(conn, touched, stale)
+
+
+def load_folds(conn: Connection, table: sa.Table, usccs: Sequence[str]) -> dict[str, EnterpriseFold]:
+    """The stored folds of those of ``usccs`` that ``table`` has a row for."""
+    found: dict[str, EnterpriseFold] = {}
+    for part in chunks(usccs):
+        query = sa.select(table.c.uscc, table.c.fold).where(table.c.uscc.in_(part))
+        for uscc, text in conn.execute(query):
+            found[uscc] = EnterpriseFold.loads(uscc, text)
+    return found

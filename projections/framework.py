@@ -14,9 +14,10 @@ that every view shares (docs/DECISIONS-projections.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -157,6 +158,61 @@ def delete_where_in(conn: Connection, table: sa.Table, column: str, keys: Sequen
     """Delete the rows whose ``column`` is one of ``keys``, in bounded IN lists."""
     for part in chunks(keys):
         conn.execute(sa.delete(table).where(table.c[column].in_(part)))
+
+
+# Column types whose values the drivers take as they come (dates once through ``date_param``).
+_PLAIN_TYPES = (sa.String, sa.Integer, sa.Date)
+_statements: dict[tuple[str, str | None, str], str] = {}
+DateParam = Callable[[date | None], date | str | None]
+
+
+@lru_cache(maxsize=65_536)  # a replay converts a few hundred thousand dates, mostly the same few thousand
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _same(day: date | None) -> date | None:
+    return day
+
+
+def date_param(conn: Connection) -> DateParam:
+    """How ``insert_rows`` wants a date: ISO text on SQLite (exactly what SQLAlchemy's SQLite
+    ``Date`` stores), the date itself on PostgreSQL."""
+    return _iso if conn.dialect.name == "sqlite" else _same
+
+
+def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert ``rows`` (values in ``table.columns`` order) with one driver ``executemany``.
+
+    ``conn.execute(sa.insert(table), dicts)`` runs SQLAlchemy's per-value bind processing in
+    Python, which on the rebuild path cost more than SQLite's own work. Projection tables have plain
+    columns only (text, integers, dates), so their rows go to the driver as they are; dates are
+    converted by the caller through ``date_param``. The connection's ``schema_translate_map``
+    (snapshots write to temporary tables) is honoured.
+    """
+    if not rows:
+        return
+    schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
+    conn.exec_driver_sql(_insert_statement(conn, table, schema), list(rows))
+
+
+def _insert_statement(conn: Connection, table: sa.Table, schema: str | None) -> str:
+    dialect = conn.dialect
+    key = (dialect.name, schema, table.name)
+    statement = _statements.get(key)
+    if statement is None:
+        mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+        if mark is None:
+            raise TypeError(f"insert_rows does not know the {dialect.paramstyle} parameter style")
+        odd = [c.name for c in table.columns if not isinstance(c.type, _PLAIN_TYPES)]
+        if odd:
+            raise TypeError(f"insert_rows takes plain columns only; {table.name} has {', '.join(odd)}")
+        quote = dialect.identifier_preparer.quote
+        target = quote(table.name) if schema is None else f"{quote(schema)}.{quote(table.name)}"
+        names = ", ".join(quote(c.name) for c in table.columns)
+        marks = ", ".join([mark] * len(table.columns))
+        statement = _statements[key] = f"INSERT INTO {target} ({names}) VALUES ({marks})"
+    return statement
 
 
 def temp_copy(table: sa.Table, into: sa.MetaData) -> sa.Table:

@@ -36,6 +36,7 @@ from events.db import WRITE, is_sqlite
 from events.envelope import RecordedEvent
 from events.sql_store import SqlEventStore
 from projections import registry
+from projections.fold import EnterpriseProjection, apply_enterprises
 from projections.framework import Cutoff, Projection, temp_copy
 from projections.framework import checkpoints_table as C
 
@@ -108,15 +109,25 @@ def catch_up(
         return CatchUpResult(after)
     wanted = frozenset(t for p in chosen for t in p.handles)
     applied = dict.fromkeys((p.name for p in chosen), 0)
-    read = 0
-    for rows in _batches(store, after, end, batch):
-        last = int(rows[-1][0])
-        decoded = [_decode(r) for r in rows if r[4] in wanted]
-        for name, n in _commit(engine, chosen, decoded, last).items():
-            applied[name] += n
-        read += len(rows)
-        if progress is not None:
-            progress(last, end)
+    read, counted = 0, after
+    decode, new_batch = store.decoder()
+    while after < end:
+        try:
+            for rows in _batches(store, after, end, batch, raw=True):
+                new_batch()
+                first, last = int(rows[0][0]), int(rows[-1][0])
+                decoded = [decode(r) for r in rows if r[4] in wanted]
+                for name, n in _commit(engine, chosen, decoded, first, last).items():
+                    applied[name] += n
+                read += len(rows) if first > counted else sum(1 for r in rows if r[0] > counted)
+                counted = after = max(counted, last)
+                if progress is not None:
+                    progress(last, end)
+        except _Behind as behind:
+            log.info("projection reset meanwhile; reading again", from_position=behind.at)
+            after = behind.at
+            continue
+        break
     return CatchUpResult(end, read, applied)
 
 
@@ -210,11 +221,17 @@ def _decode(row: Any) -> RecordedEvent:
     return SqlEventStore._decode(row)
 
 
-def _batches(store: SqlEventStore, after: int, end: int, batch: int) -> Iterator[Sequence[Any]]:
-    """Contiguous runs of raw rows after ``after`` up to ``end``, waiting briefly at a hole."""
+def _batches(
+    store: SqlEventStore, after: int, end: int, batch: int, *, raw: bool = False
+) -> Iterator[Sequence[Any]]:
+    """Contiguous runs of rows after ``after`` up to ``end``, waiting briefly at a hole.
+
+    Rows are typed like ``read_rows`` gives them, or the driver's own with ``raw`` (for
+    ``SqlEventStore.decoder``).
+    """
     last, waits = after, 0
     while last < end:
-        rows = _first_batch(store, last, end, batch)
+        rows = _first_batch(store, last, end, batch, raw)
         good = _contiguous(rows, last + 1)
         if good == 0:
             if not rows:
@@ -230,9 +247,10 @@ def _batches(store: SqlEventStore, after: int, end: int, batch: int) -> Iterator
         last = int(rows[good - 1][0])
 
 
-def _first_batch(store: SqlEventStore, after: int, end: int, batch: int) -> Sequence[Any]:
+def _first_batch(store: SqlEventStore, after: int, end: int, batch: int, raw: bool) -> Sequence[Any]:
     """One batch after ``after``, closing the reader (and its connection) at once."""
-    reader = store.read_rows(after, batch=batch, until_position=end)
+    read = store.read_raw_rows if raw else store.read_rows
+    reader = read(after, batch=batch, until_position=end)
     try:
         return next(reader, [])
     finally:
@@ -254,31 +272,64 @@ def _contiguous(rows: Sequence[Any], expected: int) -> int:
 def _dispatch(
     conn: Connection, chosen: Sequence[Projection], decoded: Sequence[RecordedEvent]
 ) -> dict[str, int]:
-    """Give each projection the events it handles; returns how many each got."""
+    """Give each projection the events it handles; returns how many each got.
+
+    The enterprise projections (status, calendar, targets) handle the same events and fold the
+    same enterprises: they are applied together, so each enterprise is folded once per batch.
+    """
     given: dict[str, int] = {}
+    together: list[EnterpriseProjection] = []
+    shared: list[RecordedEvent] = []
     for p in chosen:
         mine = [e for e in decoded if e.event_type in p.handles]
-        if mine:
-            p.apply(conn, mine)
         given[p.name] = len(mine)
+        if isinstance(p, EnterpriseProjection):
+            if together and p.handles != together[0].handles:
+                raise RuntimeError(
+                    f"enterprise projection {p.name} handles other events than {together[0].name}"
+                )
+            together.append(p)
+            shared = mine
+        elif mine:
+            p.apply(conn, mine)
+    apply_enterprises(conn, together, shared)
     return given
 
 
 def _commit(
-    engine: Engine, chosen: Sequence[Projection], decoded: Sequence[RecordedEvent], last: int
+    engine: Engine, chosen: Sequence[Projection], decoded: Sequence[RecordedEvent], first: int, last: int
 ) -> dict[str, int]:
-    """One batch, one transaction: rows and checkpoints together, under the projection lock."""
+    """One batch, one transaction: rows and checkpoints together, under the projection lock.
+
+    Projections standing at the same checkpoint are dispatched together. One whose checkpoint is
+    behind the batch (a rebuild elsewhere reset it meanwhile) is left alone: ``_Behind`` makes the
+    caller read again from where it stands, so no event is ever skipped.
+    """
     given: dict[str, int] = {}
     with _write(engine) as conn:
         current = {name: int(pos) for name, pos in conn.execute(sa.select(C.c.name, C.c.position))}
+        groups: dict[int, list[Projection]] = {}
         for p in chosen:
             at = current.get(p.name, 0)
             if at >= last:
                 continue  # another catch-up got here first
+            if at < first - 1:
+                raise _Behind(at)
+            groups.setdefault(at, []).append(p)
+        for at, members in groups.items():
             mine = [e for e in decoded if e.position > at]
-            given.update(_dispatch(conn, [p], mine))
-            _set_checkpoint(conn, p.name, last, exists=p.name in current)
+            given.update(_dispatch(conn, members, mine))
+            for p in members:
+                _set_checkpoint(conn, p.name, last, exists=p.name in current)
     return given
+
+
+class _Behind(Exception):
+    """A projection's checkpoint is behind the batch being committed (read again from ``at``)."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__(at)
+        self.at = at
 
 
 @contextmanager

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from projections.fold import EnterpriseFold, EnterpriseProjection, Row, fold_events
-from projections.framework import Cutoff, metadata
+from projections.framework import Cutoff, DateParam, metadata
 
 enterprises_table = sa.Table(
     "status_enterprises",
@@ -87,33 +87,34 @@ class StatusProjection(EnterpriseProjection):
     name = "status"
     tables = (enterprises_table, titles_table)
 
-    def rows(self, fold: EnterpriseFold) -> Iterable[Row]:
+    def rows(self, fold: EnterpriseFold, day: DateParam) -> Iterable[Row]:
         folded = fold.folded
         listing = folded.listing
+        listed = listing.stage != "none"
         yield (
             enterprises_table,
-            {
-                "uscc": fold.uscc,
-                "name": fold.name,
-                "district": fold.district,
-                "department": fold.department,
-                "size": fold.size,
-                "listing_stage": None if listing.stage == "none" else listing.stage,
-                "listing_since": listing.since if listing.stage != "none" else None,
-                "fold": fold.dumps(),
-            },
+            (
+                fold.uscc,
+                fold.name,
+                fold.district,
+                fold.department,
+                fold.size,
+                listing.stage if listed else None,
+                day(listing.since) if listed else None,
+                fold.dumps(),
+            ),
         )
         for track, title in folded.titles.items():
             yield (
                 titles_table,
-                {
-                    "uscc": fold.uscc,
-                    "track": track,
-                    "state": title.state,
-                    "since": title.since,
-                    "certified_on": title.certified_on,
-                    "valid_until": title.valid_until,
-                },
+                (
+                    fold.uscc,
+                    track,
+                    title.state,
+                    day(title.since),
+                    day(title.certified_on),
+                    day(title.valid_until),
+                ),
             )
 
 

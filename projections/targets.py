@@ -32,7 +32,7 @@ from domain import reference
 from domain.policy.model import Policy, builtin_keys, load_builtin
 from domain.policy.targets import Target
 from projections.fold import EnterpriseFold, EnterpriseProjection, Row
-from projections.framework import metadata
+from projections.framework import DateParam, metadata
 
 BSE_OPENED = date(2021, 11, 15)  # 精选层 → 北京证券交易所: from this day a neeq-select is a listing
 LISTED = "listed"  # the derived first-listing subject in targets_firsts
@@ -81,33 +81,21 @@ class TargetsProjection(EnterpriseProjection):
     name = "targets"
     tables = (enterprises_table, periods_table, firsts_table)
 
-    def rows(self, fold: EnterpriseFold) -> Iterable[Row]:
+    def rows(self, fold: EnterpriseFold, day: DateParam) -> Iterable[Row]:
+        uscc = fold.uscc
         yield (
             enterprises_table,
-            {
-                "uscc": fold.uscc,
-                "district": fold.district,
-                "department": fold.department,
-                "department_key": department_key(fold.department),
-                "fold": fold.dumps(),
-            },
+            (uscc, fold.district, fold.department, department_key(fold.department), fold.dumps()),
         )
         folded = fold.folded
         for track, title in folded.titles.items():
             for seq, period in enumerate(title.periods):
                 yield (
                     periods_table,
-                    {
-                        "uscc": fold.uscc,
-                        "track": track,
-                        "seq": seq,
-                        "start_on": period.start,
-                        "valid_until": period.valid_until,
-                        "ended_on": period.ended_on,
-                    },
+                    (uscc, track, seq, day(period.start), day(period.valid_until), day(period.ended_on)),
                 )
             if title.periods:  # a certification always opens the first period
-                yield firsts_table, {"uscc": fold.uscc, "subject": track, "first_on": title.periods[0].start}
+                yield firsts_table, (uscc, track, day(title.periods[0].start))
         firsts: dict[str, date] = {}
         for action, on in folded.listing.reached:
             firsts.setdefault(action, on)
@@ -115,7 +103,7 @@ class TargetsProjection(EnterpriseProjection):
         if listed:
             firsts[LISTED] = min(listed)
         for subject, on in firsts.items():
-            yield firsts_table, {"uscc": fold.uscc, "subject": subject, "first_on": on}
+            yield firsts_table, (uscc, subject, day(on))
 
 
 def _bse(selected: date | None) -> date | None:

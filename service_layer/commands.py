@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.commands import AnyCommand
+from domain.errors import InvalidInput, escaped, is_utf8, shown
 from domain.handlers import CommandResult, Reactor, handle
 
 TIMEZONE = "Asia/Shanghai"
@@ -27,11 +28,16 @@ def current_actor() -> str:
     """Who is acting: ``SRDI_ACTOR`` if set (shared accounts, scripts), else the OS user."""
     actor = os.environ.get("SRDI_ACTOR", "").strip()
     if actor:
+        if not is_utf8(actor):
+            raise InvalidInput(
+                f"SRDI_ACTOR {shown(actor)} is not valid UTF-8 text; set it to the name in UTF-8"
+            )
         return actor
     try:
-        return getpass.getuser()
+        user = getpass.getuser()
     except Exception:  # no user database entry (some containers)
         return "unknown"
+    return escaped(user)  # a login name that is not UTF-8 is kept, written as \xNN escapes
 
 
 def reactor_of(services: Any) -> Reactor | None:

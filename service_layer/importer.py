@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.commands import RecordMilestone, RegisterEnterprise
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError, InvalidInput, shown
 from domain.handlers import RETRIES, Reactor, handle, load
 from domain.uscc import validate_uscc
 from events.store import ConcurrencyConflict, EventStore
@@ -86,9 +86,11 @@ def parse(data: bytes) -> list[_Row]:
             )
         for column in header:
             if column not in COLUMNS:
-                raise InvalidInput(f"line 1: unknown column {column!r}; the columns are {', '.join(COLUMNS)}")
+                raise InvalidInput(
+                    f"line 1: unknown column {shown(column)}; the columns are {', '.join(COLUMNS)}"
+                )
             if header.count(column) > 1:
-                raise InvalidInput(f"line 1: column {column!r} appears twice")
+                raise InvalidInput(f"line 1: column {shown(column)} appears twice")
         rows: list[_Row] = []
         for values in reader:
             if not any(v.strip() for v in values):
@@ -206,4 +208,4 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"on {text!r} is not a date; write it as YYYY-MM-DD") from None
+        raise InvalidInput(f"on {shown(text)} is not a date; write it as YYYY-MM-DD") from None

@@ -3,6 +3,9 @@
 An entitlement id does not say which enterprise stream it lives in; the ledger projection does
 (caught up first, so an entitlement created a moment ago is found). The domain handler then
 checks the entitlement against the enterprise aggregate, which is authoritative.
+
+An id or reference from argv that is not UTF-8 is refused before it reaches a query or the log,
+and an id that matches nothing is quoted back cut to a readable length.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from domain.enterprise import Enterprise, EntitlementRecord
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, shown
+from domain.inputs import utf8
 from domain.policy.activation import read_active
 from domain.policy.payouts import ApproveEntitlement, PayEntitlement, decide
 from events.envelope import RecordedEvent
@@ -25,11 +29,12 @@ def find_uscc(engine: Any, entitlement_id: str) -> str:
     from projections.ledger_view import find_entry
     from projections.runner import view
 
+    wanted = utf8(entitlement_id, "entitlement_id").strip()
     with view(engine, ["ledger"]) as conn:
-        entry = find_entry(conn, entitlement_id.strip())
+        entry = find_entry(conn, wanted)
     if entry is None:
         raise InvalidInput(
-            f"no entitlement {entitlement_id.strip()} in the ledger; copy the id from 'srdi ledger'"
+            f"no entitlement {shown(wanted, quote=False)} in the ledger; copy the id from 'srdi ledger'"
         )
     return entry.enterprise
 
@@ -44,7 +49,7 @@ def approve(services: Any, entitlement_id: str, amount: str, on: date | None = N
 
 def pay(services: Any, entitlement_id: str, amount: str, ref: str, on: date) -> EntitlementRecord:
     """`srdi entitlement pay ID --amount YUAN --ref TEXT --on DATE`."""
-    command = PayEntitlement(entitlement_id=entitlement_id, amount=amount, ref=ref, on=on)
+    command = PayEntitlement(entitlement_id=entitlement_id, amount=amount, ref=utf8(ref, "ref"), on=on)
     uscc = find_uscc(services.engine, command.entitlement_id)
     day = today(services.settings.timezone)
     return decide(services.store, uscc, command, today=day, actor=current_actor())[1]

@@ -12,12 +12,36 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from domain.errors import shown
 from domain.policy.vocab import Action, Owner, ReportKind, Size, Track
 
-Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)]
+
+def _unsigned_zero(value: Decimal) -> Decimal:
+    """``-0`` (``amount = -0.0`` in a file) is zero: no sign is kept on nothing."""
+    return value.copy_abs() if value.is_zero() else value
+
+
+def _to_the_fen(value: Decimal) -> Decimal:
+    """Refuse an amount below the fen (``1.001``): no payment could ever settle it exactly.
+
+    Trailing zeros are not decimal places: ``1.000`` is one yuan.
+    """
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite: allow_inf_nan=False ran first
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if exponent + trailing_zeros < -2 and any(digits):
+        raise ValueError(
+            f"{shown(value, quote=False)} has more than 2 decimal places; "
+            "amounts in yuan are exact to the fen (0.01)"
+        )
+    return _unsigned_zero(value)
+
+
+Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), AfterValidator(_to_the_fen)]
+"""Yuan, 0 or more, exact to the fen."""
+Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False), AfterValidator(_unsigned_zero)]
 
 
 class Frozen(BaseModel):

@@ -30,19 +30,11 @@ from domain.decisions import not_in_future, pending
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import InvalidInput
 from domain.handlers import RETRIES
+from domain.inputs import text
 from domain.policy.fmt import yuan
 from events.envelope import AppendResult, NewEvent
 from events.schemas import EntitlementApproved, EntitlementPaid, enterprise_stream
 from events.store import ConcurrencyConflict, EventStore
-
-
-def _text(value: Any, option: str, max_length: int) -> str:
-    text = " ".join(str(value).split()) if value is not None else ""
-    if not text:
-        raise InvalidInput(f"{option} is empty; give a value")
-    if len(text) > max_length:
-        raise InvalidInput(f"{option} is longer than {max_length} characters; shorten it")
-    return text
 
 
 class _Decision(Command):
@@ -52,7 +44,7 @@ class _Decision(Command):
     @field_validator("entitlement_id", mode="before")
     @classmethod
     def _id(cls, value: Any) -> str:
-        return _text(value, "ENTITLEMENT_ID", 64)
+        return text(value, "entitlement_id", max_length=64)
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -75,7 +67,7 @@ class PayEntitlement(_Decision):
     @field_validator("ref", mode="before")
     @classmethod
     def _ref(cls, value: Any) -> str:
-        return _text(value, "--ref", 200)
+        return text(value, "ref", max_length=200)
 
 
 def entitlement(enterprise: Enterprise, entitlement_id: str) -> EntitlementRecord:

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from events.envelope import RecordedEvent
 from events.sql_store import SqlEventStore
 from projections import registry, runner
+from projections.fold import EnterpriseFold
 from projections.framework import checkpoints_table
 from projections.runner import _batches, catch_up, checkpoints, rebuild
 from projections.status import StatusProjection, enterprises_table
@@ -48,18 +48,18 @@ def test_a_failure_mid_batch_rolls_back_rows_and_checkpoint_together(
 ) -> None:
     """A crash after a batch's rows are written leaves neither those rows nor a moved checkpoint."""
     codes = _three_enterprises(SqlEventStore(engine))
-    real = StatusProjection.apply
+    real = StatusProjection.write
     calls: list[int] = []
 
     def crash_on_second_batch(
-        self: StatusProjection, conn: Connection, events: Sequence[RecordedEvent]
+        self: StatusProjection, conn: Connection, folds: Sequence[EnterpriseFold], stale: Sequence[str]
     ) -> None:
-        real(self, conn, events)  # the rows are written inside the transaction …
+        real(self, conn, folds, stale)  # the rows are written inside the transaction …
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("power cut")  # … and then it dies
 
-    monkeypatch.setattr(StatusProjection, "apply", crash_on_second_batch)
+    monkeypatch.setattr(StatusProjection, "write", crash_on_second_batch)
     with pytest.raises(RuntimeError):
         catch_up(engine, ["status"], batch=5)
     assert checkpoints(engine)["status"] == 5
@@ -108,6 +108,50 @@ def test_projections_keep_their_own_checkpoints(engine: Engine) -> None:
     assert checkpoints(engine) == {"calendar": 12}
     catch_up(engine)
     assert set(checkpoints(engine).values()) == {12}
+
+
+def test_projections_at_different_checkpoints_are_fed_apart_and_end_equal(engine: Engine) -> None:
+    """Status behind the others: each group gets only its own unseen events, folded once per group."""
+    store = SqlEventStore(engine)
+    _three_enterprises(store)
+    catch_up(engine, ["calendar", "targets"], until_position=7)
+    result = catch_up(engine, batch=4)
+    assert result.applied == {"status": 12, "calendar": 5, "targets": 5, "ledger": 0}
+    caught_up = dump_engine(engine)
+    rebuild(engine)
+    assert dump_engine(engine) == caught_up
+
+
+def test_a_reset_elsewhere_mid_catch_up_makes_it_read_again_instead_of_skipping(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild in another process resets a checkpoint between two batches of a catch-up.
+
+    The catch-up must not apply its next batch on top of the emptied table (events 1-5 would be
+    lost); it reads again from the reset checkpoint, and the view ends equal to a fresh rebuild.
+    """
+    codes = _three_enterprises(SqlEventStore(engine))
+    real = runner._commit
+    resets: list[int] = []
+
+    def reset_after_first_batch(*args: Any) -> dict[str, int]:
+        given = real(*args)
+        if not resets:
+            resets.append(1)
+            with runner._write(engine) as conn:
+                StatusProjection().reset(conn)
+                runner._set_checkpoint(conn, "status", 0)
+        return given
+
+    monkeypatch.setattr(runner, "_commit", reset_after_first_batch)
+    result = catch_up(engine, ["status"], batch=5)
+    assert resets and result.events_read == 12
+    assert _status_usccs(engine) == sorted(codes)
+    assert checkpoints(engine)["status"] == 12
+    monkeypatch.undo()
+    caught_up = dump_engine(engine, ["status"])
+    rebuild(engine, names=["status"])
+    assert dump_engine(engine, ["status"]) == caught_up
 
 
 def test_concurrent_writers_and_catch_ups_never_skip_or_double_an_event(engine: Engine) -> None:

@@ -47,7 +47,7 @@ def _targets() -> list[Target]:
                             year=year,
                             from_year=2021 if basis in ("new-in-period", "new-each-year") else None,
                             value=1,
-                            basis=basis,  # type: ignore[arg-type]
+                            basis=basis,
                             department=department,
                             article="t",
                             source_zh="t",

@@ -47,16 +47,6 @@ def case(id: str, *args: str, names: str, bug: str | None = None) -> Case:
     return Case(id, args, names, bug)
 
 
-def echoes(where: str) -> str:
-    return (
-        "bug: the refusal quotes the whole 10,000-character argument back, so the 'one clear line' is "
-        f"over 10,000 characters long ({where}: cut what it echoes, or refuse the length first)"
-    )
-
-
-ECHOES_10K = echoes("domain.uscc._check_body")
-
-
 CASES = [
     # ── USCCs ──
     case("uscc-too-short", "enterprise", "add", "91500000MA5U0000", "--name", "甲", "--district", "yubei",
@@ -70,7 +60,7 @@ CASES = [
     case("uscc-empty", "status", "", names="USCC"),
     case("uscc-chinese", "status", "统一社会信用代码统一社会信用代码统一社会", names="USCC"),
     case("uscc-sql", "history", "' OR '1'='1", names="USCC"),
-    case("uscc-10k", "status", "9" * 10_000, names="USCC", bug=ECHOES_10K),
+    case("uscc-10k", "status", "9" * 10_000, names="USCC"),
     case("uscc-unregistered-record", "record", "{U}", "hnte.applied", "--on", "2024-01-01",
          names="registered"),
     case("uscc-unregistered-status", "status", "{U}", names="registered"),
@@ -210,9 +200,12 @@ CASES = [
     case("pay-date-future", "entitlement", "pay", "{fixed}", "--amount", "1", "--ref", "R", "--on", FUTURE,
          names=FUTURE),
     case("explain-unknown", "explain", "no-such-entitlement", names="no-such-entitlement"),
-    case("explain-id-10k", "explain", "x" * 10_000, names="x" * 50,
-         bug=echoes("service_layer.ledger.find_uscc")),
-    case("ledger-enterprise-10k", "ledger", "--enterprise", "9" * 10_000, names="USCC", bug=ECHOES_10K),
+    case("explain-id-10k", "explain", "x" * 10_000, names="x" * 50),
+    case("ledger-enterprise-10k", "ledger", "--enterprise", "9" * 10_000, names="USCC"),
+    case("enterprise-add-uscc-10k", "enterprise", "add", "A" * 10_000, "--name", "甲", "--district", "yubei",
+         names="10,000 characters"),
+    case("district-10k", "enterprise", "add", "{U}", "--name", "甲", "--district", "渝" * 10_000,
+         names="district"),
     # ── policies ──
     case("policy-activate-unknown", "policy", "activate", "yubei-2099", names="yubei-2099"),
     case("policy-show-unknown", "policy", "show", "nonesuch", names="nonesuch"),
@@ -327,31 +320,62 @@ def test_the_installed_script_refuses_the_same_way(name: str, desk: Desk) -> Non
 
 # What Python makes of argv bytes that are not UTF-8 (surrogateescape): the script sees exactly these.
 NOT_UTF8 = {"name": b"\xff\xfe\xe5\x85\xac\xe5\x8f\xb8", "ref": b"\xc3\x28", "person": b"P\xff"}
-NON_UTF8_ARGUMENTS: dict[str, tuple[str, ...]] = {
-    "name": ("enterprise", "add", "{U}", "--name", os.fsdecode(NOT_UTF8["name"]), "--district", "yubei"),
-    "ref": ("record", "{A}", "hnte.applied", "--on", "2024-01-01", "--ref", os.fsdecode(NOT_UTF8["ref"])),
-    "person": ("report", "{A}", "talent", "--person", os.fsdecode(NOT_UTF8["person"]), "--year", "2024",
-               "--contribution", "1"),
+BAD = {k: os.fsdecode(v) for k, v in NOT_UTF8.items()}
+
+
+@dataclass(frozen=True)
+class NonUtf8:
+    """A command with a text argument that is not UTF-8, and what its one line must name."""
+
+    args: tuple[str, ...]
+    names: str
+    bug: str | None = None
+
+
+NON_UTF8_ARGUMENTS: dict[str, NonUtf8] = {
+    "name": NonUtf8(("enterprise", "add", "{U}", "--name", BAD["name"], "--district", "yubei"), "--name"),
+    "department": NonUtf8(("enterprise", "add", "{U}", "--name", "甲", "--district", "yubei",
+                           "--department", BAD["ref"]), "--department"),
+    "district": NonUtf8(("enterprise", "add", "{U}", "--name", "甲", "--district", BAD["person"]),
+                        "district"),
+    "uscc": NonUtf8(("status", BAD["person"]), "USCC"),
+    "ref": NonUtf8(("record", "{A}", "hnte.applied", "--on", "2024-01-01", "--ref", BAD["ref"]), "--ref"),
+    "milestone": NonUtf8(("record", "{A}", BAD["person"] + ".applied", "--on", "2024-01-01"), "track"),
+    "override-reason": NonUtf8(("record", "{E}", "little-giant.certified", "--on", "2024-01-01",
+                                "--override-prerequisite", "--reason", BAD["ref"]), "--reason"),
+    "person": NonUtf8(("report", "{A}", "talent", "--person", BAD["person"], "--year", "2024",
+                       "--contribution", "1"), "--person"),
+    "revenue": NonUtf8(("report", "{A}", "financials", "--year", "2024", "--revenue", BAD["person"]),
+                       "--revenue"),
+    "patent-number": NonUtf8(("report", "{A}", "patent", "--number", BAD["name"]), "--number"),
+    "retract-reason": NonUtf8(("retract", "{retracted_event}", "--reason", BAD["ref"]), "--reason"),
+    "pay-ref": NonUtf8(("entitlement", "pay", "{fixed}", "--amount", "1", "--ref", BAD["ref"], "--on",
+                        "2024-05-01"), "--ref"),
+    "approve-id": NonUtf8(("entitlement", "approve", BAD["person"], "--amount", "1"), "ENTITLEMENT_ID"),
+    "explain-id": NonUtf8(("explain", BAD["person"]), "ENTITLEMENT_ID"),
 }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a text argument holding bytes that are not UTF-8 (argv decoded with surrogateescape) "
-    "reaches the hash chain and fails there with UnicodeEncodeError: exit 1 'internal error' "
-    "instead of exit 2 (domain.inputs.text and the other text validators accept lone surrogates)",
-)
-@pytest.mark.parametrize("field", list(NON_UTF8_ARGUMENTS))
+def _non_utf8_param(field: str) -> object:
+    bug = NON_UTF8_ARGUMENTS[field].bug
+    return pytest.param(field, id=field, marks=[pytest.mark.xfail(strict=True, reason=bug)] if bug else [])
+
+
+@pytest.mark.parametrize("field", [_non_utf8_param(f) for f in NON_UTF8_ARGUMENTS])
 def test_non_utf8_bytes_in_a_text_argument_are_refused(field: str, desk: Desk) -> None:
-    """Text options given bytes that are not UTF-8 are refused with exit 2 and one line; nothing written."""
+    """Text options given bytes that are not UTF-8 are refused with exit 2 and one line; nothing written.
+
+    The line shows the bytes as escapes (never the lone surrogates, which cannot be printed as UTF-8).
+    """
     assert sys.getfilesystemencoding() == "utf-8"
+    given = NON_UTF8_ARGUMENTS[field]
     before = logical_dump(desk.engine)
-    done = run_cli(desk.url, *(str(a) for a in desk.args(NON_UTF8_ARGUMENTS[field])))
+    done = run_cli(desk.url, *(str(a) for a in desk.args(given.args)))
     assert logical_dump(desk.engine) == before
-    assert_refused(done, Case(f"non-utf8-{field}", (), f"--{field}"))
+    assert_refused(done, Case(f"non-utf8-{field}", (), given.names))
+    done.err.encode("utf-8")  # printable: no lone surrogate in the message
 
 
-@pytest.mark.xfail(strict=True, reason="the same bug, through the installed script with raw bytes in argv")
 def test_non_utf8_bytes_through_the_script_are_refused(desk: Desk) -> None:
     """The raw bytes through the real `srdi` script: exit 2, one line, nothing written."""
     args = ("report", desk.ids["A"], "talent", "--person", NOT_UTF8["person"], "--year", "2024",
@@ -360,6 +384,35 @@ def test_non_utf8_bytes_through_the_script_are_refused(desk: Desk) -> None:
     done = srdi(desk.url, *args)
     assert logical_dump(desk.engine) == before
     assert_refused(done, Case("non-utf8-person-script", (), "--person"))
+    assert "not valid UTF-8" in done.err and "P\\xff" in done.err
+
+
+def test_an_actor_that_is_not_utf8_is_refused(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SRDI_ACTOR holding bytes that are not UTF-8: exit 2 naming SRDI_ACTOR, nothing written."""
+    monkeypatch.setenv("SRDI_ACTOR", BAD["person"])
+    before = logical_dump(desk.engine)
+    done = run_cli(desk.url, "report", desk.ids["A"], "financials", "--year", "2024", "--revenue", "1")
+    assert logical_dump(desk.engine) == before
+    assert_refused(done, Case("non-utf8-actor", (), "SRDI_ACTOR"))
+
+
+# ── accepted input that is normalised: a negative zero is zero ──────────────────────────────
+
+
+def test_minus_zero_figures_are_stored_as_zero(backend: str, tmp_path: Path) -> None:
+    """``--revenue -0`` and ``--rd-expense -0.00`` are accepted as zero and stored without a sign."""
+    with fresh_database(backend, tmp_path) as url:
+        who = uscc("NEG", 1)
+        added = run_cli(url, "enterprise", "add", who, "--name", "甲", "--district", "yubei", "--on",
+                        "2023-01-01")  # fmt: skip
+        assert added.code == 0, added.err
+        for year, revenue, rd in (("2023", "-0", "-0.00"), ("2024", "-0.0", "0")):
+            done = run_cli(url, "report", who, "financials", "--year", year, "--revenue", revenue,
+                           "--rd-expense", rd, "--json")  # fmt: skip
+            assert done.code == 0, done.err
+        events = run_cli(url, "history", who, "--json").json()["events"]
+        figures = [e["data"] for e in events if e["type"] == "FinancialsReported"]
+        assert [(f["revenue"], f["rd_expense"]) for f in figures] == [("0", "0.00"), ("0.0", "0")]
 
 
 # ── valid text that looks like SQL is accepted and stored verbatim ──────────────────────────
@@ -409,12 +462,6 @@ def test_sql_looking_text_is_stored_verbatim_and_the_tables_survive(backend: str
             engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a policy file whose amount has more than 2 decimal places (amount = 1.001) is accepted "
-    "and activated, although amounts are exact to the fen and such an entitlement can never be paid "
-    "in full (domain.policy.parts.Money has no decimal_places=2)",
-)
 def test_a_policy_amount_below_the_fen_is_refused(db_url: str, tmp_path: Path) -> None:
     """A policy file with a sub-fen amount exits 2 with one line naming the field; nothing is activated."""
     path = tmp_path / "policy-sub-fen.toml"
@@ -425,5 +472,9 @@ def test_a_policy_amount_below_the_fen_is_refused(db_url: str, tmp_path: Path) -
         done = run_cli(db_url, "policy", "activate", "yubei-2024", "--file", str(path))
         assert logical_dump(engine) == before
         assert_refused(done, Case("policy-file-sub-fen", (), "amount"))
+        assert "more than 2 decimal places" in done.err
+        simulated = run_cli(db_url, "simulate", "--policy", str(path))
+        assert_refused(simulated, Case("simulate-sub-fen", (), "amount"))
+        assert logical_dump(engine) == before
     finally:
         engine.dispose()
