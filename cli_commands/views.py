@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import typer
 
@@ -23,6 +22,8 @@ _LANG = typer.Option("en", "--lang", help="Labels: en or zh.")
 
 
 def _today(ctx: typer.Context) -> date:
+    from zoneinfo import ZoneInfo
+
     return datetime.now(ZoneInfo(services(ctx).settings.timezone)).date()
 
 

@@ -1,4 +1,8 @@
-"""Wiring: one place that turns settings into an engine and a store, shared by CLI and scheduler."""
+"""Wiring: one place that turns settings into an engine and a store, shared by CLI and scheduler.
+
+Light to import: settings (pydantic-settings), logging (structlog) and the engine (SQLAlchemy) are
+loaded when first used, so importing this module costs the CLI's ``--help`` nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,24 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine
-
-from service_layer import logs
-from service_layer.settings import Settings
-
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from service_layer.policies import LiveReactor
+    from service_layer.settings import Settings
+
+
+def _settings_from_environment() -> Settings:
+    from service_layer.settings import Settings
+
+    return Settings()
 
 
 @dataclass
 class Services:
     """Lazily opened infrastructure for one process (the CLI or the scheduler)."""
 
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=_settings_from_environment)
 
     @cached_property
     def engine(self) -> Engine:
@@ -50,6 +58,9 @@ class Services:
 
 
 def open_services(database_url: str | None = None) -> Services:
+    from service_layer import logs
+    from service_layer.settings import Settings
+
     settings = Settings() if database_url is None else Settings(database_url=database_url)
     logs.configure(settings.log_format, settings.log_level)
     return Services(settings)
