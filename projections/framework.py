@@ -182,36 +182,54 @@ def date_param(conn: Connection) -> DateParam:
 
 
 def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Sequence[Any]]) -> None:
-    """Insert ``rows`` (values in ``table.columns`` order) with one driver ``executemany``.
+    """Insert ``rows`` (values in ``table.columns`` order) in one bulk driver call.
 
     ``conn.execute(sa.insert(table), dicts)`` runs SQLAlchemy's per-value bind processing in
     Python, which on the rebuild path cost more than SQLite's own work. Projection tables have plain
-    columns only (text, integers, dates), so their rows go to the driver as they are; dates are
-    converted by the caller through ``date_param``. The connection's ``schema_translate_map``
-    (snapshots write to temporary tables) is honoured.
+    columns only (text, integers, dates), so their rows go to the driver as they are: one
+    ``executemany`` on SQLite (dates converted by the caller through ``date_param``), ``COPY ...
+    FROM STDIN`` on PostgreSQL (an ``executemany`` there costs a round of Python work per row). The
+    connection's ``schema_translate_map`` (snapshots write to temporary tables) is honoured.
     """
     if not rows:
         return
     schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
-    conn.exec_driver_sql(_insert_statement(conn, table, schema), list(rows))
+    statement = _statement(conn, table, schema)
+    if not statement.startswith("COPY"):
+        conn.exec_driver_sql(statement, list(rows))
+        return
+    cursor = conn.connection.cursor()
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise sa.exc.DBAPIError.instance(
+            statement, None, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from error
+    finally:
+        cursor.close()
 
 
-def _insert_statement(conn: Connection, table: sa.Table, schema: str | None) -> str:
+def _statement(conn: Connection, table: sa.Table, schema: str | None) -> str:
+    """``INSERT ... VALUES (?, ...)`` for SQLite, ``COPY ... FROM STDIN`` for PostgreSQL (cached)."""
     dialect = conn.dialect
     key = (dialect.name, schema, table.name)
     statement = _statements.get(key)
     if statement is None:
-        mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
-        if mark is None:
-            raise TypeError(f"insert_rows does not know the {dialect.paramstyle} parameter style")
         odd = [c.name for c in table.columns if not isinstance(c.type, _PLAIN_TYPES)]
         if odd:
             raise TypeError(f"insert_rows takes plain columns only; {table.name} has {', '.join(odd)}")
         quote = dialect.identifier_preparer.quote
         target = quote(table.name) if schema is None else f"{quote(schema)}.{quote(table.name)}"
         names = ", ".join(quote(c.name) for c in table.columns)
-        marks = ", ".join([mark] * len(table.columns))
-        statement = _statements[key] = f"INSERT INTO {target} ({names}) VALUES ({marks})"
+        if dialect.name == "postgresql":
+            statement = f"COPY {target} ({names}) FROM STDIN"
+        elif dialect.paramstyle == "qmark":
+            statement = f"INSERT INTO {target} ({names}) VALUES ({', '.join(['?'] * len(table.columns))})"
+        else:
+            raise TypeError(f"insert_rows does not know the {dialect.name} database")
+        _statements[key] = statement
     return statement
 
 

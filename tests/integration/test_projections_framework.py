@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from events.sql_store import SqlEventStore
 from projections import registry, runner
 from projections.fold import EnterpriseFold
-from projections.framework import checkpoints_table
+from projections.framework import checkpoints_table, date_param, insert_rows
 from projections.runner import _batches, catch_up, checkpoints, rebuild
 from projections.status import StatusProjection, enterprises_table
 from tests.integration.projections_support import (  # noqa: F401
@@ -230,3 +230,34 @@ def test_unknown_projection_names_are_refused() -> None:
     """Asking for a projection that does not exist is an error naming the known ones."""
     with pytest.raises(KeyError, match="status"):
         registry.select(["nope"])
+
+
+def test_insert_rows_writes_what_sqlalchemy_would_and_refuses_other_column_types(engine: Engine) -> None:
+    """The bulk row path stores dates and texts exactly as ``sa.insert`` does, on both backends."""
+    scratch = sa.MetaData()
+    fast = sa.Table("t_fast_rows", scratch, sa.Column("k", sa.String(10), primary_key=True),
+                    sa.Column("n", sa.Integer), sa.Column("d", sa.Date))  # fmt: skip
+    slow = sa.Table("t_slow_rows", scratch, sa.Column("k", sa.String(10), primary_key=True),
+                    sa.Column("n", sa.Integer), sa.Column("d", sa.Date))  # fmt: skip
+    money = sa.Table("t_money_rows", scratch, sa.Column("k", sa.String(10), primary_key=True),
+                     sa.Column("amount", sa.Numeric(14, 2)))  # fmt: skip
+    scratch.create_all(engine)
+    try:
+        values = [("a", 1, date(2024, 2, 29)), ("b", None, None), ("中", -7, date(1999, 12, 31))]
+        with engine.begin() as conn:
+            insert_rows(conn, fast, [(v[0], v[1], date_param(conn)(v[2])) for v in values])
+            conn.execute(sa.insert(slow), [dict(zip(("k", "n", "d"), v, strict=True)) for v in values])
+        with engine.connect() as conn:
+            for table in (fast, slow):
+                raw = conn.execute(
+                    sa.text(f"SELECT k, n, CAST(d AS VARCHAR(10)) FROM {table.name} ORDER BY k")
+                )
+                typed = conn.execute(sa.select(table).order_by(table.c.k))
+                assert (list(raw), list(typed)) == (
+                    [("a", 1, "2024-02-29"), ("b", None, None), ("中", -7, "1999-12-31")],
+                    sorted(values, key=lambda v: v[0]),
+                ), table.name
+        with engine.begin() as conn, pytest.raises(TypeError, match="amount"):
+            insert_rows(conn, money, [("a", 1)])
+    finally:
+        scratch.drop_all(engine)
