@@ -32,11 +32,21 @@ from domain import reference
 from domain.errors import IllegalTransition
 from domain.titles import ListingState, TitleState
 from events.envelope import RecordedEvent
-from projections.framework import DateParam, TableProjection, chunks, date_param, delete_where_in, insert_rows
+from projections.framework import (
+    DateParam,
+    TableProjection,
+    _iso,
+    chunks,
+    date_param,
+    delete_where_in,
+    insert_rows,
+)
 
 log = structlog.get_logger("srdi.projections")
 
 Row = tuple[sa.Table, tuple[Any, ...]]  # a table and one row of it, values in column order
+# One encoder for every fold: json.dumps with options builds a new JSONEncoder per call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +141,14 @@ class EnterpriseFold:
 
     def dumps(self) -> str:
         if self._json is None:
-            self._json = json.dumps(
+            self._json = _encode(
                 {
                     "name": self.name,
                     "district": self.district,
                     "department": self.department,
                     "size": self.size,
-                    "m": [[m.event_id, m.track, m.action, m.on.isoformat()] for m in self.milestones],
-                },
-                ensure_ascii=False,
-                separators=(",", ":"),
+                    "m": [(m.event_id, m.track, m.action, _iso(m.on)) for m in self.milestones],
+                }
             )
         return self._json
 

@@ -105,8 +105,13 @@ def check(
     improves the message (`cannot record srdi-municipal.review-passed: ...`).
     """
     machine = compiled(kind)
-    state = _state(machine, current_state)
-    if system or action not in machine.system_only:
+    # Accepted path first: a hit in the table implies a valid state (every key is one), so the
+    # validation below runs only for a refusal. This runs once per milestone of every fold.
+    new_state = machine.table.get((current_state, action))
+    if new_state is not None and (system or action not in machine.system_only):
+        return new_state
+    state = _state(machine, current_state)  # a StrEnum member may hash apart from its value
+    if state is not current_state and (system or action not in machine.system_only):
         new_state = machine.table.get((state, action))
         if new_state is not None:
             return new_state
