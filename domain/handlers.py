@@ -10,7 +10,8 @@ Every command goes through `handle` (the CLI, the demo, the import and the sched
    milestone and the entitlements it triggered are stored together or not at all.
 
 A `ConcurrencyConflict` means someone wrote to the stream in between: reload and decide again,
-up to `RETRIES` times, then let it raise (CLI exit 3).
+after a short random wait that grows with each conflict (`domain.retry`), up to `ATTEMPTS` times in
+all, then let it raise (CLI exit 3, nothing written).
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from domain import decisions
 from domain.commands import AnyCommand, RecordMilestone, RegisterEnterprise, Retract
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import InvalidInput
+from domain.retry import ATTEMPTS, retry
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
 from events.schemas import enterprise_stream
-from events.store import ConcurrencyConflict, EventStore
+from events.store import EventStore
 
-RETRIES = 3
+RETRIES = ATTEMPTS - 1
+"""How many conflicts in a row a command survives (the attempts after the first)."""
 
 
 class Reactor(Protocol):
@@ -87,8 +90,12 @@ def handle(
     reactor: Reactor | None = None,
     system: bool = False,
     correlation_id: str | None = None,
+    sleep: Callable[[float], object] | None = None,
 ) -> CommandResult:
-    """Decide and append one command; ``system=True`` is the scheduler's path (it may record `expired`)."""
+    """Decide and append one command; ``system=True`` is the scheduler's path (it may record `expired`).
+
+    ``sleep`` is how the back-off between conflicting attempts waits (default ``time.sleep``).
+    """
     decide: Callable[[Enterprise], list[NewEvent]]
     if isinstance(command, Retract):
         target = store.get_event(command.event_id)
@@ -105,7 +112,7 @@ def handle(
     else:
         uscc = command.uscc
         decide = _decider(command, today, actor, system)
-    return _run(store, uscc, decide, today=today, reactor=reactor, correlation_id=correlation_id)
+    return _run(store, uscc, decide, today=today, reactor=reactor, correlation_id=correlation_id, sleep=sleep)
 
 
 def _decider(
@@ -128,11 +135,11 @@ def _run(
     today: date,
     reactor: Reactor | None,
     correlation_id: str | None,
+    sleep: Callable[[float], object] | None,
 ) -> CommandResult:
     stream = enterprise_stream(uscc)
-    attempt = 0
-    while True:
-        attempt += 1
+
+    def attempt() -> CommandResult:
         enterprise = Enterprise.load(store.read_stream(stream))
         new = decide(enterprise)
         if correlation_id is not None:
@@ -141,22 +148,18 @@ def _run(
         reactions = reactor.react(after, new, today=today) if reactor is not None else []
         final = after.evolve(_numbered(reactions, stream, after.version)) if reactions else after
         guards = _guards(reactor, store)
-        try:
-            if guards:
-                receipt = store.append_batch(
-                    [
-                        StreamAppend(stream, (*new, *reactions), enterprise.version),
-                        *(StreamAppend(other, (), version) for other, version in guards.items()),
-                    ]
-                )
-            else:
-                receipt = store.append(stream, [*new, *reactions], expected_version=enterprise.version)
-        except ConcurrencyConflict:
-            if attempt > RETRIES:
-                raise
-            _refresh(reactor)
-            continue
+        if guards:
+            receipt = store.append_batch(
+                [
+                    StreamAppend(stream, (*new, *reactions), enterprise.version),
+                    *(StreamAppend(other, (), version) for other, version in guards.items()),
+                ]
+            )
+        else:
+            receipt = store.append(stream, [*new, *reactions], expected_version=enterprise.version)
         return CommandResult(stream, tuple(new), tuple(reactions), final, receipt)
+
+    return retry(attempt, sleep=sleep, on_conflict=lambda _conflict: _refresh(reactor))
 
 
 def _guards(reactor: Reactor | None, store: EventStore) -> dict[str, int]:

@@ -10,10 +10,23 @@ its entitlements keep their ids, so nothing is created twice).
 reaches (Yubei 2024 reaches back to certifications from 2022-01-01) and appends the activation and
 every resulting entitlement in ONE `append_batch`: the `policies` stream at the version read, and
 every enterprise evaluated at the version it was read at, even those owed nothing (an empty append
-is a pure version guard). A command recorded meanwhile on any of them, with the old policy list,
-therefore makes the activation retry rather than miss it; the reverse race (a command deciding
-with a stale list after the activation) is closed by the same guard on `policies` that the command
-append carries (`service_layer.policies.LiveReactor.guards`).
+is a pure version guard). Three races are closed:
+
+- a command recorded meanwhile on an enterprise it evaluated, with the old policy list: the version
+  guard on that enterprise makes the activation retry rather than miss it;
+- a command deciding with the old list and appending after the activation: closed by the guard on
+  `policies` that the command's append carries (`service_layer.policies.LiveReactor.guards`);
+- an enterprise the activation never read, because it was registered after the list of the
+  district's enterprises was taken (``since``), and then certified with the old list before the
+  activation appended: no version guard can name a stream not yet known, so the batch is written
+  with a *check*: every `EnterpriseRegistered` of the districts between ``since`` and the batch's
+  own first position must be one the activation evaluated. Otherwise nothing is written and the
+  activation is tried again with those enterprises too. The check must run under the store's write
+  lock, inside the transaction of the append (`Commit`; the service layer gives the SQL store's,
+  `service_layer.policies.locked_commit`); without one (`append_after_check`, for a store with one
+  writer such as the in-memory one) it runs just before the append.
+
+Conflicts are retried with a jittered back-off (`domain.retry`).
 
 Decided here:
 - activating the policy already active with the same digest is a no-op that writes nothing (it
@@ -30,22 +43,29 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from domain.decisions import not_in_future
 from domain.enterprise import Enterprise
-from domain.handlers import RETRIES
 from domain.policy.engine import evaluate_history
 from domain.policy.facts_builder import build_facts, existing_entitlements
 from domain.policy.model import Policy
 from domain.policy.reactor import decision_events
+from domain.retry import retry
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
 from events.schemas import POLICIES_STREAM, PolicyActivated, enterprise_stream
 from events.store import ConcurrencyConflict, EventStore
 
 ACTIVATION_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:srdi:policy-activation")
+
+Check = Callable[[int], None]
+"""Called with the global position the batch's first event gets; raises to write nothing."""
+
+Commit = Callable[[Sequence[StreamAppend], Check], AppendResult]
+"""Appends a batch atomically, calling ``check(first_position)`` under the store's write lock before
+the transaction commits; if the check raises, nothing is written and its error propagates."""
 
 
 def policy_digest(policy: Policy) -> str:
@@ -109,12 +129,49 @@ class ActivationResult:
 def registered_usccs(store: EventStore, districts: Iterable[str]) -> list[str]:
     """Every enterprise registered in `districts`, by a scan of the log (the service layer asks
     the status projection instead, which is faster; the domain handler re-checks each one)."""
+    return registered_between(store, districts, after=0)
+
+
+def registered_between(
+    store: EventStore, districts: Iterable[str], *, after: int, before: int | None = None
+) -> list[str]:
+    """Enterprises registered in `districts` at a position after `after` (and before `before`)."""
+    if before is not None and before <= after + 1:
+        return []
     wanted = set(districts)
+    until = None if before is None else before - 1
     return sorted(
         str(e.data["uscc"])
-        for e in store.read_all()
+        for e in store.read_all(after, until_position=until)
         if e.event_type == "EnterpriseRegistered" and e.data.get("district") in wanted
     )
+
+
+class UnseenEnterprise(ConcurrencyConflict):
+    """An enterprise of the policy's districts was registered while the activation ran: try again."""
+
+    def __init__(self, usccs: Sequence[str]) -> None:
+        super().__init__(enterprise_stream(usccs[0]), 0, 1)
+        self.usccs = tuple(usccs)
+        self.args = (
+            f"{len(usccs)} enterprise(s) registered while the policy was being activated "
+            f"({', '.join(usccs[:3])}{' …' if len(usccs) > 3 else ''}); evaluate them too and try again",
+        )
+
+
+def append_after_check(store: EventStore) -> Commit:
+    """The `Commit` of a store that cannot run a check inside its append: check, then append.
+
+    Exact for a store with one writer (the in-memory store of tests); with concurrent writers an
+    enterprise registered between the check and the append is missed: give `activate` the store's
+    own `Commit` instead (`service_layer.policies.locked_commit`).
+    """
+
+    def commit(appends: Sequence[StreamAppend], check: Check) -> AppendResult:
+        check(store.last_position() + 1)
+        return store.append_batch(appends)
+
+    return commit
 
 
 def activate(
@@ -125,15 +182,30 @@ def activate(
     today: date,
     actor: str,
     usccs: Iterable[str] | None = None,
+    since: int | None = None,
     source: str | None = "builtin",
+    commit: Commit | None = None,
+    sleep: Callable[[float], object] | None = None,
 ) -> ActivationResult:
-    """Activate `policy` on `on` and create what the history it reaches owes, in one append."""
+    """Activate `policy` on `on` and create what the history it reaches owes, in one append.
+
+    `usccs` lists the districts' enterprises (default: a scan of the log) as of log position
+    `since`: every one registered at or before it must be in the list (default: the position when
+    `activate` starts, right for a list taken just before; a caller that took it earlier says so).
+    Enterprises registered after `since` are found by the check `commit` runs with the append.
+    """
     not_in_future(on, today, "the activation")
     digest = policy_digest(policy)
-    candidates = sorted(set(usccs if usccs is not None else registered_usccs(store, policy.districts)))
-    attempt = 0
-    while True:
-        attempt += 1
+    if usccs is None:
+        since = store.last_position()
+        usccs = registered_usccs(store, policy.districts)
+    elif since is None:
+        since = store.last_position()
+    start = since
+    candidates = set(usccs)
+    write = commit if commit is not None else append_after_check(store)
+
+    def attempt() -> ActivationResult:
         active, version = read_active(store)
         current = active.get(policy.key)
         if current is not None and current.digest == digest:
@@ -148,22 +220,27 @@ def activate(
             StreamAppend(POLICIES_STREAM, (NewEvent(activated, on, actor, event_id=event_id),), version)
         ]
         owed: list[NewEvent] = []
-        evaluated = 0
-        for uscc in candidates:
+        evaluated: set[str] = set()
+        for uscc in sorted(candidates):
             stream = enterprise_stream(uscc)
             enterprise = Enterprise.load(store.read_stream(stream))
             if not enterprise.registered or enterprise.district not in policy.districts:
                 continue
-            evaluated += 1
+            evaluated.add(uscc)
             facts = build_facts(enterprise)
             decisions = evaluate_history(policy, facts, existing_entitlements(enterprise, policy.key))
             new = decision_events(decisions, facts, on=on, cause=event_id)
             appends.append(StreamAppend(stream, tuple(new), enterprise.version))
             owed += new
-        try:
-            receipt = store.append_batch(appends)
-        except ConcurrencyConflict:
-            if attempt > RETRIES:
-                raise
-            continue
-        return ActivationResult(policy.key, digest, True, event_id, on, evaluated, tuple(owed), receipt)
+
+        def check(first_position: int) -> None:
+            registered = registered_between(store, policy.districts, after=start, before=first_position)
+            unseen = [uscc for uscc in registered if uscc not in evaluated]
+            if unseen:
+                candidates.update(unseen)
+                raise UnseenEnterprise(unseen)
+
+        receipt = write(appends, check)
+        return ActivationResult(policy.key, digest, True, event_id, on, len(evaluated), tuple(owed), receipt)
+
+    return retry(attempt, sleep=sleep)

@@ -3,7 +3,7 @@
 An entitlement lives in its enterprise's stream, so these handlers load the enterprise aggregate
 (authoritative; the ledger projection only told the service layer which enterprise to load),
 check the entitlement's lifecycle, and append one event at the version they read, retrying on a
-conflict like every other command.
+conflict like every other command (`domain.retry`: decided again after a short jittered wait).
 
 The lifecycle (CLI.md): accrued | awaiting-approval | pending-data → approved → paid | reversed.
 - approve: only an entitlement `awaiting-approval` (a ceiling, or an amount the document does
@@ -19,6 +19,7 @@ Every refusal is one `InvalidInput` line and writes nothing. Money is `Decimal` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -29,12 +30,12 @@ from domain.commands import Command, money
 from domain.decisions import not_in_future, pending
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import InvalidInput
-from domain.handlers import RETRIES
 from domain.inputs import text
 from domain.policy.fmt import yuan
+from domain.retry import retry
 from events.envelope import AppendResult, NewEvent
 from events.schemas import EntitlementApproved, EntitlementPaid, enterprise_stream
-from events.store import ConcurrencyConflict, EventStore
+from events.store import EventStore
 
 
 class _Decision(Command):
@@ -173,23 +174,20 @@ def decide(
     *,
     today: date,
     actor: str,
+    sleep: Callable[[float], object] | None = None,
 ) -> tuple[NewEvent, EntitlementRecord, AppendResult]:
     """Load the enterprise, decide, append at the version read; the record is as it stands after."""
     stream = enterprise_stream(uscc)
-    attempt = 0
-    while True:
-        attempt += 1
+
+    def attempt() -> tuple[NewEvent, EntitlementRecord, AppendResult]:
         enterprise = Enterprise.load(store.read_stream(stream))
         record = entitlement(enterprise, command.entitlement_id)
         if isinstance(command, ApproveEntitlement):
             new = decide_approval(record, command, today, actor)
         else:
             new = decide_payment(record, command, today, actor)
-        try:
-            receipt = store.append(stream, [new], expected_version=enterprise.version)
-        except ConcurrencyConflict:
-            if attempt > RETRIES:
-                raise
-            continue
+        receipt = store.append(stream, [new], expected_version=enterprise.version)
         after = enterprise.evolve([pending(new, stream, enterprise.version + 1)])
         return new, after.entitlements[command.entitlement_id], receipt
+
+    return retry(attempt, sleep=sleep)
