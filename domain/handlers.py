@@ -147,7 +147,7 @@ def _run(
         after = enterprise.evolve(_numbered(new, stream, enterprise.version))
         reactions = reactor.react(after, new, today=today) if reactor is not None else []
         final = after.evolve(_numbered(reactions, stream, after.version)) if reactions else after
-        guards = _guards(reactor, store)
+        guards = reactor_guards(reactor, store)
         if guards:
             receipt = store.append_batch(
                 [
@@ -159,10 +159,10 @@ def _run(
             receipt = store.append(stream, [*new, *reactions], expected_version=enterprise.version)
         return CommandResult(stream, tuple(new), tuple(reactions), final, receipt)
 
-    return retry(attempt, sleep=sleep, on_conflict=lambda _conflict: _refresh(reactor))
+    return retry(attempt, sleep=sleep, on_conflict=lambda _conflict: refresh_reactor(reactor))
 
 
-def _guards(reactor: Reactor | None, store: EventStore) -> dict[str, int]:
+def reactor_guards(reactor: Reactor | None, store: EventStore) -> dict[str, int]:
     """Other streams the reactions depend on, at the versions read (the policy engine: `policies`).
 
     Optional for a reactor (``guards(store) -> {stream: version}``). Each is asserted by an empty
@@ -173,7 +173,7 @@ def _guards(reactor: Reactor | None, store: EventStore) -> dict[str, int]:
     return dict(guards(store)) if callable(guards) else {}
 
 
-def _refresh(reactor: Reactor | None) -> None:
+def refresh_reactor(reactor: Reactor | None) -> None:
     """After a conflict, let a reactor that caches what it read (the policy list) read it again."""
     refresh = getattr(reactor, "refresh", None)
     if callable(refresh):

@@ -21,9 +21,11 @@ from datetime import date
 
 from domain.commands import RecordMilestone, RegisterEnterprise
 from domain.errors import DomainError, InvalidInput, shown
-from domain.handlers import RETRIES, Reactor, handle, load
+from domain.handlers import Reactor, handle, load, reactor_guards, refresh_reactor
+from domain.retry import retry
 from domain.uscc import validate_uscc
-from events.store import ConcurrencyConflict, EventStore
+from events.envelope import StreamAppend
+from events.store import EventStore
 from service_layer.overlay import OverlayStore
 
 COLUMNS = ("uscc", "name", "district", "department", "size", "milestone", "on", "ref", "override_reason")
@@ -113,13 +115,18 @@ def import_csv(
     actor: str,
     reactor: Reactor | None = None,
     progress: Progress | None = None,
+    sleep: Callable[[float], object] | None = None,
 ) -> ImportReport:
-    """Validate every line, then write everything in one batch, or refuse naming the first bad line."""
+    """Validate every line, then write everything in one batch, or refuse naming the first bad line.
+
+    A conflict (another writer touched one of the file's enterprises, or a policy activation
+    committed after the lines were decided) decides the whole file again from what is stored now,
+    with the same back-off as every command (`domain.retry`).
+    """
     key = "import:" + hashlib.sha256(data).hexdigest()
     rows = parse(data)
-    attempt = 0
-    while True:
-        attempt += 1
+
+    def attempt() -> ImportReport:
         overlay = OverlayStore(store)
         counts = {"registered": 0, "milestones": 0, "skipped": 0}
         for done, row in enumerate(rows, start=1):
@@ -133,13 +140,13 @@ def import_csv(
         events = sum(len(a.events) for a in appends)
         replayed = False
         if appends:
-            try:
-                replayed = store.append_batch(appends, idempotency_key=key).replayed
-            except ConcurrencyConflict:
-                if attempt > RETRIES:
-                    raise
-                continue
+            # The lines were decided with the policy list the reactor read: assert it is still the
+            # one in force, or an activation committed meanwhile would never see these enterprises.
+            guards = [StreamAppend(s, (), v) for s, v in reactor_guards(reactor, store).items()]
+            replayed = store.append_batch([*appends, *guards], idempotency_key=key).replayed
         return ImportReport(key, len(rows), **counts, events=0 if replayed else events, replayed=replayed)
+
+    return retry(attempt, sleep=sleep, on_conflict=lambda _conflict: refresh_reactor(reactor))
 
 
 def _apply(

@@ -12,12 +12,11 @@ projection) and writes through `locked_commit`: the activation's batch and its c
 enterprise of those districts was registered unseen since then run in ONE write transaction, under
 the store's global write lock (see `domain.policy.activation`).
 
-The guard applies only to the store the policies were read from. The demo and the import decide
-against an in-memory store or an overlay and copy the result in bulk: they use the list as it was
-when they started. An activation committed while an import runs is therefore not seen by that
-import, and the import's own new enterprises are evaluated by neither: a known gap (the import's
-batch should assert the `policies` version too), pinned by a strict xfail in
-tests/unit/test_activation_races.py.
+The guard applies only to the store the policies were read from. The import decides against an
+overlay and asserts the same version in its one batch (`service_layer.importer`), so an activation
+committed while it ran makes it decide the whole file again. The demo (sample data) decides in
+memory with the list as it was when it started; an activation committed while a demo runs is not
+seen by the demo's enterprises.
 """
 
 from __future__ import annotations

@@ -165,12 +165,6 @@ def test_the_activation_gives_up_like_any_write_when_conflicts_persist() -> None
     assert len(waits) == 9 and store.last_position() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service_layer/importer.py: the import's batch asserts no `policies` version (the reactor's "
-    "guards apply to its own store, the import decides on an overlay), so an import decided with the "
-    "old policy list is appended after the activation and its triggers never meet the new policy",
-)
 def test_an_import_decided_before_an_activation_and_appended_after_it_is_decided_again() -> None:
     """An import whose lines were decided before an activation committed owes what the new policy gives."""
     from service_layer.importer import import_csv

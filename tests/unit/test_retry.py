@@ -207,3 +207,19 @@ def test_approvals_and_payments_retry_through_the_helper() -> None:
     _, after, _ = decide(store, who, pay, today=d.today, actor="finance", sleep=waits.append)
     assert (after.paid_amount, len(waits)) == (Decimal(40000), 3)
     assert [e.event_type for e in store.read_stream(f"enterprise-{who}")].count("EntitlementPaid") == 1
+
+
+def test_an_import_retries_through_the_helper_and_gives_up_after_the_last_attempt() -> None:
+    """A conflicting import is decided again with the same back-off; after the last attempt, nothing."""
+    from service_layer.importer import import_csv
+
+    uscc = make_uscc("91500000MA5U0001A")
+    data = f"uscc,name,district\n{uscc},重庆导入科技有限公司,yubei\n".encode()
+    waits: list[float] = []
+    store = Conflicting(RETRIES)
+    report = import_csv(store, data, today=DAY, actor="clerk", sleep=waits.append)
+    assert (report.registered, store.last_position(), len(waits)) == (1, 1, RETRIES)
+    failing = Conflicting(RETRIES + 1)
+    with pytest.raises(ConcurrencyConflict):
+        import_csv(failing, data, today=DAY, actor="clerk", sleep=waits.append)
+    assert failing.last_position() == 0
