@@ -61,5 +61,18 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def run() -> None:
+    """The ``srdi`` console script: `main` with a quicker start and exit (`cli_commands.startup`)."""
+    from cli_commands import startup
+
+    startup.pause_gc()
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = startup.exit_code(done.code)
+    startup.exit_now(code)
+
+
 if __name__ == "__main__":
-    main()
+    run()

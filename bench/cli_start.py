@@ -1,7 +1,9 @@
-"""CLI cold start: ``srdi --help`` and ``srdi audit verify`` (empty log) against ``python -c pass``.
+"""CLI cold start: ``srdi --help``, ``srdi audit verify`` and ``srdi status`` against ``python -c pass``.
 
-Each command is run as a new process, the three alternating, and keeps its median wall time. The
-empty database is created (and migrated) by one untimed run first, as after ``srdi db upgrade``.
+Each command is run as a new process, all alternating, and keeps its median wall time. The
+database is created (and migrated) by untimed runs first, as after ``srdi db upgrade``: ``audit
+verify`` runs on the empty log, then one enterprise is registered and certified for ``status``
+(which also brings the status projection up to date before it reads).
 Goal: under 3x ``python -c pass`` plus 250 ms.
 """
 
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from bench import data
 from bench.util import PYTHON, Result, log
+from domain.uscc import make_uscc
 
 SRDI = str(Path(PYTHON).with_name("srdi"))
 
@@ -50,28 +53,37 @@ def import_profile(cmd: list[str], env: dict[str, str], cwd: str, top: int = 8) 
 def run(repeats: int) -> list[Result]:
     work = data.workdir() / "cli"
     work.mkdir(exist_ok=True)
-    db = work / "empty.db"
-    data.remove_sqlite_files(db)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SRDI_")}
-    env["SRDI_DATABASE_URL"] = f"sqlite:///{db}"
+    empty, one = work / "empty.db", work / "one.db"
+    for db in (empty, one):
+        data.remove_sqlite_files(db)
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("SRDI_")}
+    env = {db: {**base_env, "SRDI_DATABASE_URL": f"sqlite:///{db}"} for db in (empty, one)}
     cwd = str(work)
-    commands = {
-        "python -c pass": [PYTHON, "-c", "pass"],
-        "srdi --help": [SRDI, "--help"],
-        "srdi audit verify (empty log)": [SRDI, "audit", "verify"],
+    uscc = make_uscc("91500112MA5UC0LD1")
+    commands: dict[str, tuple[list[str], Path]] = {
+        "python -c pass": ([PYTHON, "-c", "pass"], empty),
+        "srdi --help": ([SRDI, "--help"], empty),
+        "srdi audit verify (empty log)": ([SRDI, "audit", "verify"], empty),
+        "srdi status USCC --json (one enterprise)": ([SRDI, "status", uscc, "--json"], one),
     }
-    _time(commands["srdi audit verify (empty log)"], env, cwd)  # creates and migrates the database
+    _time([SRDI, "audit", "verify"], env[empty], cwd)  # creates and migrates the database
+    add = [SRDI, "enterprise", "add", uscc, "--name", "重庆启动科技有限公司", "--district", "yubei"]
+    _time(add, env[one], cwd)
+    _time([SRDI, "record", uscc, "innovative-sme.certified", "--on", "2024-03-01"], env[one], cwd)
+    _time([SRDI, "status", uscc], env[one], cwd)  # the status projection's first catch-up, untimed
     log(f"cli: {repeats} alternating runs of {', '.join(commands)}")
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeats):
-        for name, cmd in commands.items():
-            times[name].append(_time(cmd, env, cwd))
+        for name, (cmd, db) in commands.items():
+            times[name].append(_time(cmd, env[db], cwd))
     median = {name: statistics.median(ts) * 1e3 for name, ts in times.items()}
     base = median["python -c pass"]
     limit = 3 * base + 250
     out = [Result("CLI cold start (median wall time)", "python -c pass", base, "ms")]
-    for name in ("srdi --help", "srdi audit verify (empty log)"):
-        heavy = import_profile(commands[name], env, cwd)  # the srdi script runs under python -X
+    for name, (cmd, db) in commands.items():
+        if name == "python -c pass":
+            continue
+        heavy = import_profile(cmd, env[db], cwd)  # the srdi script runs under python -X
         out.append(
             Result(
                 "CLI cold start (median wall time)",

@@ -32,7 +32,10 @@ class Integrity(Exception):
 def services(ctx: typer.Context) -> Services:
     root = ctx.find_root()
     if root.obj is None:
-        root.obj = open_services(root.params.get("db"))
+        from cli_commands.startup import resume_gc
+
+        root.obj = open_services(root.params.get("db"), on_open=resume_gc)
+        root.call_on_close(root.obj.close)  # closed before the process exits (SQLite: WAL folded in)
     assert isinstance(root.obj, Services)
     return root.obj
 

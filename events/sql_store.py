@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-import structlog
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -23,11 +22,12 @@ from events import canonical
 from events.base import registry
 from events.db import WRITE, is_sqlite
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
+from events.log import get_logger, pending_level, structlog_module
 from events.store import ConcurrencyConflict, DuplicateEventId, as_batch
 from events.tables import events_table as T
 from events.tables import idempotency_table as K
 
-log = structlog.get_logger("srdi.store")
+log = get_logger("srdi.store")
 
 APPEND_LOCK_KEY = 0x5_2D1  # pg_advisory_xact_lock key reserved for the event log
 _IN_CHUNK = 500
@@ -565,9 +565,14 @@ _debug_cache: dict[Any, bool] = {}
 def _debug_enabled() -> bool:
     """Skip building per-event log calls on the bulk path unless debug logging is on.
 
-    A filtering bound logger's level is part of its class, so the answer is cached per configured
-    wrapper class (``structlog.configure`` with another level gives another class).
+    A configuration not applied yet (structlog not loaded: see `events.log`) answers from its level.
+    Otherwise a filtering bound logger's level is part of its class, so the answer is cached per
+    configured wrapper class (``structlog.configure`` with another level gives another class).
     """
+    pending = pending_level()
+    if pending is not None:
+        return pending <= 10
+    structlog = structlog_module()
     wrapper = structlog.get_config()["wrapper_class"]
     enabled = _debug_cache.get(wrapper)
     if enabled is None:

@@ -25,13 +25,13 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-import structlog
 from sqlalchemy.engine import Connection
 
 from domain import reference
 from domain.errors import IllegalTransition
 from domain.titles import ListingState, TitleState
 from events.envelope import RecordedEvent
+from events.log import get_logger
 from projections.framework import (
     DateParam,
     TableProjection,
@@ -42,7 +42,7 @@ from projections.framework import (
     insert_rows,
 )
 
-log = structlog.get_logger("srdi.projections")
+log = get_logger("srdi.projections")
 
 Row = tuple[sa.Table, tuple[Any, ...]]  # a table and one row of it, values in column order
 # One encoder for every fold: json.dumps with options builds a new JSONEncoder per call.

@@ -22,13 +22,13 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-import structlog
 from sqlalchemy.engine import Connection
 
 from events.envelope import RecordedEvent
+from events.log import get_logger
 from projections.framework import TableProjection, chunks, delete_where_in, metadata
 
-log = structlog.get_logger("srdi.projections")
+log = get_logger("srdi.projections")
 MONEY = sa.String(40)
 ZERO = Decimal(0)
 

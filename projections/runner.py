@@ -28,19 +28,19 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-import structlog
 from sqlalchemy.engine import Connection, Engine
 
 import events  # noqa: F401  (registers the event types)
 from events.db import WRITE, is_sqlite
 from events.envelope import RecordedEvent
+from events.log import get_logger
 from events.sql_store import SqlEventStore
 from projections import registry
 from projections.fold import EnterpriseProjection, apply_enterprises
 from projections.framework import Cutoff, Projection, temp_copy
 from projections.framework import checkpoints_table as C
 
-log = structlog.get_logger("srdi.projections")
+log = get_logger("srdi.projections")
 
 DEFAULT_BATCH = 5000
 PROJECTION_LOCK_KEY = 0x5_2D2  # pg_advisory_xact_lock key of projection writes (the log uses 0x52D1)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-import structlog
 
 from domain.commands import RecordMilestone
 from domain.enterprise import Enterprise
@@ -25,6 +24,7 @@ from domain.errors import DomainError, IllegalTransition
 from domain.handlers import handle, load
 from events.db import WRITE, is_sqlite
 from events.envelope import SYSTEM_ACTOR, NewEvent
+from events.log import get_logger
 from events.schemas import ReminderIssued, reminder_stream
 from events.store import DuplicateEventId
 from projections.calendar import read_calendar, tutoring_valid_until
@@ -35,7 +35,7 @@ from scheduler.tables import scans_table
 from service_layer.bootstrap import Services
 from service_layer.commands import reactor_of
 
-log = structlog.get_logger("srdi.scheduler")
+log = get_logger("srdi.scheduler")
 
 _KINDS: dict[str, ReminderKind] = {"review-due": "review-due", "tutoring-lapses": "tutoring-lapses"}
 LAPSED_KIND: dict[str, NoticeKind] = {"review-due": "expired", "tutoring-lapses": "tutoring-lapsed"}

@@ -19,12 +19,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
-import structlog
-
 from domain.reference import label
+from events.log import get_logger
 from service_layer.settings import Settings
 
-log = structlog.get_logger("srdi.scheduler")
+log = get_logger("srdi.scheduler")
 
 NoticeKind = Literal["review-due", "tutoring-lapses", "expired", "tutoring-lapsed"]
 CHANNELS = ("log", "email", "outbox")

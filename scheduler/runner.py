@@ -19,13 +19,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from events.db import make_engine
+from events.log import get_logger
 from scheduler import jobs
 from scheduler.leader import LeaderLock, leader_lock, poll_seconds
 from scheduler.notify import check_channels
@@ -33,7 +33,7 @@ from scheduler.tables import JOBS_TABLE
 from service_layer.bootstrap import Services
 from service_layer.settings import Settings
 
-log = structlog.get_logger("srdi.scheduler")
+log = get_logger("srdi.scheduler")
 
 DAILY_JOB_ID = "srdi-daily-scan"
 

@@ -6,6 +6,7 @@ loaded when first used, so importing this module costs the CLI's ``--help`` noth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -28,6 +29,8 @@ class Services:
     """Lazily opened infrastructure for one process (the CLI or the scheduler)."""
 
     settings: Settings = field(default_factory=_settings_from_environment)
+    on_open: Callable[[], object] | None = None
+    """Called once the database is open and migrated (the CLI ends its start-up GC pause there)."""
 
     @cached_property
     def engine(self) -> Engine:
@@ -36,6 +39,8 @@ class Services:
 
         engine = make_engine(self.settings.database_url)
         ensure_schema(engine)
+        if self.on_open is not None:
+            self.on_open()
         return engine
 
     @cached_property
@@ -57,10 +62,10 @@ class Services:
             self.engine.dispose()
 
 
-def open_services(database_url: str | None = None) -> Services:
+def open_services(database_url: str | None = None, on_open: Callable[[], object] | None = None) -> Services:
     from service_layer import logs
     from service_layer.settings import Settings
 
     settings = Settings() if database_url is None else Settings(database_url=database_url)
     logs.configure(settings.log_format, settings.log_level)
-    return Services(settings)
+    return Services(settings, on_open)

@@ -205,8 +205,8 @@ def run_cli(url: str, *args: str) -> Outcome:
 
     opened: list[Any] = []
 
-    def tracking(database_url: str | None = None) -> Any:
-        services = real_open(database_url)
+    def tracking(database_url: str | None = None, on_open: Any = None) -> Any:
+        services = real_open(database_url, on_open)
         opened.append(services)
         return services
 

@@ -106,10 +106,14 @@ def test_bootstrap_is_light_to_import() -> None:
 
 
 def test_verify_on_a_migrated_log_loads_only_what_it_needs(tmp_path: Path) -> None:
-    """``audit verify`` on a database already at the newest schema skips Alembic (and the rest)."""
+    """``audit verify`` on a database already at the newest schema skips Alembic (and the rest).
+
+    structlog too: nothing is logged at the default level, so nothing loads it (`events.log`).
+    """
     url = f"sqlite:///{tmp_path / 'srdi.db'}"
     code, _ = _probe("--db", url, "db", "upgrade")
     assert code == 0
-    code, loaded = _probe("--db", url, "audit", "verify", watched=("alembic", "openpyxl", "apscheduler"))
+    watched = ("alembic", "openpyxl", "apscheduler", "structlog")
+    code, loaded = _probe("--db", url, "audit", "verify", watched=watched)
     assert code == 0
     assert loaded == [], f"imported by audit verify on a migrated log: {loaded}"
