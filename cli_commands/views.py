@@ -136,6 +136,9 @@ def replay(
         None, "--as-of", help="Rebuild a snapshot as of DATE and report it (live views untouched)."
     ),
     as_json: bool = _JSON,
+    batch: int | None = typer.Option(
+        None, "--batch", min=1, help="Events per transaction (default 20000); a crash loses one at most."
+    ),
 ) -> None:
     """Rebuild every projection from the log, in batches, and report events, seconds and rows."""
     import sys
@@ -143,7 +146,7 @@ def replay(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from projections.runner import rebuild
+    from projections.runner import DEFAULT_BATCH, rebuild
 
     day = parse_date(as_of, "--as-of") if as_of else None
     engine = services(ctx).engine
@@ -158,7 +161,12 @@ def replay(
     )
     with bar:
         task = bar.add_task("replaying events", total=None)
-        result = rebuild(engine, day, lambda done, total: bar.update(task, completed=done, total=total))
+        result = rebuild(
+            engine,
+            day,
+            lambda done, total: bar.update(task, completed=done, total=total),
+            batch=batch or DEFAULT_BATCH,
+        )
     if as_json:
         print_json(result.to_json())
         return

@@ -50,6 +50,24 @@ def test_replay_json_has_the_contract_shape(url: str) -> None:
     assert (rows["status"], rows["calendar"], rows["targets"]) == (6, 6, 9)
 
 
+def test_replay_in_batches_of_one_gives_the_same_views(url: str) -> None:
+    """--batch sets the events per transaction; the views do not depend on it."""
+    from projections.runner import DEFAULT_BATCH
+    from tests.integration.projections_support import dump_engine
+
+    engine = make_engine(url)
+    try:
+        whole = _json(url, "replay", "--json")
+        views = dump_engine(engine)
+        one_by_one = _json(url, "replay", "--batch", "1", "--json")
+        assert one_by_one["projections"] == whole["projections"]
+        assert dump_engine(engine) == views
+    finally:
+        engine.dispose()
+    shown = CliRunner().invoke(app, ["replay", "--help"], env={"COLUMNS": "200"})
+    assert f"default {DEFAULT_BATCH}" in shown.stdout
+
+
 def test_replay_as_of_reports_a_snapshot(url: str) -> None:
     """replay --as-of counts only the events of that day and before (registrations always)."""
     document = _json(url, "replay", "--as-of", "2023-03-02", "--json")

@@ -112,6 +112,7 @@ CASES = [
     case("status-as-of-malformed", "status", "{A}", "--as-of", "yesterday", names="--as-of"),
     case("ledger-as-of-malformed", "ledger", "--as-of", "2024-13-01", names="--as-of"),
     case("replay-as-of-malformed", "replay", "--as-of", "2024-1-1", names="--as-of"),
+    case("replay-batch-zero", "replay", "--batch", "0", names="--batch"),
     case("export-as-of-malformed", "audit", "export", "{dir}/out.jsonl", "--as-of", "1/1/2024",
          names="--as-of"),
     case("reminders-within-negative", "reminders", "--within", "-1", names="--within"),

@@ -64,7 +64,8 @@ from tests.reliability.support import (
 
 RUNS = 20
 IMPORT_ENTERPRISES = 500  # 1,500 lines: register, then two milestones each
-DEMO_ENTERPRISES = 700  # about 10,000 events: two replay batches of 5,000
+DEMO_ENTERPRISES = 700  # about 10,000 events: four replay batches of REPLAY_BATCH
+REPLAY_BATCH = "2500"  # `srdi replay --batch`: smaller than the default 20,000, so kills land between batches
 
 
 @dataclass(frozen=True)
@@ -271,17 +272,23 @@ def test_killed_replays_leave_every_projection_at_a_whole_batch(
         if engine is not first:
             restore_rows(engine, copied)  # the same demo, row for row
         end = SqlEventStore(engine).last_position()
-        assert end > 5000, "two replay batches at least"
+        assert end > 2 * int(REPLAY_BATCH), "two replay batches at least"
         assert verify(engine).ok
         rebuild(engine)
         reference = _by_projection(projection_dump(engine))
         prepared.append(ReplayLane(url, engine, end, _last_hash(engine), reference, {}))
-    cpu = targets(f"replay-{backend}", cpu_of_a_whole_run(lanes[0][0], ["replay", "--json"]))
+    cpu = targets(
+        f"replay-{backend}", cpu_of_a_whole_run(lanes[0][0], ["replay", "--batch", REPLAY_BATCH, "--json"])
+    )
 
     def work(run: int, lane: int) -> str:
         db = prepared[lane]
         kill = run_and_kill(
-            db.url, ["replay", "--json"], cpu[run], f"srdi-kill-replay-{lane}-{run}", db.engine
+            db.url,
+            ["replay", "--batch", REPLAY_BATCH, "--json"],
+            cpu[run],
+            f"srdi-kill-replay-{lane}-{run}",
+            db.engine,
         )
         where = f"run {run} ({cpu[run]:.2f} s CPU)"
         result = verify(db.engine)
