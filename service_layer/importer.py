@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -211,8 +212,14 @@ def _apply(
         counts["milestones"] += 1
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _date(text: str) -> date:
+    """YYYY-MM-DD only, as on the command line: ``date.fromisoformat`` would also take 20240301."""
     try:
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"on {shown(text)} is not a date; write it as YYYY-MM-DD") from None

@@ -99,6 +99,9 @@ def write_bad_files(folder: Path) -> None:
         + ok_line
         + f"{uscc('CXW', 1)},,,innovative-sme.certified,2021-05-01,\n"
         + f"{uscc('CXW', 1)},,,srdi-municipal.certified,2024-02-30,\n",
+        "compact-date-line3.csv": header
+        + ok_line
+        + f"{uscc('CXW', 1)},,,innovative-sme.certified,20210501,\n",
         "future-date.csv": header + ok_line + f"{uscc('CXW', 1)},,,innovative-sme.certified,2999-01-01,\n",
         "bad-milestone.csv": header + ok_line + f"{uscc('CXW', 1)},,,innovative-sme.approved,2021-05-01,\n",
         "milestone-without-date.csv": header + ok_line + f"{uscc('CXW', 1)},,,innovative-sme.certified,,\n",

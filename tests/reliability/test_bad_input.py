@@ -234,6 +234,7 @@ CASES = [
     case("csv-bad-uscc-line-3", "import", "{dir}/bad-uscc-line3.csv", names="line 3"),
     case("csv-unknown-district-line-2", "import", "{dir}/bad-district-line2.csv", names="line 2"),
     case("csv-feb-30-line-4", "import", "{dir}/bad-date-line4.csv", names="line 4"),
+    case("csv-compact-date-line-3", "import", "{dir}/compact-date-line3.csv", names="YYYY-MM-DD"),
     case("csv-future-date-line-3", "import", "{dir}/future-date.csv", names="line 3"),
     case("csv-unknown-action-line-3", "import", "{dir}/bad-milestone.csv", names="line 3"),
     case("csv-milestone-without-date", "import", "{dir}/milestone-without-date.csv", names="line 3"),

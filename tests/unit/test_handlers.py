@@ -347,8 +347,15 @@ class ConflictingStore(InMemoryEventStore):
         return super().append_batch(appends, idempotency_key=idempotency_key)
 
 
-def test_conflicts_are_retried_then_raised() -> None:
-    """A conflict is retried (reload, re-decide) up to RETRIES times, then raised; nothing partial written."""
+def test_conflicts_are_retried_then_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A conflict is retried (reload, re-decide) up to RETRIES times, then raised; nothing partial written.
+
+    The back-off's waits are recorded instead of slept (`domain.retry` looks ``time.sleep`` up each time).
+    """
+    import time
+
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)
     ok = Desk(store=ConflictingStore(RETRIES))
     ok.register()
     ok.record("hnte.certified", "2024-01-01")
@@ -358,6 +365,7 @@ def test_conflicts_are_retried_then_raised() -> None:
     with pytest.raises(ConcurrencyConflict):
         failing.record("hnte.certified", "2024-01-01")
     assert len(failing.stream()) == 1
+    assert len(waits) == 2 * RETRIES  # RETRIES waits before the success, as many before giving up
 
 
 def test_entitlement_events_are_folded_generically() -> None:
