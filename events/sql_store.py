@@ -120,6 +120,27 @@ class SqlEventStore:
         except IntegrityError as error:
             raise self._explain_integrity(error, appends) from None
 
+    def append_batch_checked(
+        self, appends: Sequence[StreamAppend], check: Callable[[int], object]
+    ) -> AppendResult:
+        """``append_batch``, then ``check(first_position)`` in the same write transaction.
+
+        The transaction holds the store's global write lock (``BEGIN IMMEDIATE`` / the advisory
+        lock) from the numbering to the commit, so every event before the batch's first position
+        is committed and none can be added: ``check`` (reading on another connection) sees exactly
+        what came first. If it raises, nothing is written. (A policy activation checks that no
+        enterprise was registered unseen: ``service_layer.policies.locked_commit``.)
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(**WRITE)
+                with conn.begin():
+                    receipt = self.append_in(conn, appends)
+                    check(receipt.first_position)
+                    return receipt
+        except IntegrityError as error:
+            raise self._explain_integrity(error, appends) from None
+
     def append_in(
         self,
         conn: Connection,

@@ -31,14 +31,13 @@ from domain.errors import InvalidInput
 from domain.policy.activation import (
     ActivationResult,
     ActivePolicy,
-    Check,
     Commit,
     activate,
     read_active,
 )
 from domain.policy.model import Policy, builtin_keys, load_builtin, load_policy
 from domain.policy.reactor import PolicyReactor
-from events.envelope import AppendResult, NewEvent, StreamAppend
+from events.envelope import NewEvent
 from events.schemas import POLICIES_STREAM
 from events.store import EventStore
 from service_layer.commands import current_actor, today
@@ -102,28 +101,15 @@ def district_usccs(services: Any, districts: Sequence[str]) -> list[str]:
 def locked_commit(store: object) -> Commit | None:
     """The SQL store's `Commit`: the batch appended and the check run in one write transaction.
 
-    ``append_in`` takes the store's global write lock (``BEGIN IMMEDIATE`` on SQLite, an advisory
-    lock on PostgreSQL) and numbers the batch, so every event before its first position is
-    committed and no other can commit until this transaction ends: the check reads exactly the
-    events that came first (on another connection: they are committed), and if it raises, the
-    transaction rolls back. None for another store (the activation then checks before appending).
+    See ``SqlEventStore.append_batch_checked``: the check reads exactly the events that came first,
+    and if it raises, nothing is written. None for another store (the activation then checks before
+    appending).
     """
-    from events.db import WRITE
     from events.sql_store import SqlEventStore
 
     if not isinstance(store, SqlEventStore):
         return None
-    sql = store
-
-    def commit(appends: Sequence[StreamAppend], check: Check) -> AppendResult:
-        with sql.engine.connect() as conn:
-            conn = conn.execution_options(**WRITE)
-            with conn.begin():
-                receipt = sql.append_in(conn, appends)
-                check(receipt.first_position)
-                return receipt
-
-    return commit
+    return store.append_batch_checked
 
 
 def activate_policy(

@@ -152,6 +152,32 @@ def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlEve
         yield SqlEventStore(engine)
 
 
+class TestCheckedAppend:
+    """``SqlEventStore.append_batch_checked``: the check sees what came first; a refusal writes nothing."""
+
+    def test_the_check_gets_the_first_position_and_a_refusal_rolls_back(
+        self, sql_store: SqlEventStore
+    ) -> None:
+        sql_store.append("a", [milestone()], 0)
+        seen: list[int] = []
+        receipt = sql_store.append_batch_checked([StreamAppend("b", (milestone(),), 0)], seen.append)
+        assert seen == [receipt.first_position] == [2]
+
+        def refuse(_first: int) -> None:
+            raise RuntimeError("an enterprise was registered meanwhile")
+
+        with pytest.raises(RuntimeError, match="meanwhile"):
+            sql_store.append_batch_checked([StreamAppend("c", (milestone(),), 0)], refuse)
+        assert (sql_store.last_position(), sql_store.stream_version("c")) == (2, 0)
+
+    def test_a_stored_event_id_is_a_duplicate_not_a_driver_error(self, sql_store: SqlEventStore) -> None:
+        stored = milestone()
+        sql_store.append("a", [stored], 0)
+        with pytest.raises(DuplicateEventId):
+            sql_store.append_batch_checked([StreamAppend("b", (stored,), 0)], lambda _first: None)
+        assert sql_store.last_position() == 1
+
+
 class TestHashChain:
     def test_untouched_log_verifies(self, sql_store: SqlEventStore) -> None:
         """A log written only through the store verifies, counting every event."""
