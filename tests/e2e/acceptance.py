@@ -91,7 +91,7 @@ class Srdi:
             return list(pool.map(lambda args: self.run(*args), calls))
 
     def here(self, *args: str) -> Done:
-        """The script's own entry point (`cli.main`) in this process: same parsing, output, exit code.
+        """What the script (`cli.run`) calls, `cli.main`, in this process: same parsing, output, exit code.
 
         For the many refusal cases, where only the interpreter start would differ from `run`.
         """

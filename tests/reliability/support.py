@@ -4,8 +4,9 @@
   ``iterdump`` of the file (schema and every row, WAL included, immune to checkpoints moving
   bytes between the -wal and the main file). PostgreSQL: every table of the test schema with its
   columns and all its rows (sorted), plus the schema's sequences.
-- ``run_cli``: ``cli.main()`` in this process with a real argv (the `srdi` script calls nothing
-  else), stdout and stderr captured; ``srdi``: the installed script as a subprocess.
+- ``run_cli``: ``cli.main()`` in this process with a real argv (the `srdi` script, ``cli.run``,
+  adds only a GC pause and a quick exit), stdout and stderr captured; ``srdi``: the installed
+  script as a subprocess.
 - ``snapshot_rows`` / ``restore_rows``: the raw rows of every table, put back exactly (the crash
   tests reset a database between runs without re-creating it).
 """
@@ -198,7 +199,7 @@ class Outcome:
 
 
 def run_cli(url: str, *args: str) -> Outcome:
-    """``srdi --db URL ARGS`` through ``cli.main()`` in this process (what the script runs)."""
+    """``srdi --db URL ARGS`` through ``cli.main()`` in this process (what the script, ``cli.run``, wraps)."""
     import cli
     from cli_commands import common
     from service_layer.bootstrap import open_services as real_open

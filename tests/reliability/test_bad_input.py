@@ -1,7 +1,7 @@
 """Malformed input of every kind: exit 2, one clear line on stderr, nothing on stdout, the database unchanged.
 
-The catalogue runs ``cli.main()`` in-process with a real argv (the `srdi` script runs exactly that)
-against one prepared database per back-end (`tests/reliability/desk.py`); a sample also runs
+The catalogue runs ``cli.main()`` in-process with a real argv (the `srdi` script, `cli.run`, wraps
+exactly that) against one prepared database per back-end (`tests/reliability/desk.py`); a sample also runs
 through the installed script. "Unchanged" is a logical dump of every table (support.logical_dump).
 SQL-looking text that is valid (a name, a reference, a reason) is accepted and stored verbatim:
 those cases are checked separately, with the tables still there afterwards.

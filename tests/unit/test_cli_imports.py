@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 HEAVY = ("sqlalchemy", "pydantic_settings", "structlog", "alembic", "openpyxl", "apscheduler")
 
-# Runs ``srdi ARGS`` through ``cli.main()`` (what the console script runs), then reports the exit code
-# and which of the watched packages ended up in ``sys.modules``.
+# Runs ``srdi ARGS`` through ``cli.main()`` (what the console script, ``cli.run``, wraps), then
+# reports the exit code and which of the watched packages ended up in ``sys.modules``.
 _PROBE = """
 import json, sys
 watched, args = json.loads(sys.argv[1]), sys.argv[2:]
