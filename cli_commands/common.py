@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -21,7 +20,6 @@ import typer
 from service_layer.bootstrap import Services, open_services
 
 P = ParamSpec("P")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 R = TypeVar("R")
 
 
@@ -111,16 +109,11 @@ def print_json(document: Any) -> None:
 
 
 def parse_date(text: str, option: str = "--on") -> date:
-    """A calendar date written YYYY-MM-DD (surrounding spaces allowed), else exit 2.
+    """A calendar date written YYYY-MM-DD (surrounding spaces allowed), else exit 2 (`inputs.iso_date`)."""
+    from domain.inputs import iso_date
 
-    Only that form: `date.fromisoformat` would also take 20240301 or 2024-W09-5, which staff do
-    not mean to type and a reader of the command line could not check.
-    """
-    written = text.strip()
     try:
-        if not _DATE.fullmatch(written):
-            raise ValueError(written)
-        return date.fromisoformat(written)
+        return iso_date(text.strip())
     except ValueError:
         fail(f"{option} {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-03-01")
 

@@ -147,13 +147,10 @@ def _run(
         after = enterprise.evolve(_numbered(new, stream, enterprise.version))
         reactions = reactor.react(after, new, today=today) if reactor is not None else []
         final = after.evolve(_numbered(reactions, stream, after.version)) if reactions else after
-        guards = reactor_guards(reactor, store)
+        guards = guard_appends(reactor, store)
         if guards:
             receipt = store.append_batch(
-                [
-                    StreamAppend(stream, (*new, *reactions), enterprise.version),
-                    *(StreamAppend(other, (), version) for other, version in guards.items()),
-                ]
+                [StreamAppend(stream, (*new, *reactions), enterprise.version), *guards]
             )
         else:
             receipt = store.append(stream, [*new, *reactions], expected_version=enterprise.version)
@@ -162,15 +159,17 @@ def _run(
     return retry(attempt, sleep=sleep, on_conflict=lambda _conflict: refresh_reactor(reactor))
 
 
-def reactor_guards(reactor: Reactor | None, store: EventStore) -> dict[str, int]:
-    """Other streams the reactions depend on, at the versions read (the policy engine: `policies`).
+def guard_appends(reactor: Reactor | None, store: EventStore) -> list[StreamAppend]:
+    """Other streams the reactions depend on, asserted at the versions read (the policy engine: `policies`).
 
-    Optional for a reactor (``guards(store) -> {stream: version}``). Each is asserted by an empty
-    append in the same batch, so reactions decided on a policy list that an activation has since
-    changed are retried (after ``reactor.refresh()``, also optional), never stored.
+    Optional for a reactor (``guards(store) -> {stream: version}``). Each is an empty append for
+    the caller's batch, so reactions decided on a policy list that an activation has since changed
+    are retried (after ``reactor.refresh()``, also optional), never stored. The import adds them to
+    its one batch too.
     """
     guards = getattr(reactor, "guards", None)
-    return dict(guards(store)) if callable(guards) else {}
+    versions = dict(guards(store)) if callable(guards) else {}
+    return [StreamAppend(other, (), version) for other, version in versions.items()]
 
 
 def refresh_reactor(reactor: Reactor | None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -51,6 +52,20 @@ _OPTION = {
 def option(field: str) -> str:
     """The CLI spelling of a field, for messages (`rd_expense` → `--rd-expense`)."""
     return _OPTION.get(field, "--" + field.replace("_", "-"))
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_date(text: str) -> date:
+    """A calendar date written exactly YYYY-MM-DD; ValueError otherwise (the caller names the field).
+
+    Only that form: `date.fromisoformat` would also take 20240301 or 2024-W09-5, which staff do
+    not mean to type and a reader of the command line or the CSV file could not check.
+    """
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(text)
+    return date.fromisoformat(text)
 
 
 def money(value: Any, field: str, *, positive: bool = False) -> Decimal:

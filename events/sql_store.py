@@ -112,13 +112,7 @@ class SqlEventStore:
     def append_batch(
         self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
     ) -> AppendResult:
-        try:
-            with self.engine.connect() as conn:
-                conn = conn.execution_options(**WRITE)
-                with conn.begin():
-                    return self.append_in(conn, appends, idempotency_key=idempotency_key)
-        except IntegrityError as error:
-            raise self._explain_integrity(error, appends) from None
+        return self._append_transaction(appends, idempotency_key, None)
 
     def append_batch_checked(
         self, appends: Sequence[StreamAppend], check: Callable[[int], object]
@@ -131,12 +125,21 @@ class SqlEventStore:
         what came first. If it raises, nothing is written. (A policy activation checks that no
         enterprise was registered unseen: ``service_layer.policies.locked_commit``.)
         """
+        return self._append_transaction(appends, None, check)
+
+    def _append_transaction(
+        self,
+        appends: Sequence[StreamAppend],
+        idempotency_key: str | None,
+        check: Callable[[int], object] | None,
+    ) -> AppendResult:
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(**WRITE)
                 with conn.begin():
-                    receipt = self.append_in(conn, appends)
-                    check(receipt.first_position)
+                    receipt = self.append_in(conn, appends, idempotency_key=idempotency_key)
+                    if check is not None:
+                        check(receipt.first_position)
                     return receipt
         except IntegrityError as error:
             raise self._explain_integrity(error, appends) from None

@@ -232,9 +232,13 @@ def _older_objects_frozen() -> Iterator[None]:
     (SQLAlchemy, pydantic...), caches, a caller's data. None of those become garbage because of
     the catch-up, and walking them was ~15% of a 100k-event rebuild (bench/). ``gc.freeze`` moves
     them out of the collector's view for the catch-up; ``gc.unfreeze`` gives them back after.
-    Garbage made by the catch-up itself is collected as usual. (The ``srdi`` script freezes its
-    start-up objects anyway: `cli_commands.startup`.)
+    Garbage made by the catch-up itself is collected as usual. A process that froze objects itself
+    (the ``srdi`` script, once its database is open: `cli_commands.startup`) is left as it is:
+    unfreezing at the end would undo its freeze too.
     """
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield

@@ -15,17 +15,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from domain.commands import RecordMilestone, RegisterEnterprise
 from domain.errors import DomainError, InvalidInput, shown
-from domain.handlers import Reactor, handle, load, reactor_guards, refresh_reactor
+from domain.handlers import Reactor, guard_appends, handle, load, refresh_reactor
+from domain.inputs import iso_date
 from domain.retry import retry
 from domain.uscc import validate_uscc
-from events.envelope import StreamAppend
 from events.store import EventStore
 from service_layer.overlay import OverlayStore
 
@@ -143,7 +142,7 @@ def import_csv(
         if appends:
             # The lines were decided with the policy list the reactor read: assert it is still the
             # one in force, or an activation committed meanwhile would never see these enterprises.
-            guards = [StreamAppend(s, (), v) for s, v in reactor_guards(reactor, store).items()]
+            guards = guard_appends(reactor, store)
             replayed = store.append_batch([*appends, *guards], idempotency_key=key).replayed
         return ImportReport(key, len(rows), **counts, events=0 if replayed else events, replayed=replayed)
 
@@ -212,14 +211,9 @@ def _apply(
         counts["milestones"] += 1
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
 def _date(text: str) -> date:
-    """YYYY-MM-DD only, as on the command line: ``date.fromisoformat`` would also take 20240301."""
+    """YYYY-MM-DD only, as on the command line (`domain.inputs.iso_date`)."""
     try:
-        if not _ISO_DATE.fullmatch(text):
-            raise ValueError(text)
-        return date.fromisoformat(text)
+        return iso_date(text)
     except ValueError:
         raise InvalidInput(f"on {shown(text)} is not a date; write it as YYYY-MM-DD") from None
