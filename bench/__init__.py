@@ -1,1 +1,1 @@
-"""Benchmarks for issue 7 ("Speed and trust"): ``python -m bench.run`` (see docs/BENCHMARKS.md)."""
+"""Benchmarks: ``python -m bench.run`` (see docs/benchmarks.md)."""

@@ -1,4 +1,4 @@
-"""The one benchmark command (issue 7): every case in one run on one machine, so ratios are stable.
+"""The one benchmark command: every case in one run on one machine, so ratios are stable.
 
     .venv/bin/python -m bench.run [--quick] [--sizes 10000,100000,1000000] [--only replay,bulk,...]
 
@@ -143,7 +143,7 @@ def print_table(results: list[Result], title: str) -> None:
 
 
 def markdown(results: list[Result]) -> str:
-    """The same table in Markdown, for docs/BENCHMARKS.md."""
+    """The same table in Markdown, for docs/benchmarks.md."""
     lines = ["| case | srdi | baseline | ratio | goal | |", "|---|---:|---:|---:|---|---|"]
     section = None
     for r in results:

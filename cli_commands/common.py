@@ -1,6 +1,6 @@
 """What every command shares: the services from the root options, error mapping, output helpers.
 
-Exit codes (CLI.md): 0 done; 2 rejected input, one line on stderr, nothing written; 3 a write
+Exit codes (docs/cli.md): 0 done; 2 rejected input, one line on stderr, nothing written; 3 a write
 conflict that survived retries; 4 an integrity check failed; 1 anything else.
 """
 

@@ -23,7 +23,7 @@ JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document.")
 def entitlement_rows(result: CommandResult) -> list[dict[str, Any]]:
     """The entitlements a command triggered, as `{"id","rule","amount","status"}`.
 
-    Statuses are the ledger's (CLI.md): a pending entitlement decided not eligible is `reversed`.
+    Statuses are the ledger's (docs/cli.md): a pending entitlement decided not eligible is `reversed`.
     """
     return [
         {

@@ -16,7 +16,7 @@ def import_file(
     path: Path = typer.Argument(..., metavar="FILE.csv", help="UTF-8 CSV with a header line."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Register enterprises and record milestones from a CSV file (columns: docs/CLI-ADDITIONS.md)."""
+    """Register enterprises and record milestones from a CSV file (columns: docs/cli.md)."""
 
     from domain.errors import InvalidInput
     from service_layer.commands import current_actor, reactor_of, today

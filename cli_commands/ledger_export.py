@@ -2,7 +2,7 @@
 
 Amounts are in 元 as exact numbers (a CSV cell `120000.50`, an XLSX number formatted `#,##0.00`),
 headers are English or Chinese (`--lang zh`), statuses and kinds are labelled in the same language,
-and the last row holds the totals (CLI.md's: fixed, approved, paid in their columns; the ceilings
+and the last row holds the totals (docs/cli.md's: fixed, approved, paid in their columns; the ceilings
 still awaiting approval in the note column).
 """
 

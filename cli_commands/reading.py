@@ -2,7 +2,7 @@
 
 Status and history fold the enterprise's own stream with the same aggregate the handlers decide
 with, so what staff read is exactly what the next command will be checked against. JSON keeps the
-keys of CLI.md whatever ``--lang`` says (scripts parse it); ``--lang zh`` changes the tables only.
+keys of docs/cli.md whatever ``--lang`` says (scripts parse it); ``--lang zh`` changes the tables only.
 (Owned by the lifecycle work; the projections' read commands live in ``cli_commands/views.py``.)
 """
 

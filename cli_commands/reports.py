@@ -112,7 +112,7 @@ def patent(
     on: str | None = typer.Option(None, "--on", help="Grant date (default today)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """A patent granted (LJ-13 rewards invention patents). An addition to CLI.md."""
+    """A patent granted (LJ-13 rewards invention patents). Beyond the contract (docs/cli.md)."""
     _submit(ctx, "patent", as_json, number=number, kind=kind, on=on)
 
 
@@ -124,7 +124,7 @@ def demonstration(
     on: str | None = typer.Option(None, "--on", help="Date of the selection (default today)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Chosen as a district demonstration enterprise (JJ-27). An addition to CLI.md."""
+    """Chosen as a district demonstration enterprise (JJ-27). Beyond the contract (docs/cli.md)."""
     _submit(ctx, "demonstration", as_json, year=year, on=on)
 
 

@@ -232,7 +232,7 @@ class Enterprise:
         return next((e for e in self.stream if e.event_id == event_id), None)
 
     def status_json(self) -> dict[str, Any]:
-        """The `status --json` document of CLI.md (a track never recorded is absent; catalogue order)."""
+        """The `status --json` document of docs/cli.md (a track never recorded is absent; catalogue order)."""
         return {
             "uscc": self.uscc,
             "name": self.name,

@@ -3,7 +3,7 @@
 Shared by the enterprise aggregate (to decide) and the status projection (to show), so the two can
 never disagree about a ``valid_until``. Pure and tiny: a frozen value in, a frozen value out.
 
-Readings taken here (documented in docs/DECISIONS.md):
+Readings taken here (documented in docs/decisions.md):
 - ``certified`` starts a title: ``certified_on`` and the first validity period begin that day.
 - ``review-passed`` starts a new period on the review date; ``certified_on`` keeps the date the title
   was first granted.

@@ -4,7 +4,7 @@ The check recomputes each event's canonical form from the stored columns (see ``
 so a changed payload, date, actor, order or hash is found, and a payload whose stored text is not in
 canonical form (an edit that kept the JSON meaning) is found too.
 
-`VerifyResult.events` is the number of events in the log, whether or not the chain holds (CLI.md
+`VerifyResult.events` is the number of events in the log, whether or not the chain holds (docs/cli.md
 gives ``audit verify --json`` the same ``events`` in both answers); `checked` is how many of them
 were checked, up to and including the first bad one.
 """
@@ -55,7 +55,7 @@ class VerifyResult:
         if not self.ok:
             out["first_bad_position"] = self.first_bad_position
             out["reason"] = self.reason
-            out["checked"] = self.checked  # an addition to CLI.md (docs/CLI-ADDITIONS.md)
+            out["checked"] = self.checked  # beyond the contract (docs/cli.md)
         return out
 
 

@@ -54,7 +54,7 @@ class _Statements:
     """The hot statements as driver SQL, built once per dialect.
 
     The append and replay paths run these with ``exec_driver_sql`` or the DBAPI cursor: SQLAlchemy's
-    per-row parameter and result processing was most of their cost (see docs/BENCHMARKS.md). Values
+    per-row parameter and result processing was most of their cost (see docs/benchmarks.md). Values
     are converted here exactly as SQLAlchemy's types would convert them.
     """
 

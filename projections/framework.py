@@ -9,7 +9,7 @@ Adding a projection: one module defining its tables on ``metadata`` and a ``Tabl
 subclass, one entry in ``projections.registry``, one migration creating the tables.
 
 ``Cutoff`` is the one definition of "as of a business date" and "as recorded before an instant"
-that every view shares (docs/DECISIONS-projections.md).
+that every view shares (docs/projections.md).
 """
 
 from __future__ import annotations

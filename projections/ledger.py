@@ -8,7 +8,7 @@ in the row are the fold of all steps. `--as-of DATE` folds only the steps dated 
 `--recorded-before` (what the log knew at an instant) rebuilds one (`projections.runner.view`).
 Reading, filters and totals are in `projections.ledger_view`.
 
-Statuses are CLI.md's six: an entitlement decided `not-eligible` (its figures arrived and said
+Statuses are the contract's six: an entitlement decided `not-eligible` (its figures arrived and said
 no) shows as `reversed` with the reason in its note. Money is Decimal, stored as exact text.
 """
 

@@ -1,6 +1,6 @@
-"""Reading the ledger: filters, the entries as CLI.md shows them, folded to a date, and the totals.
+"""Reading the ledger: filters, the entries as the contract (docs/cli.md) shows them, folded to a date, and the totals.
 
-Totals (CLI.md): `fixed` sums the amount of non-reversed entries with no ceiling (no amount: 0);
+Totals (docs/cli.md): `fixed` sums the amount of non-reversed entries with no ceiling (no amount: 0);
 `ceilings` the ceilings still awaiting approval; `approved` the approved amounts of non-reversed
 entries; `paid` every payment made, a reversed entry's included (the money left the treasury and
 the reversal says it is to be recovered).
@@ -32,7 +32,7 @@ class LedgerFilter:
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """One line of `ledger --json` (CLI.md), plus the responsible units and the payments made."""
+    """One line of `ledger --json` (docs/cli.md), plus the responsible units and the payments made."""
 
     id: str
     enterprise: str
@@ -124,7 +124,7 @@ def view_of(entry: Entry, as_of: date | None) -> LedgerEntry:
 
 
 def totals(entries: Iterable[LedgerEntry]) -> dict[str, Decimal]:
-    """CLI.md's totals: fixed, ceilings (awaiting approval), approved, paid."""
+    """the contract's totals: fixed, ceilings (awaiting approval), approved, paid."""
     fixed = ceilings = approved = paid = ZERO
     for e in entries:
         paid += e.paid_amount

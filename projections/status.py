@@ -1,7 +1,7 @@
 """Current status of every enterprise: its registration, each title, its listing stage.
 
 Rows: ``status_enterprises`` (one per enterprise, with its fold) and ``status_titles`` (one per
-track with a milestone in force). ``read_status`` is what ``srdi status`` prints (CLI.md shape):
+track with a milestone in force). ``read_status`` is what ``srdi status`` prints (docs/cli.md shape):
 live, it catches the projection up and reads rows; with ``as_of``/``recorded_before`` it folds that
 one enterprise's stream in memory through the same ``EnterpriseFold`` (one stream is small, so this
 is cheaper than any snapshot and exactly as correct).
@@ -48,7 +48,7 @@ titles_table = sa.Table(
 
 @dataclass(frozen=True, slots=True)
 class StatusView:
-    """What ``srdi status`` shows; ``to_json`` is the CLI.md document."""
+    """What ``srdi status`` shows; ``to_json`` is the contract's document (docs/cli.md)."""
 
     uscc: str
     name: str | None

@@ -7,7 +7,7 @@ taken when read, on a reference day: 31 December of the target's year, or the as
 earlier. Because a period or first date only counts when it lies on or before that day, the live
 rows answer ``--as-of`` exactly as a rebuild from the events up to that day would (a test pins it).
 
-What is counted (docs/DECISIONS-projections.md):
+What is counted (docs/projections.md):
 - ``total`` of a title track ("达到 N 家"): enterprises holding a valid title on the reference day.
 - ``new-in-year`` / ``new-in-period`` (Qianjiang's annexes): enterprises whose FIRST certification
   of the track falls in the year / period; a re-entry or a passed review is not new.

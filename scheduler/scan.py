@@ -4,7 +4,7 @@ Every condition here is monotone in the day: once a threshold is reached it stay
 a deadline has passed it stays passed. So a scan of day D finds everything that became due on any
 day up to D, which is what makes catching up after downtime a matter of scanning the latest day.
 
-Reading (documented here and in the reply to issue 6): on day D a reminder for threshold T is due
+Reading (documented here and in docs/scheduler.md): on day D a reminder for threshold T is due
 when ``deadline - D <= T`` and no reminder for T or a tighter threshold was issued for that deadline.
 Only the TIGHTEST threshold reached is issued, so a scheduler that comes back 20 days before a
 deadline sends the 30-day reminder once, not a stale 90-day one followed by the 30-day one. On the

@@ -6,7 +6,7 @@ everything written, in ONE ``append_batch`` keyed ``import:<sha256 of the file>`
 same file again writes nothing (the store remembers the key), and a milestone already on record
 (same track, action and date) is skipped, so overlapping files write only what is new.
 
-Columns (header required, any order, names case-insensitive; see docs/CLI-ADDITIONS.md):
+Columns (header required, any order, names case-insensitive; see docs/cli.md):
 ``uscc,name,district,department,size,milestone,on,ref,override_reason``.
 """
 

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     outbox_path: Path = Path("srdi-outbox.jsonl")
     leader_lock_path: Path | None = None
     standby_poll_seconds: float = 5.0
-    # scheduler, added with issue 6: SMTP recipients per responsible unit (a district key, or
+    # scheduler: SMTP recipients per responsible unit (a district key, or
     # "district/department"), e.g. SRDI_SMTP_RECIPIENTS='{"yubei": ["jxw@yubei.example"]}'
     smtp_recipients: dict[str, list[str]] = Field(default_factory=dict)
     smtp_username: str | None = None

@@ -5,14 +5,14 @@ An entitlement lives in its enterprise's stream, so these handlers load the ente
 check the entitlement's lifecycle, and append one event at the version they read, retrying on a
 conflict like every other command (`domain.retry`: decided again after a short jittered wait).
 
-The lifecycle (CLI.md): accrued | awaiting-approval | pending-data → approved → paid | reversed.
+The lifecycle (docs/cli.md): accrued | awaiting-approval | pending-data → approved → paid | reversed.
 - approve: only an entitlement `awaiting-approval` (a ceiling, or an amount the document does
   not state); at most the ceiling when there is one; once (a second approval is refused). A tax
   relief is applied by the tax office and has no payout: refused.
 - pay: an `accrued` entitlement (a fixed amount) is paid directly up to its amount; an approved
   one up to the approved amount; several payments may add up to it, never beyond. A payment needs
   a reference and a date, not in the future and not before the accrual (the approval's date is
-  not compared: see docs/DECISIONS-acceptance.md).
+  not compared: see docs/decisions.md).
 - pending-data, reversed and not-eligible entitlements take no decision.
 Every refusal is one `InvalidInput` line and writes nothing. Money is `Decimal` yuan, > 0, to the fen.
 """
@@ -120,7 +120,7 @@ def decide_payment(record: EntitlementRecord, cmd: PayEntitlement, today: date, 
             f"entitlement {record.entitlement_id} is a tax relief applied by the tax office; no payout"
         )
     if record.approved_amount is not None:
-        # Not checked against the approval's date: `entitlement approve` (CLI.md) takes no date, so
+        # Not checked against the approval's date: `entitlement approve` (docs/cli.md) takes no date, so
         # that date is often just the day the approval was entered, and a payment voucher from
         # before it (history being entered) could then never be recorded: approvals are once only.
         limit, basis = record.approved_amount, "approved"

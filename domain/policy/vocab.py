@@ -54,7 +54,7 @@ Owner = Literal["state", "private"]
 RuleKind = Literal["award", "subsidy", "rent-subsidy", "tax-relief", "matching"]
 
 Status = Literal["accrued", "awaiting-approval", "pending-data", "approved", "paid", "reversed"]
-"""Entitlement statuses of the ledger contract (CLI.md)."""
+"""Entitlement statuses of the ledger contract (docs/cli.md)."""
 
 InitialStatus = Literal["accrued", "awaiting-approval", "pending-data"]
 """The statuses the engine creates an entitlement with."""

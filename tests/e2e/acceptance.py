@@ -1,6 +1,6 @@
 """Driving the real `srdi` script as the acceptance scenarios do: subprocesses, exit codes, JSON.
 
-Only the command line of /work/shared/CLI.md is used (plus the additions the docs name), against
+Only the command line of the contract (docs/cli.md) is used (plus the additions the docs name), against
 the script installed next to the running interpreter, with ``--db`` on every call.
 """
 

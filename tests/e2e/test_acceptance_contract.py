@@ -1,4 +1,4 @@
-"""Acceptance: the command line of CLI.md itself — names, --json purity, exit codes, edge inputs."""
+"""Acceptance: the command line of docs/cli.md itself — names, --json purity, exit codes, edge inputs."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def _copy(srdi: Srdi, target: Path) -> None:
 
 
 def test_reminders_shape_and_days_left(office: Srdi) -> None:
-    """reminders --today 2026-01-30 --within 30 --json: CLI.md's rows; days_left 29 to 2026-02-28."""
+    """reminders --today 2026-01-30 --within 30 --json: the contract's rows; days_left 29 to 2026-02-28."""
     rows = office.json("reminders", "--today", "2026-01-30", "--within", "30")
     assert rows == [
         {

@@ -192,7 +192,7 @@ def test_certification_accrues_yb5a_with_every_ledger_field(story: Story) -> Non
 
 
 def test_status_shows_the_title_and_its_validity(story: Story) -> None:
-    """status --json: CLI.md's keys; srdi-municipal valid until 2026-02-28 as of 2025-12-31."""
+    """status --json: the contract's keys; srdi-municipal valid until 2026-02-28 as of 2025-12-31."""
     doc = story.srdi.json("status", Y1, "--as-of", "2025-12-31")
     assert set(doc) == {"uscc", "name", "district", "titles", "listing"}
     assert (doc["uscc"], doc["name"], doc["district"]) == (Y1, "重庆渝北甲科技有限公司", "yubei")
@@ -316,7 +316,7 @@ def test_history_lists_events_and_the_retraction(story: Story) -> None:
 
 
 def test_ledger_filters_and_totals(story: Story) -> None:
-    """--enterprise/--district/--year/--as-of filter; totals follow CLI.md's definitions exactly."""
+    """--enterprise/--district/--year/--as-of filter; totals follow the contract's definitions exactly."""
     whole = story["ledger"]
     assert set(whole) == {"entries", "totals"}
     assert set(whole["totals"]) == {"fixed", "ceilings", "approved", "paid"}

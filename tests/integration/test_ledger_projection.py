@@ -26,7 +26,7 @@ def test_ledger_rebuild_equals_incremental(engine: Engine) -> None:
 
 
 def test_ledger_rows_statuses_and_totals(engine: Engine) -> None:
-    """Final statuses and amounts of each entry, and CLI.md's totals, exactly."""
+    """Final statuses and amounts of each entry, and the contract's totals, exactly."""
     _office, steps = build_history(engine)
     for step in steps:
         step()

@@ -110,7 +110,7 @@ def test_a_tutoring_acceptance_is_reminded_then_lapses(engine: Engine, tmp_path:
 
 
 def test_cli_run_once_and_reminders_json(engine: Engine, tmp_path: Path) -> None:
-    """`reminders --json` lists without recording (CLI.md shape); `scheduler run --once` then records."""
+    """`reminders --json` lists without recording (docs/cli.md shape); `scheduler run --once` then records."""
     from cli import app
 
     svc = services_for(engine, tmp_path)

@@ -31,7 +31,7 @@ def test_an_intact_log_counts_every_event(engine: Engine) -> None:
 
 @pytest.mark.parametrize("bad", [1, 3, 6])
 def test_a_tampered_log_still_reports_its_length(engine: Engine, bad: int) -> None:
-    """`events` is the number of events in the log (CLI.md); `checked` how far the walk got."""
+    """`events` is the number of events in the log (docs/cli.md); `checked` how far the walk got."""
     _log(engine, 6)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE events SET actor = 'someone-else' WHERE position = :p"), {"p": bad})

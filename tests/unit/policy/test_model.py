@@ -12,7 +12,7 @@ from domain.errors import InvalidInput
 from domain.policy import builtin_keys, load_builtin, load_policy
 from domain.policy.model import parse_policy
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[3].parent / "shared" / "seeds"
 POLICIES = Path(__file__).resolve().parents[3] / "domain" / "policies"
 HERE = Path(__file__).resolve().parent
 
