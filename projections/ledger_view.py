@@ -1,4 +1,4 @@
-"""Reading the ledger: filters, the entries as the contract (docs/cli.md) shows them, folded to a date, and the totals.
+"""Reading the ledger: filters, the entries as docs/cli.md shows them, folded to a date, and the totals.
 
 Totals (docs/cli.md): `fixed` sums the amount of non-reversed entries with no ceiling (no amount: 0);
 `ceilings` the ceilings still awaiting approval; `approved` the approved amounts of non-reversed
