@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime
 
 from events import canonical
 from events.base import registry
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
-from events.store import ConcurrencyConflict, DuplicateEventId, as_batch
+from events.store import ConcurrencyConflict, DuplicateEventId, as_batch, check_limit
 
 
 class InMemoryEventStore:
@@ -102,17 +102,38 @@ class InMemoryEventStore:
             local[item.stream_id] = version
         return out
 
-    def read_stream(self, stream_id: str, from_version: int = 0) -> list[RecordedEvent]:
-        indices = self._streams.get(stream_id, [])
-        return [self._upcast(self._events[i]) for i in indices[from_version:]]
+    def read_stream(
+        self,
+        stream_id: str,
+        from_version: int = 0,
+        *,
+        to_version: int | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        check_limit(limit)
+        indices = self._streams.get(stream_id, [])  # index i holds version i + 1
+        chosen = indices[max(from_version, 0) : to_version if to_version is None else max(to_version, 0)]
+        if descending:
+            chosen = chosen[::-1]
+        if limit is not None:
+            chosen = chosen[:limit]
+        return [self._upcast(self._events[i]) for i in chosen]
 
     def read_all(
-        self, after_position: int = 0, *, batch: int = 1000, until_position: int | None = None
+        self,
+        after_position: int = 0,
+        *,
+        batch: int = 1000,
+        until_position: int | None = None,
+        event_types: Collection[str] | None = None,
     ) -> Iterator[RecordedEvent]:
-        for event in list(self._events[after_position:]):
+        wanted = None if event_types is None else frozenset(event_types)
+        for event in list(self._events[max(after_position, 0) :]):
             if until_position is not None and event.position > until_position:
                 return
-            yield self._upcast(event)
+            if wanted is None or event.event_type in wanted:
+                yield self._upcast(event)
 
     def last_position(self) -> int:
         return self._events[-1].position if self._events else 0

@@ -10,7 +10,7 @@ The same lock serialises the hash chain, which needs the previous hash anyway.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from events.base import registry
 from events.db import WRITE, is_sqlite
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
 from events.log import get_logger, pending_level, structlog_module
-from events.store import ConcurrencyConflict, DuplicateEventId, as_batch
+from events.store import ConcurrencyConflict, DuplicateEventId, as_batch, check_limit
 from events.tables import events_table as T
 from events.tables import idempotency_table as K
 
@@ -72,6 +72,7 @@ class _Statements:
         self.scan = f"SELECT {_SELECT} FROM {T.name} WHERE position > {mark}"
         self.scan_until = f"{self.scan} AND position <= {mark}"
         self.order = f" ORDER BY position LIMIT {mark}"
+        self.stream = f"SELECT {_SELECT} FROM {T.name} WHERE stream_id = {mark} AND stream_version > {mark}"
         # Stored text of Date / DateTime on SQLite, and their parsers: SQLAlchemy's own processors.
         date_type, moment_type = T.c.occurred_on.type, T.c.recorded_at.type
         self.bind_date = date_type.dialect_impl(dialect).bind_processor(dialect)
@@ -79,6 +80,9 @@ class _Statements:
         self.parse_date = date_type.dialect_impl(dialect).result_processor(dialect, None)
         self.parse_moment = moment_type.dialect_impl(dialect).result_processor(dialect, None)
         self.dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
+
+    def of_types(self, count: int) -> str:
+        return f" AND event_type IN ({', '.join([self.mark] * count)})"
 
     def versions(self, count: int) -> str:
         marks = ", ".join([self.mark] * count)
@@ -324,38 +328,75 @@ class SqlEventStore:
         return error
 
     # -- reading -----------------------------------------------------------------------------
-    def read_stream(self, stream_id: str, from_version: int = 0) -> list[RecordedEvent]:
-        query = (
-            sa.select(*_COLUMNS)
-            .where(T.c.stream_id == stream_id, T.c.stream_version > from_version)
-            .order_by(T.c.stream_version)
-        )
+    def read_stream(
+        self,
+        stream_id: str,
+        from_version: int = 0,
+        *,
+        to_version: int | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        """One range read on the ``(stream_id, stream_version)`` index: bounds, order and limit in SQL."""
+        check_limit(limit)
+        if limit == 0:
+            return []
+        sql = self._sql
+        statement = sql.stream
+        params: list[Any] = [stream_id, from_version]
+        if to_version is not None:
+            statement += f" AND stream_version <= {sql.mark}"
+            params.append(to_version)
+        statement += " ORDER BY stream_version DESC" if descending else " ORDER BY stream_version"
+        if limit is not None:
+            statement += f" LIMIT {sql.mark}"
+            params.append(limit)
         with self.engine.connect() as conn:
-            return [self._decode(row) for row in conn.execute(query)]
+            rows = self._fetch(conn, statement, params)
+        decode, _new_batch = _decoder(sql)
+        return [decode(row) for row in rows]
 
     def read_all(
-        self, after_position: int = 0, *, batch: int = 1000, until_position: int | None = None
+        self,
+        after_position: int = 0,
+        *,
+        batch: int = 1000,
+        until_position: int | None = None,
+        event_types: Collection[str] | None = None,
     ) -> Iterator[RecordedEvent]:
         """Every event after ``after_position`` in position order, upcast; the replay path.
 
         Reads like ``read_rows`` (one short read transaction per batch) but as driver SQL, and
         decodes with per-batch caches: the upcast check per event type, parsed business dates,
         and the shared ``recorded_at`` of a bulk append. Same values as ``_decode`` gives.
+        ``event_types`` filters in SQL (``event_type IN (...)``; an empty collection reads nothing).
         """
         decode, new_batch = _decoder(self._sql)
-        for rows in self._scan(after_position, batch, until_position):
+        for rows in self._scan(after_position, batch, until_position, event_types):
             new_batch()
             yield from map(decode, rows)
 
     def _scan(
-        self, after_position: int, batch: int, until_position: int | None
+        self,
+        after_position: int,
+        batch: int,
+        until_position: int | None,
+        event_types: Collection[str] | None = None,
     ) -> Iterator[Sequence[Sequence[Any]]]:
         sql = self._sql
-        statement = (sql.scan if until_position is None else sql.scan_until) + sql.order
+        statement = sql.scan if until_position is None else sql.scan_until
+        types: tuple[str, ...] = ()
+        if event_types is not None:
+            types = tuple(sorted(set(event_types)))
+            if not types:
+                return
+            statement += sql.of_types(len(types))
+        statement += sql.order
         last = after_position
         with self.engine.connect() as conn:
             while True:
-                params = (last, batch) if until_position is None else (last, until_position, batch)
+                bounds = (last,) if until_position is None else (last, until_position)
+                params = (*bounds, *types, batch)
                 with conn.begin():
                     rows = self._fetch(conn, statement, params)
                 if not rows:

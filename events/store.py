@@ -6,7 +6,7 @@ with a global position that readers can tail without ever skipping an event that
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Protocol
 
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
@@ -52,17 +52,47 @@ class EventStore(Protocol):
         self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
     ) -> AppendResult: ...
 
-    def read_stream(self, stream_id: str, from_version: int = 0) -> list[RecordedEvent]: ...
+    def read_stream(
+        self,
+        stream_id: str,
+        from_version: int = 0,
+        *,
+        to_version: int | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        """The stream's events with ``from_version < stream_version <= to_version``.
+
+        Ascending by version, or ``descending``; at most ``limit`` of them, taken in that order
+        (``descending=True, limit=1`` is the last event). A read costs what it returns.
+        """
+        ...
 
     def read_all(
-        self, after_position: int = 0, *, batch: int = 1000, until_position: int | None = None
-    ) -> Iterator[RecordedEvent]: ...
+        self,
+        after_position: int = 0,
+        *,
+        batch: int = 1000,
+        until_position: int | None = None,
+        event_types: Collection[str] | None = None,
+    ) -> Iterator[RecordedEvent]:
+        """Events with ``after_position < position <= until_position`` in position order.
+
+        With ``event_types``, only events of those types (an empty collection gives nothing).
+        """
+        ...
 
     def last_position(self) -> int: ...
 
     def stream_version(self, stream_id: str) -> int: ...
 
     def get_event(self, event_id: str) -> RecordedEvent | None: ...
+
+
+def check_limit(limit: int | None) -> None:
+    """A negative limit is a caller's mistake, not an empty answer."""
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be 0 or more, not {limit}")
 
 
 def as_batch(stream_id: str, events: Sequence[NewEvent], expected_version: int | None) -> list[StreamAppend]:

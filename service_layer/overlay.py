@@ -8,11 +8,11 @@ checked as the real store would, so the final batch carries the versions the lin
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 from domain.decisions import pending
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
-from events.store import ConcurrencyConflict, EventStore
+from events.store import ConcurrencyConflict, EventStore, check_limit
 
 
 class OverlayStore:
@@ -62,15 +62,36 @@ class OverlayStore:
         ids = tuple(e.event_id for item in appends for e in item.events)
         return AppendResult(first, self.last_position(), ids, versions)
 
-    def read_stream(self, stream_id: str, from_version: int = 0) -> list[RecordedEvent]:
-        return [*self._stored(stream_id), *self._recorded.get(stream_id, [])][from_version:]
+    def read_stream(
+        self,
+        stream_id: str,
+        from_version: int = 0,
+        *,
+        to_version: int | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        check_limit(limit)
+        stream = [*self._stored(stream_id), *self._recorded.get(stream_id, [])]
+        chosen = stream[max(from_version, 0) : to_version if to_version is None else max(to_version, 0)]
+        if descending:
+            chosen = chosen[::-1]
+        return chosen if limit is None else chosen[:limit]
 
     def read_all(
-        self, after_position: int = 0, *, batch: int = 1000, until_position: int | None = None
+        self,
+        after_position: int = 0,
+        *,
+        batch: int = 1000,
+        until_position: int | None = None,
+        event_types: Collection[str] | None = None,
     ) -> Iterator[RecordedEvent]:
-        yield from self.base.read_all(after_position, batch=batch, until_position=until_position)
+        yield from self.base.read_all(
+            after_position, batch=batch, until_position=until_position, event_types=event_types
+        )
+        wanted = None if event_types is None else frozenset(event_types)
         for events in self._recorded.values():
-            yield from events
+            yield from (e for e in events if wanted is None or e.event_type in wanted)
 
     def last_position(self) -> int:
         if self._base_last is None:

@@ -119,7 +119,7 @@ def registered(store: EventStore) -> list[str]:
     """Every registered enterprise, read-only (an index query on SQL, a scan in memory)."""
     engine = getattr(store, "engine", None)
     if engine is None:
-        return sorted(str(e.data["uscc"]) for e in store.read_all() if e.event_type == "EnterpriseRegistered")
+        return sorted(str(e.data["uscc"]) for e in store.read_all(event_types=("EnterpriseRegistered",)))
     import sqlalchemy as sa
 
     from events.tables import events_table as t

@@ -142,8 +142,8 @@ def registered_between(
     until = None if before is None else before - 1
     return sorted(
         str(e.data["uscc"])
-        for e in store.read_all(after, until_position=until)
-        if e.event_type == "EnterpriseRegistered" and e.data.get("district") in wanted
+        for e in store.read_all(after, until_position=until, event_types=("EnterpriseRegistered",))
+        if e.data.get("district") in wanted
     )
 
 

@@ -72,6 +72,43 @@ class TestAppendAndRead:
         assert [e.position for e in store.read_all(0, batch=3, until_position=4)] == [1, 2, 3, 4]
         assert store.last_position() == 7
 
+    def test_read_stream_bounds_order_and_limit(self, store: EventStore) -> None:
+        """read_stream honours from/to versions, descending order and a limit, together."""
+        store.append("s", [milestone(action=f"a{i}") for i in range(1, 8)], 0)
+        store.append("other", [milestone()], 0)
+
+        def versions(**kw: Any) -> list[int]:
+            return [e.stream_version for e in store.read_stream("s", **kw)]
+
+        assert versions(from_version=2, to_version=5) == [3, 4, 5]
+        assert versions(to_version=2) == [1, 2]
+        assert versions(descending=True) == [7, 6, 5, 4, 3, 2, 1]
+        assert versions(descending=True, limit=1) == [7]
+        assert versions(from_version=1, to_version=6, descending=True, limit=2) == [6, 5]
+        assert versions(limit=3) == [1, 2, 3]
+        assert versions(limit=0) == [] and versions(from_version=7) == [] and versions(to_version=0) == []
+        last = store.read_stream("s", descending=True, limit=1)[0]
+        assert last.data["action"] == "a7" and last.position == 7
+        assert store.read_stream("nothing", descending=True, limit=1) == []
+        with pytest.raises(ValueError):
+            store.read_stream("s", limit=-1)
+
+    def test_read_all_filters_by_event_type(self, store: EventStore) -> None:
+        """read_all with event_types gives only those types, in order, within the position bounds."""
+        from decimal import Decimal
+
+        for i in range(4):
+            store.append(f"s{i}", [milestone(), NewEvent(FinancialsReported(uscc="U", year=2020 + i,
+                         revenue=Decimal("1.00")), date(2024, 1, 1))], 0)  # fmt: skip
+        money = [e.position for e in store.read_all(event_types=["FinancialsReported"], batch=1)]
+        assert money == [2, 4, 6, 8]
+        window = store.read_all(3, until_position=6, event_types={"FinancialsReported"})
+        assert [e.position for e in window] == [4, 6]
+        both = {"FinancialsReported", "MilestoneRecorded"}
+        assert [e.position for e in store.read_all(event_types=both, batch=3)] == list(range(1, 9))
+        assert list(store.read_all(event_types=[])) == []
+        assert list(store.read_all(event_types=["NoSuchType"])) == []
+
     def test_typed_model_round_trip_keeps_exact_money(self, store: EventStore) -> None:
         """A Decimal amount comes back exactly, and the typed model validates."""
         from decimal import Decimal
