@@ -1,7 +1,7 @@
 """Growth: replay time and peak memory as the log grows (10k, 100k, 1M, optionally 10M events).
 
 One SQLite log is grown through the bulk path to each size in turn; at each size a fresh
-interpreter replays it (``read_all`` + ``to_model``, and ``projections.runner.rebuild`` when it
+interpreter replays it (``read_all`` + ``to_model``, and ``projections.feed.rebuild`` when it
 exists) and reports its time, its resident memory before the replay and the peak during it
 (``VmHWM``, reset just before the replay; ``getrusage`` would report the parent's peak, which a
 child inherits through fork and exec).

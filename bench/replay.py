@@ -6,7 +6,7 @@ each keeps its best of the rounds. The srdi cases:
 * ``read_all``: ``SqlEventStore.read_all`` decoding every row into a ``RecordedEvent`` (upcast JSON);
 * ``read_all + to_model``: the same plus ``RecordedEvent.to_model()`` (typed pydantic validation),
   the least any projection does per event;
-* ``projections.runner.rebuild``: every projection rebuilt, once ``projections/runner.py`` exists.
+* ``projections.feed.rebuild``: every projection rebuilt, once ``projections/feed.py`` exists.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ RAW_SQL = (
 
 
 def rebuild_function() -> Callable[[Engine], Any] | None:
-    """``projections.runner.rebuild`` if the projections package provides it yet."""
+    """``projections.feed.rebuild`` if the projections package provides it yet."""
     try:
-        from projections.runner import rebuild  # type: ignore[import-not-found,unused-ignore]
+        from projections.feed import rebuild  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
     return rebuild  # type: ignore[no-any-return]
@@ -145,9 +145,7 @@ def run(events: int, rounds: int) -> list[Result]:
         )
     if rebuild is None:
         out.append(
-            Result(
-                section, "projections.rebuild", float("nan"), "", note="projections.runner not present yet"
-            )
+            Result(section, "projections.rebuild", float("nan"), "", note="projections.feed not present yet")
         )
     out.append(
         throughput_vs(

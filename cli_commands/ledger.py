@@ -57,9 +57,9 @@ def ledger(
     from cli_commands.ledger_export import write_csv, write_xlsx
     from domain.reference import label, normalise, parse_district
     from domain.uscc import validate_uscc
+    from projections.feed import view
     from projections.framework import Cutoff
     from projections.ledger_view import LedgerFilter, read_ledger, totals
-    from projections.runner import view
 
     if sum((as_json, csv_path is not None, xlsx_path is not None)) > 1:
         fail("give at most one of --json, --csv PATH, --xlsx PATH")

@@ -56,7 +56,7 @@ HEAD = {
 
 def _stream(ctx: typer.Context, uscc: str) -> tuple[str, list[RecordedEvent]]:
     """The verified USCC and its stream; an unregistered enterprise is refused (exit 2)."""
-    from domain.decisions import require_registered
+    from domain.deciders import require_registered
     from domain.enterprise import Enterprise
     from domain.uscc import validate_uscc
     from events.schemas import enterprise_stream

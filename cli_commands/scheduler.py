@@ -27,7 +27,7 @@ def scheduler_run(
     """Scan the review calendar daily: issue due reminders and record lapses (one leader per database)."""
     from zoneinfo import ZoneInfo
 
-    from scheduler import jobs, runner
+    from scheduler import daemon, jobs
     from service_layer import logs
 
     svc = services(ctx)
@@ -35,9 +35,9 @@ def scheduler_run(
     if "log_level" not in settings.model_fields_set:  # a service reports its work unless told otherwise
         logs.configure(settings.log_format, "info")
     day = parse_date(today, "--today") if today else None
-    clock = runner.Clock.pinned(ZoneInfo(settings.timezone), day)
+    clock = daemon.Clock.pinned(ZoneInfo(settings.timezone), day)
     if once:
-        report = jobs.catch_up(svc, clock.today())
+        report = jobs.scan_since_last(svc, clock.today())
         span = "" if report.covered_from == report.day else f" (covering from {report.covered_from})"
         typer.echo(
             f"scanned {report.day}{span}: {len(report.reminders)} reminder(s) issued, "
@@ -51,7 +51,7 @@ def scheduler_run(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    runner.run(svc, clock, stop)
+    daemon.run(svc, clock, stop)
 
 
 @guarded

@@ -1,6 +1,6 @@
 """Read models on the command line: ``targets``, ``calendar`` and ``replay`` (projections work).
 
-Every read first brings the projections it reads up to the log's end (``projections.runner``);
+Every read first brings the projections it reads up to the log's end (``projections.feed``);
 ``--recorded-before`` reads a snapshot rebuilt from what the log held then instead.
 """
 
@@ -41,8 +41,8 @@ def targets(
 ) -> None:
     """Each policy document's targets for a district beside the actual counts."""
     from domain.reference import label, parse_district
+    from projections.feed import view
     from projections.framework import Cutoff
-    from projections.runner import view
     from projections.targets import read_targets
 
     key = parse_district(district)
@@ -93,7 +93,7 @@ def calendar(
     """The review calendar: every certified title's valid_until and every IPO tutoring deadline."""
     from domain.reference import label, parse_district
     from projections.calendar import read_calendar
-    from projections.runner import view
+    from projections.feed import view
 
     label("x", lang)
     day = parse_date(today, "--today") if today else _today(ctx)
@@ -146,7 +146,7 @@ def replay(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from projections.runner import DEFAULT_BATCH, rebuild
+    from projections.feed import DEFAULT_BATCH, rebuild
 
     day = parse_date(as_of, "--as-of") if as_of else None
     engine = services(ctx).engine

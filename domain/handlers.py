@@ -3,7 +3,7 @@
 Every command goes through `handle` (the CLI, the demo, the import and the scheduler alike):
 
 1. read the ``enterprise-<USCC>`` stream and fold it (`Enterprise.load`);
-2. decide the new events (`domain.decisions`, pure; a refusal raises and nothing is written);
+2. decide the new events (`domain.deciders`, pure; a refusal raises and nothing is written);
 3. fold them in and give the state after to the `Reactor` (the policy engine), which returns
    entitlement events;
 4. append the command's events AND the reactions in ONE `store.append` at the version loaded, so a
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from domain import decisions
+from domain import deciders
 from domain.commands import AnyCommand, RecordMilestone, RegisterEnterprise, Retract
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import InvalidInput
@@ -107,7 +107,7 @@ def handle(
         uscc = target.stream_id.removeprefix(enterprise_stream(""))
 
         def decide(ent: Enterprise) -> list[NewEvent]:
-            return decisions.retract(ent, target, command, today, actor)
+            return deciders.retract(ent, target, command, today, actor)
 
     else:
         uscc = command.uscc
@@ -119,12 +119,12 @@ def _decider(
     command: AnyCommand, today: date, actor: str, system: bool
 ) -> Callable[[Enterprise], list[NewEvent]]:
     if isinstance(command, RegisterEnterprise):
-        return lambda ent: decisions.register(ent, command, today, actor)
+        return lambda ent: deciders.register(ent, command, today, actor)
     if isinstance(command, RecordMilestone):
-        return lambda ent: decisions.record_milestone(ent, command, today, actor, system=system)
+        return lambda ent: deciders.record_milestone(ent, command, today, actor, system=system)
     if isinstance(command, Retract):  # pragma: no cover - handled by the caller
         raise TypeError("Retract is decided with its target event")
-    return lambda ent: decisions.report(ent, command, today, actor)
+    return lambda ent: deciders.report(ent, command, today, actor)
 
 
 def _run(
@@ -180,7 +180,7 @@ def refresh_reactor(reactor: Reactor | None) -> None:
 
 
 def _numbered(new: Sequence[NewEvent], stream: str, version: int) -> list[RecordedEvent]:
-    return [decisions.pending(e, stream, version + i) for i, e in enumerate(new, start=1)]
+    return [deciders.pending(e, stream, version + i) for i, e in enumerate(new, start=1)]
 
 
 def _correlated(new: NewEvent, correlation_id: str) -> NewEvent:

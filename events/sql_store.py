@@ -22,7 +22,7 @@ from events import canonical
 from events.base import registry
 from events.db import WRITE, is_sqlite
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
-from events.log import get_logger, pending_level, structlog_module
+from events.lazy_logging import configured, get_logger, pending_level, structlog_module
 from events.store import ConcurrencyConflict, DuplicateEventId, as_batch, check_limit
 from events.tables import events_table as T
 from events.tables import idempotency_table as K
@@ -630,10 +630,12 @@ _debug_cache: dict[Any, bool] = {}
 def _debug_enabled() -> bool:
     """Skip building per-event log calls on the bulk path unless debug logging is on.
 
-    A configuration not applied yet (structlog not loaded: see `events.log`) answers from its level.
+    A configuration not applied yet (structlog not loaded: see `events.lazy_logging`) answers from its level.
     Otherwise a filtering bound logger's level is part of its class, so the answer is cached per
     configured wrapper class (``structlog.configure`` with another level gives another class).
     """
+    if not configured():
+        return False
     pending = pending_level()
     if pending is not None:
         return pending <= 10

@@ -31,7 +31,7 @@ from domain import reference
 from domain.errors import IllegalTransition
 from domain.titles import ListingState, TitleState
 from events.envelope import RecordedEvent
-from events.log import get_logger
+from events.lazy_logging import get_logger
 from projections.framework import (
     DateParam,
     TableProjection,
@@ -50,7 +50,9 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass(frozen=True, slots=True)
-class Milestone:
+class StepInForce:
+    """A milestone in force as the projections keep it: the fields a fold needs, nothing more."""
+
     event_id: str
     track: str
     action: str
@@ -65,7 +67,7 @@ class Folded:
     listing: ListingState
 
 
-def fold_milestones(milestones: Iterable[Milestone]) -> Folded:
+def fold_milestones(milestones: Iterable[StepInForce]) -> Folded:
     """Fold milestones in log order; a step the machine refuses is skipped (and logged).
 
     The handlers only append legal steps, so a refusal can only follow a retraction that left a
@@ -102,7 +104,7 @@ class EnterpriseFold:
     district: str | None = None
     department: str | None = None
     size: str | None = None
-    milestones: list[Milestone] = field(default_factory=list)
+    milestones: list[StepInForce] = field(default_factory=list)
     _folded: Folded | None = None
     _json: str | None = None
 
@@ -112,7 +114,7 @@ class EnterpriseFold:
         kind = event.event_type
         if kind == "MilestoneRecorded":
             self.milestones.append(
-                Milestone(event.event_id, data["track"], data["action"], event.occurred_on)
+                StepInForce(event.event_id, data["track"], data["action"], event.occurred_on)
             )
             self._folded = self._json = None
             return True
@@ -161,7 +163,7 @@ class EnterpriseFold:
             raw["district"],
             raw["department"],
             raw["size"],
-            [Milestone(e, t, a, date.fromisoformat(d)) for e, t, a, d in raw["m"]],
+            [StepInForce(e, t, a, date.fromisoformat(d)) for e, t, a, d in raw["m"]],
             None,
             text,
         )

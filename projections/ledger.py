@@ -5,7 +5,7 @@ reversed). Each row keeps the entitlement's identity columns (for filtering by e
 district, year, status) and its lifecycle as a JSON list of dated steps; the status and amounts
 in the row are the fold of all steps. `--as-of DATE` folds only the steps dated on or before DATE
 (entries accrued after it are left out), so the ledger as of a day needs no snapshot; only
-`--recorded-before` (what the log knew at an instant) rebuilds one (`projections.runner.view`).
+`--recorded-before` (what the log knew at an instant) rebuilds one (`projections.feed.view`).
 Reading, filters and totals are in `projections.ledger_view`.
 
 Statuses are the contract's six: an entitlement decided `not-eligible` (its figures arrived and said
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from events.envelope import RecordedEvent
-from events.log import get_logger
+from events.lazy_logging import get_logger
 from projections.framework import TableProjection, chunks, delete_where_in, metadata
 
 log = get_logger("srdi.projections")

@@ -152,7 +152,7 @@ def read_status(
     """
     cutoff = Cutoff(as_of, recorded_before)
     if cutoff.unbounded:
-        from projections.runner import catch_up
+        from projections.feed import catch_up
 
         catch_up(engine, ["status"])
         with engine.connect() as conn:

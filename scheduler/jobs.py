@@ -24,7 +24,7 @@ from domain.errors import DomainError, IllegalTransition
 from domain.handlers import handle, load
 from events.db import WRITE, is_sqlite
 from events.envelope import SYSTEM_ACTOR, NewEvent
-from events.log import get_logger
+from events.lazy_logging import get_logger
 from events.schemas import ReminderIssued, reminder_stream
 from events.store import DuplicateEventId
 from projections.calendar import read_calendar, tutoring_valid_until
@@ -51,7 +51,7 @@ class ScanReport:
     expiries: tuple[Notice, ...]
 
 
-def catch_up(services: Services, today: date) -> ScanReport:
+def scan_since_last(services: Services, today: date) -> ScanReport:
     """Scan ``today``, covering every day since the last recorded scan (see ``scheduler.scan``)."""
     last = last_scanned(services)
     covered_from = today if last is None or last >= today else date.fromordinal(last.toordinal() + 1)
@@ -173,7 +173,7 @@ def responsible_units(enterprise: Enterprise) -> tuple[str, ...]:
 # -- reading ------------------------------------------------------------------------------------
 def calendar(services: Services, day: date, within_days: int | None = None) -> list[Deadline]:
     """The review calendar's rows due by ``day + within_days`` (all when None), caught up first."""
-    from projections.runner import catch_up as catch_up_projections
+    from projections.feed import catch_up as catch_up_projections
 
     catch_up_projections(services.engine, ["calendar"])
     with services.engine.connect() as conn:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from domain.reference import label
-from events.log import get_logger
+from events.lazy_logging import get_logger
 from service_layer.settings import Settings
 
 log = get_logger("srdi.scheduler")

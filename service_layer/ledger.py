@@ -26,8 +26,8 @@ from service_layer.commands import current_actor, today
 
 def find_uscc(engine: Any, entitlement_id: str) -> str:
     """The enterprise an entitlement belongs to, from the caught-up ledger projection."""
+    from projections.feed import view
     from projections.ledger_view import find_entry
-    from projections.runner import view
 
     wanted = utf8(entitlement_id, "entitlement_id").strip()
     with view(engine, ["ledger"]) as conn:

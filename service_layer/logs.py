@@ -1,7 +1,7 @@
 """structlog set-up: readable lines on stderr by default, JSON with ``SRDI_LOG_FORMAT=json``.
 
 Logs never go to stdout: stdout belongs to the command's own output (``--json`` documents).
-The set-up is handed to `events.log.configure_later`, so a command that logs nothing never pays
+The set-up is handed to `events.lazy_logging.configure_later`, so a command that logs nothing never pays
 for importing structlog; the first line logged applies it.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from events.log import configure_later
+from events.lazy_logging import configure_later
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 
-from domain.decisions import pending
+from domain.deciders import pending
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
 from events.store import ConcurrencyConflict, EventStore, check_limit
 

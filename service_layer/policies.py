@@ -89,7 +89,7 @@ def district_usccs(services: Any, districts: Sequence[str]) -> list[str]:
     """Enterprises registered in `districts`, from the status projection (caught up first)."""
     import sqlalchemy as sa
 
-    from projections.runner import catch_up
+    from projections.feed import catch_up
     from projections.status import enterprises_table as table
 
     catch_up(services.engine, ["status"])
@@ -149,8 +149,8 @@ def active_policies(services: Any) -> dict[str, ActivePolicy]:
 
 def ledger_totals_by_district(engine: Any) -> dict[str, dict[str, Any]]:
     """The ledger totals (fixed, ceilings, approved, paid, entries) per district, caught up first."""
+    from projections.feed import view
     from projections.ledger_view import LedgerFilter, read_ledger, totals
-    from projections.runner import view
 
     with view(engine, ["ledger"]) as conn:
         entries = read_ledger(conn, LedgerFilter())

@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from domain.decisions import not_in_future
+from domain.deciders import not_in_future
 from domain.enterprise import Enterprise
 from domain.policy.engine import evaluate_history
 from domain.policy.facts_builder import build_facts, existing_entitlements

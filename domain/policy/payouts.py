@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import field_validator
 
 from domain.commands import Command, money
-from domain.decisions import not_in_future, pending
+from domain.deciders import not_in_future, pending
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import InvalidInput
 from domain.inputs import text

@@ -73,7 +73,7 @@ def test_exit_codes_and_error_lines_are_the_documented_ones(tmp_path: Path) -> N
 
 
 def test_log_lines_logged_late_still_get_the_configured_format(tmp_path: Path) -> None:
-    """structlog loads on the first line logged (`events.log`); that line is JSON as configured."""
+    """structlog loads on the first line logged (`events.lazy_logging`); that line is JSON as configured."""
     db = tmp_path / "srdi.db"
     add = ("enterprise", "add", U1, "--name", "重庆脚本科技有限公司", "--district", "yubei")
     added = srdi(db, *add, log_level="debug")

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
+from projections.feed import catch_up, rebuild, view
 from projections.ledger_view import LedgerFilter, read_ledger, totals
-from projections.runner import catch_up, rebuild, view
 from tests.integration.ledger_support import RC, YB, build_history
 from tests.integration.projections_support import dump_engine
 

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 from domain.policy.targets import Target
 from events.sql_store import SqlEventStore
 from projections.calendar import read_calendar
+from projections.feed import catch_up, rebuild, view
 from projections.framework import Cutoff
-from projections.runner import catch_up, rebuild, view
 from projections.status import read_status
 from projections.targets import actual
 from tests.integration.projections_support import (  # noqa: F401

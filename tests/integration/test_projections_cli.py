@@ -52,7 +52,7 @@ def test_replay_json_has_the_contract_shape(url: str) -> None:
 
 def test_replay_in_batches_of_one_gives_the_same_views(url: str) -> None:
     """--batch sets the events per transaction; the views do not depend on it."""
-    from projections.runner import DEFAULT_BATCH
+    from projections.feed import DEFAULT_BATCH
     from tests.integration.projections_support import dump_engine
 
     engine = make_engine(url)

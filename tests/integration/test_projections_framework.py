@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.sql_store import SqlEventStore
-from projections import registry, runner
+from projections import feed, registry
+from projections.feed import _batches, catch_up, checkpoints, rebuild
 from projections.fold import EnterpriseFold
 from projections.framework import checkpoints_table, date_param, insert_rows
-from projections.runner import _batches, catch_up, checkpoints, rebuild
 from projections.status import StatusProjection, enterprises_table
 from tests.integration.projections_support import (  # noqa: F401
     append,
@@ -81,7 +81,7 @@ def test_a_failing_checkpoint_write_rolls_back_the_rows(
     def broken(conn: Connection, name: str, position: int, *, exists: bool | None = None) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(runner, "_set_checkpoint", broken)
+    monkeypatch.setattr(feed, "_set_checkpoint", broken)
     with pytest.raises(RuntimeError):
         catch_up(engine, ["status"], batch=100)
     assert _status_usccs(engine) == []
@@ -131,19 +131,19 @@ def test_a_reset_elsewhere_mid_catch_up_makes_it_read_again_instead_of_skipping(
     lost); it reads again from the reset checkpoint, and the view ends equal to a fresh rebuild.
     """
     codes = _three_enterprises(SqlEventStore(engine))
-    real = runner._commit
+    real = feed._commit
     resets: list[int] = []
 
     def reset_after_first_batch(*args: Any) -> dict[str, int]:
         given = real(*args)
         if not resets:
             resets.append(1)
-            with runner._write(engine) as conn:
+            with feed._write(engine) as conn:
                 StatusProjection().reset(conn)
-                runner._set_checkpoint(conn, "status", 0)
+                feed._set_checkpoint(conn, "status", 0)
         return given
 
-    monkeypatch.setattr(runner, "_commit", reset_after_first_batch)
+    monkeypatch.setattr(feed, "_commit", reset_after_first_batch)
     result = catch_up(engine, ["status"], batch=5)
     assert resets and result.events_read == 12
     assert _status_usccs(engine) == sorted(codes)

@@ -1,6 +1,6 @@
 """A catch-up keeps the collector off what was alive before it, and gives it back afterwards.
 
-`projections.runner._older_objects_frozen`: full collections during a catch-up walked every module
+`projections.feed._older_objects_frozen`: full collections during a catch-up walked every module
 object in the process (~15% of a rebuild, bench/). Frozen during, unfrozen after, even on error.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from events.sql_store import SqlEventStore
-from projections.runner import catch_up, rebuild
+from projections.feed import catch_up, rebuild
 from tests.integration.projections_support import append, milestone, registered, uscc
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from domain.policy.targets import Target
 from events.sql_store import SqlEventStore
 from projections import registry
+from projections.feed import catch_up, checkpoints, rebuild, snapshot
 from projections.framework import Cutoff
-from projections.runner import catch_up, checkpoints, rebuild, snapshot
 from projections.status import read_status, read_status_rows
 from projections.targets import actual
 from tests.integration.projections_support import (  # noqa: F401

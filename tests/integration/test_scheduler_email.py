@@ -74,8 +74,8 @@ def test_emails_reach_each_responsible_unit_once(
     rongchang = register(svc, 23, district="rongchang")  # no recipients configured: no e-mail
     for code in (yubei, qianjiang, rongchang):
         record(svc, code, "innovative-sme", "certified", date(2021, 3, 1))
-    jobs.catch_up(svc, date(2024, 2, 1))
-    jobs.catch_up(svc, date(2024, 2, 1))
+    jobs.scan_since_last(svc, date(2024, 2, 1))
+    jobs.scan_since_last(svc, date(2024, 2, 1))
     by_unit = {message["X-Srdi-Unit"]: (rcpt, message) for rcpt, message in inbox.received}
     assert len(inbox.received) == 3
     assert {unit: rcpt for unit, (rcpt, _) in by_unit.items()} == RECIPIENTS
@@ -97,6 +97,6 @@ def test_an_unreachable_smtp_server_does_not_stop_the_scan(engine: Engine, tmp_p
     )
     code = register(svc, 24, district="yubei")
     record(svc, code, "innovative-sme", "certified", date(2021, 3, 1))
-    report = jobs.catch_up(svc, date(2024, 2, 1))
+    report = jobs.scan_since_last(svc, date(2024, 2, 1))
     assert len(report.reminders) == 1
     assert (tmp_path / "outbox.jsonl").read_text(encoding="utf-8").count(code) == 1

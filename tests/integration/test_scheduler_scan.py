@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from scheduler import jobs, runner
+from scheduler import daemon, jobs
 from tests.integration.scheduler_support import (
     milestones,
     outbox,
@@ -34,7 +34,7 @@ def test_reminders_at_each_threshold_none_early_none_twice(engine: Engine, tmp_p
     record(svc, code, "innovative-sme", "certified", CERTIFIED)
     seen: dict[int, list[tuple[str, int, int]]] = {}
     for before in (91, 90, 90, 89, 31, 30, 29, 8, 7, 7, 6, 0):
-        jobs.catch_up(svc, V - timedelta(days=before))
+        jobs.scan_since_last(svc, V - timedelta(days=before))
         seen[before] = reminders(svc, code)
     assert seen[91] == []
     assert seen[90] == seen[89] == seen[31] == [("innovative-sme", 90, 90)]
@@ -54,9 +54,9 @@ def test_expiry_is_recorded_once_after_two_runs(engine: Engine, tmp_path: Path) 
     svc = services_for(engine, tmp_path)
     code = register(svc, 2)
     record(svc, code, "innovative-sme", "certified", CERTIFIED)
-    first = jobs.catch_up(svc, V + timedelta(days=1))
-    second = jobs.catch_up(svc, V + timedelta(days=1))
-    third = jobs.catch_up(svc, V + timedelta(days=5))
+    first = jobs.scan_since_last(svc, V + timedelta(days=1))
+    second = jobs.scan_since_last(svc, V + timedelta(days=1))
+    third = jobs.scan_since_last(svc, V + timedelta(days=5))
     assert len(first.expiries) == 1 and second.expiries == () and third.expiries == ()
     assert milestones(svc, code, "expired") == [("innovative-sme", V + timedelta(days=1), "system")]
     assert [n["kind"] for n in outbox(tmp_path / "outbox.jsonl")] == ["expired"]
@@ -68,9 +68,9 @@ def test_a_review_passed_moves_the_deadline_and_nothing_lapses(engine: Engine, t
     svc = services_for(engine, tmp_path)
     code = register(svc, 3)
     record(svc, code, "innovative-sme", "certified", CERTIFIED)
-    jobs.catch_up(svc, V - timedelta(days=30))
+    jobs.scan_since_last(svc, V - timedelta(days=30))
     record(svc, code, "innovative-sme", "review-passed", V - timedelta(days=10))
-    report = jobs.catch_up(svc, V + timedelta(days=1))
+    report = jobs.scan_since_last(svc, V + timedelta(days=1))
     assert report.expiries == () and report.reminders == ()
     assert milestones(svc, code, "expired") == []
 
@@ -85,9 +85,9 @@ def test_a_week_of_downtime_is_caught_up(engine: Engine, tmp_path: Path) -> None
     record(svc, lapsing, "innovative-sme", "certified", CERTIFIED)
     tutoring = register(svc, 6, district="jiangjin")  # tutoring accepted 12 months before the gap ends
     record(svc, tutoring, "listing", "ipo-tutoring", date(2023, 3, 1))
-    jobs.catch_up(svc, gap_start)
+    jobs.scan_since_last(svc, gap_start)
     before = {code: reminders(svc, code) for code in (thirty, lapsing, tutoring)}
-    report = jobs.catch_up(svc, gap_start + timedelta(days=7))
+    report = jobs.scan_since_last(svc, gap_start + timedelta(days=7))
     assert report.covered_from == gap_start + timedelta(days=1)
     assert reminders(svc, thirty) == [*before[thirty], ("innovative-sme", 30, 26)]
     assert milestones(svc, lapsing, "expired") == [("innovative-sme", V + timedelta(days=1), "system")]
@@ -101,10 +101,10 @@ def test_a_tutoring_acceptance_is_reminded_then_lapses(engine: Engine, tmp_path:
     svc = services_for(engine, tmp_path)
     code = register(svc, 7)
     record(svc, code, "listing", "ipo-tutoring", date(2023, 3, 1))  # holds through 2024-02-29
-    jobs.catch_up(svc, date(2024, 2, 22))
+    jobs.scan_since_last(svc, date(2024, 2, 22))
     assert reminders(svc, code) == [("listing", 7, 7)]
-    jobs.catch_up(svc, date(2024, 3, 1))
-    jobs.catch_up(svc, date(2024, 3, 2))
+    jobs.scan_since_last(svc, date(2024, 3, 1))
+    jobs.scan_since_last(svc, date(2024, 3, 2))
     assert milestones(svc, code, "expired") == [("listing", date(2024, 3, 1), "system")]
     assert [n["kind"] for n in outbox(tmp_path / "outbox.jsonl")] == ["tutoring-lapses", "tutoring-lapsed"]
 
@@ -145,23 +145,23 @@ def test_missed_daily_runs_coalesce_into_one_run(
     """A daily job stored in the database that missed a week of runs runs once on restart (coalesced)."""
     svc = services_for(engine, tmp_path, scan_time="00:10")
     calls: list[date] = []
-    monkeypatch.setattr(jobs, "catch_up", lambda _svc, day: calls.append(day))
-    clock = runner.Clock.pinned(ZoneInfo("Asia/Shanghai"), None)
-    monkeypatch.setattr(runner, "_ACTIVE", (svc, clock))
-    trigger = runner.daily_trigger(svc.settings)
+    monkeypatch.setattr(jobs, "scan_since_last", lambda _svc, day: calls.append(day))
+    clock = daemon.Clock.pinned(ZoneInfo("Asia/Shanghai"), None)
+    monkeypatch.setattr(daemon, "_ACTIVE", (svc, clock))
+    trigger = daemon.daily_trigger(svc.settings)
     week_ago = trigger.get_next_fire_time(None, datetime.now(UTC)) - timedelta(days=8)
-    first = runner.build_scheduler(svc.settings)  # stores the job as a scheduler that then went down
-    first.add_job(runner.scheduled_scan, trigger, id=runner.DAILY_JOB_ID, next_run_time=week_ago)
+    first = daemon.build_scheduler(svc.settings)  # stores the job as a scheduler that then went down
+    first.add_job(daemon.scheduled_scan, trigger, id=daemon.DAILY_JOB_ID, next_run_time=week_ago)
     first.start(paused=True)
-    runner.stop_scheduler(first)
-    second = runner.build_scheduler(svc.settings)
+    daemon.stop_scheduler(first)
+    second = daemon.build_scheduler(svc.settings)
     second.start()
-    runner.ensure_daily_job(second, svc.settings)
+    daemon.ensure_daily_job(second, svc.settings)
     deadline = time.monotonic() + 10
     while not calls and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)
-    next_run = second.get_job(runner.DAILY_JOB_ID).next_run_time
-    runner.stop_scheduler(second)
+    next_run = second.get_job(daemon.DAILY_JOB_ID).next_run_time
+    daemon.stop_scheduler(second)
     assert calls == [clock.today()]
     assert next_run == week_ago + timedelta(days=8)  # the next regular run, not a backlog

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from events.integrity import verify
-from projections.runner import catch_up
+from projections.feed import catch_up
 from tests.backends import fresh_database
 from tests.reliability.desk import build_desk, policy_with
 from tests.reliability.support import Outcome, logical_dump, open_engine, run_cli, srdi, uscc

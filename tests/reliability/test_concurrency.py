@@ -52,7 +52,7 @@ from events.integrity import verify
 from events.memory import InMemoryEventStore
 from events.sql_store import SqlEventStore
 from events.store import EventStore
-from projections.runner import catch_up, checkpoints, rebuild
+from projections.feed import catch_up, checkpoints, rebuild
 from service_layer.commands import today
 from service_layer.policies import LiveReactor
 from tests.backends import fresh_database

@@ -41,8 +41,8 @@ from sqlalchemy.engine import Engine
 from events.integrity import verify
 from events.sql_store import SqlEventStore
 from projections import registry
+from projections.feed import catch_up, checkpoints, rebuild
 from projections.framework import checkpoints_table
-from projections.runner import catch_up, checkpoints, rebuild
 from service_layer.importer import ImportReport, import_csv
 from service_layer.policies import LiveReactor
 from tests.backends import fresh_database

@@ -108,7 +108,7 @@ def test_bootstrap_is_light_to_import() -> None:
 def test_verify_on_a_migrated_log_loads_only_what_it_needs(tmp_path: Path) -> None:
     """``audit verify`` on a database already at the newest schema skips Alembic (and the rest).
 
-    structlog too: nothing is logged at the default level, so nothing loads it (`events.log`).
+    structlog too: nothing is logged at the default level, so nothing loads it (`events.lazy_logging`).
     """
     url = f"sqlite:///{tmp_path / 'srdi.db'}"
     code, _ = _probe("--db", url, "db", "upgrade")

@@ -148,7 +148,7 @@ def test_evolve_equals_a_full_fold() -> None:
 def test_evolve_leaves_the_original_untouched() -> None:
     """evolve returns a new state; the aggregate it started from (what a reactor saw) does not change."""
     from domain.commands import RecordMilestone
-    from domain.decisions import pending, record_milestone
+    from domain.deciders import pending, record_milestone
 
     d = _desk()
     d.record("hnte.applied", "2023-01-01")

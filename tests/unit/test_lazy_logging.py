@@ -1,4 +1,4 @@
-"""`events.log`: loggers that load structlog on first use still honour the configuration given first."""
+"""`events.lazy_logging`: silent until configured; structlog loaded on first use, as configured."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 _PROBE = """
 import json, sys
 from service_layer import logs
-from events.log import get_logger, pending_level
+from events.lazy_logging import get_logger, pending_level
 logs.configure("json", sys.argv[1])
 loaded_before = "structlog" in sys.modules
 level = pending_level()
@@ -54,7 +54,7 @@ def test_configuring_after_structlog_is_loaded_applies_at_once() -> None:
     """In a process that already loaded structlog (the tests), ``configure`` is immediate."""
     import structlog
 
-    from events.log import pending_level
+    from events.lazy_logging import pending_level
     from service_layer import logs
 
     try:
@@ -63,3 +63,35 @@ def test_configuring_after_structlog_is_loaded_applies_at_once() -> None:
         assert structlog.get_config()["wrapper_class"] is structlog.make_filtering_bound_logger(40)
     finally:
         logs.configure("console", "warning")
+
+
+# In a fresh interpreter that never configures logging: append to a store, log through the loggers.
+_UNCONFIGURED = """
+import sys
+from datetime import date
+from events.db import make_engine
+from events.envelope import NewEvent
+from events.lazy_logging import get_logger
+from events.schemas import MilestoneRecorded
+from events.sql_store import SqlEventStore
+from events.tables import metadata
+engine = make_engine("sqlite://")
+metadata.create_all(engine)
+store = SqlEventStore(engine)
+for i in range(3):
+    event = MilestoneRecorded(uscc=f"U{i}", track="srdi-municipal", action="certified")
+    store.append(f"s{i}", [NewEvent(event, occurred_on=date(2023, 3, 1), actor="tester")], 0)
+get_logger("srdi.test").warning("unheard", n=1)
+get_logger("srdi.test").bind(k=1).error("unheard either")
+sys.stdout.write("structlog loaded" if "structlog" in sys.modules else "")
+"""
+
+
+def test_without_configuration_the_store_and_loggers_write_nothing() -> None:
+    """A script that never configures logging sees no line from the store or a logger, stdout or stderr."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SRDI_")}
+    done = subprocess.run(
+        [sys.executable, "-c", _UNCONFIGURED], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (done.stdout, done.stderr) == ("", "")

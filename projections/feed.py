@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 import events  # noqa: F401  (registers the event types)
 from events.db import WRITE, is_sqlite
 from events.envelope import RecordedEvent
-from events.log import get_logger
+from events.lazy_logging import get_logger
 from events.sql_store import SqlEventStore
 from projections import registry
 from projections.fold import EnterpriseProjection, apply_enterprises

@@ -25,7 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from events.db import make_engine
-from events.log import get_logger
+from events.lazy_logging import get_logger
 from scheduler import jobs
 from scheduler.leader import LeaderLock, leader_lock, poll_seconds
 from scheduler.notify import check_channels
@@ -62,7 +62,7 @@ def scheduled_scan() -> None:
         log.warning("daily scan skipped: this process is not leading")
         return
     services, clock = _ACTIVE
-    jobs.catch_up(services, clock.today())
+    jobs.scan_since_last(services, clock.today())
 
 
 def run(services: Services, clock: Clock, stop: threading.Event) -> None:
@@ -100,7 +100,7 @@ def _lead(services: Services, clock: Clock, lock: LeaderLock, stop: threading.Ev
     _ACTIVE = (services, clock)
     scheduler: BackgroundScheduler | None = None
     try:
-        jobs.catch_up(services, clock.today())
+        jobs.scan_since_last(services, clock.today())
         scheduler = build_scheduler(services.settings)
         scheduler.start()
         ensure_daily_job(scheduler, services.settings)
