@@ -83,6 +83,31 @@ def enterprise_add(
     print_result(result, as_json, f"registered {command.uscc} {command.name} ({command.district})")
 
 
+@enterprise_app.command("update")
+@guarded
+def enterprise_update(
+    ctx: typer.Context,
+    uscc: str = typer.Argument(..., metavar="USCC", help="统一社会信用代码 (18 characters)."),
+    on: str = typer.Option(..., "--on", help="The date the change holds from (YYYY-MM-DD)."),
+    name: str | None = typer.Option(None, "--name", help="New registered name."),
+    size: str | None = typer.Option(None, "--size", help="micro, small or medium."),
+    department: str | None = typer.Option(None, "--department", help="New responsible department."),
+    district: str | None = typer.Option(None, "--district", help="District key or Chinese name it moved to."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change an enterprise's details from a date; rules read the details in force on their trigger's date."""
+    from domain.commands import ChangeEnterpriseDetails
+    from service_layer.commands import execute
+
+    command = ChangeEnterpriseDetails(
+        uscc=uscc, on=parse_date(on), name=name, size=size, department=department, district=district
+    )
+    result = execute(services(ctx), command)
+    changed = result.events[0].event.payload()
+    what = ", ".join(f"{k} {v}" for k, v in changed.items() if k != "uscc" and v is not None)
+    print_result(result, as_json, f"updated {command.uscc} from {command.on.isoformat()}: {what}")
+
+
 @guarded
 def record(
     ctx: typer.Context,

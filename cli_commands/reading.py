@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 LANG_OPTION = typer.Option("en", "--lang", help="Labels: en or zh.")
 TYPE_LABEL = {
     "EnterpriseRegistered": ("registered", "企业登记"),
+    "EnterpriseDetailsChanged": ("details changed", "企业信息变更"),
     "MilestoneRecorded": ("milestone", "里程碑"),
     "FinancialsReported": ("financials", "财务数据"),
     "LeaseReported": ("lease", "租赁"),
@@ -37,6 +38,7 @@ TYPE_LABEL = {
     "EntitlementPaid": ("entitlement paid", "兑现支付"),
     "EntitlementReversed": ("entitlement reversed", "兑现冲回"),
 }
+SIZE_ZH = {"micro": "微型", "small": "小型", "medium": "中型"}
 HEAD = {
     "en": (
         "track",
@@ -124,17 +126,46 @@ def _print_status(ent: Enterprise, lang: str, as_of: date | None) -> None:
         )
     console = Console()
     console.print(table)
+    size = (SIZE_ZH.get(ent.size, ent.size) if lang == "zh" else ent.size) if ent.size else "-"
+    size_head, department_head = ("规模", "主管部门") if lang == "zh" else ("size", "department")
+    console.print(f"{size_head}: {size}   {department_head}: {ent.department or '-'}")
     stage = label(ent.listing.stage, lang, namespace="state", kind="listing")
     since = f" ({ent.listing.since.isoformat()})" if ent.listing.since else ""
     console.print(f"{head[4]}: {stage}{since}")
 
 
+def details_before(events: list[RecordedEvent]) -> dict[str, dict[str, str | None]]:
+    """For each details change: the value each field it sets had on its date, before it.
+
+    Taken from the registration and the changes recorded before it (retracted ones left out).
+    """
+    from domain.details import DetailsHistory, change_of
+
+    gone = {e.data["retracted_event_id"] for e in events if e.event_type == "EventRetracted"}
+    history = DetailsHistory()
+    before: dict[str, dict[str, str | None]] = {}
+    for e in events:
+        if e.event_type not in ("EnterpriseRegistered", "EnterpriseDetailsChanged") or e.event_id in gone:
+            continue
+        change = change_of(e.event_id, e.occurred_on, e.data)
+        if e.event_type == "EnterpriseDetailsChanged":
+            then = history.on(e.occurred_on)
+            before[e.event_id] = {k: then.get(k) for k, _ in change.fields}
+        history = history.with_change(change)
+    return before
+
+
 def history_document(uscc: str, name: str | None, events: list[RecordedEvent]) -> dict[str, Any]:
-    """`history --json`: every event of the stream in order, each retraction linked both ways."""
+    """`history --json`: every event of the stream in order, each retraction linked both ways.
+
+    A details change also carries ``"previous"``: each field it sets as it stood on its date.
+    """
     retracted_by = {e.data["retracted_event_id"]: e for e in events if e.event_type == "EventRetracted"}
+    previous = details_before(events)
     entries = []
     for e in events:
         by = retracted_by.get(e.event_id)
+        extra = {"previous": previous[e.event_id]} if e.event_id in previous else {}
         entries.append(
             {
                 "event_id": e.event_id,
@@ -158,16 +189,29 @@ def history_document(uscc: str, name: str | None, events: list[RecordedEvent]) -
                     "recorded_at": by.recorded_at.isoformat(),
                     "actor": by.actor,
                 },
+                **extra,
             }
         )
     return {"uscc": uscc, "name": name, "events": entries}
 
 
-def summary(event: RecordedEvent, lang: str = "en") -> str:
-    """One readable line of what an event says."""
+def summary(event: RecordedEvent, lang: str = "en", previous: dict[str, str | None] | None = None) -> str:
+    """One readable line of what an event says (a details change: old → new, given ``previous``)."""
     from domain.reference import label
 
     d, kind = event.data, event.event_type
+    if kind == "EnterpriseDetailsChanged":
+        was = previous or {}
+        parts = []
+        for key in ("name", "district", "department", "size"):
+            if d.get(key) is None:
+                continue
+            old, new = was.get(key), str(d[key])
+            if key == "district":
+                old = None if old is None else label(old, lang, namespace="district")
+                new = label(new, lang, namespace="district")
+            parts.append(f"{key} {old if old is not None else '-'} → {new}")
+        return ", ".join(parts)
     if kind == "MilestoneRecorded":
         text = f"{label(d['track'], lang, namespace='track')}.{label(d['action'], lang, namespace='action')}"
         ref = f" ref {d['ref']}" if d.get("ref") else ""
@@ -209,6 +253,7 @@ def history(
     table.add_column(head[8], no_wrap=True)
     table.add_column(head[9], no_wrap=True)
     retractions = {e.data["retracted_event_id"]: e for e in events if e.event_type == "EventRetracted"}
+    previous = details_before(events)
     for e in events:
         if e.event_type == "EventRetracted":
             continue  # shown beside what it retracts
@@ -217,7 +262,7 @@ def history(
         table.add_row(
             e.occurred_on.isoformat(),
             _type(e.event_type, lang),
-            summary(e, lang),
+            summary(e, lang, previous.get(e.event_id)),
             e.actor,
             e.event_id,
             style=style,

@@ -25,6 +25,7 @@ from domain.uscc import validate_uscc
 
 __all__ = [
     "AnyCommand",
+    "ChangeEnterpriseDetails",
     "Command",
     "EnterpriseCommand",
     "RecordDemonstration",
@@ -91,6 +92,14 @@ class _Year(EnterpriseCommand):
         return year
 
 
+def size_key(value: Any) -> str:
+    """The size key (micro, small, medium) of what staff typed, English or Chinese."""
+    size = SIZES.get(str(value).strip().lower())
+    if size is None:
+        raise InvalidInput(f"--size {value!r} is unknown; use micro, small or medium (微型, 小型, 中型)")
+    return size
+
+
 class RegisterEnterprise(EnterpriseCommand):
     """Add an enterprise to the register (its stream starts here). ``on`` defaults to today."""
 
@@ -118,12 +127,54 @@ class RegisterEnterprise(EnterpriseCommand):
     @field_validator("size", mode="before")
     @classmethod
     def _size(cls, value: Any) -> str | None:
-        if value is None or not str(value).strip():
-            return None
-        size = SIZES.get(str(value).strip().lower())
-        if size is None:
-            raise InvalidInput(f"--size {value!r} is unknown; use micro, small or medium (微型, 小型, 中型)")
-        return size
+        return None if value is None or not str(value).strip() else size_key(value)
+
+
+class ChangeEnterpriseDetails(EnterpriseCommand):
+    """Change some details from ``on``: at least one of name, size, department, district."""
+
+    on: date
+    name: str | None = None
+    district: str | None = None
+    department: str | None = None
+    size: Literal["micro", "small", "medium"] | None = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str | None:
+        return None if value is None else text(value, "name")
+
+    @field_validator("district", mode="before")
+    @classmethod
+    def _district(cls, value: Any) -> str | None:
+        return None if value is None else parse_district(str(value))
+
+    @field_validator("department", mode="before")
+    @classmethod
+    def _department(cls, value: Any) -> str | None:
+        return None if value is None else text(value, "department")
+
+    @field_validator("size", mode="before")
+    @classmethod
+    def _size(cls, value: Any) -> str | None:
+        return None if value is None else size_key(value)
+
+    @model_validator(mode="after")
+    def _something(self) -> ChangeEnterpriseDetails:
+        if all(v is None for v in self.fields().values()):
+            raise InvalidInput(
+                "give at least one detail to change: --name, --size, --department or --district"
+            )
+        return self
+
+    def fields(self) -> dict[str, str | None]:
+        """The details given, by name (``None``: not given)."""
+        return {
+            "name": self.name,
+            "district": self.district,
+            "department": self.department,
+            "size": self.size,
+        }
 
 
 class RecordMilestone(EnterpriseCommand):
@@ -300,4 +351,4 @@ class Retract(Command):
 ReportCommand = (
     ReportFinancials | ReportLease | ReportTalent | ReportRdSubsidy | ReportPatent | RecordDemonstration
 )
-AnyCommand = RegisterEnterprise | RecordMilestone | ReportCommand | Retract
+AnyCommand = RegisterEnterprise | ChangeEnterpriseDetails | RecordMilestone | ReportCommand | Retract

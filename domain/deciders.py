@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from domain import ladder
 from domain.commands import (
+    ChangeEnterpriseDetails,
     RecordDemonstration,
     RecordMilestone,
     RegisterEnterprise,
@@ -37,6 +38,7 @@ from events.base import Event
 from events.envelope import NewEvent, RecordedEvent
 from events.schemas import (
     DemonstrationSelected,
+    EnterpriseDetailsChanged,
     EnterpriseRegistered,
     EventRetracted,
     FinancialsReported,
@@ -77,6 +79,30 @@ def register(enterprise: Enterprise, cmd: RegisterEnterprise, today: date, actor
         uscc=cmd.uscc, name=cmd.name, district=cmd.district, department=cmd.department, size=cmd.size
     )
     return [NewEvent(event, on, actor)]
+
+
+def change_details(
+    enterprise: Enterprise, cmd: ChangeEnterpriseDetails, today: date, actor: str
+) -> list[NewEvent]:
+    """The given details that differ from those in force on ``cmd.on``; nothing new is refused."""
+    require_registered(enterprise, cmd.uscc)
+    not_in_future(cmd.on, today, "the change of details")
+    registered_on = enterprise.registered_on
+    if registered_on is not None and cmd.on < registered_on:
+        raise InvalidInput(
+            f"--on {cmd.on.isoformat()} is before the enterprise's registration "
+            f"({registered_on.isoformat()}); a change takes effect on or after it"
+        )
+    before = enterprise.details_on(cmd.on)
+    changed = before.changed_by(cmd.fields())
+    if not changed:
+        same = ", ".join(f"--{k} {v}" for k, v in cmd.fields().items() if v is not None)
+        raise InvalidInput(
+            f"nothing changes: {same} is already in force for {cmd.uscc} on {cmd.on.isoformat()}; "
+            "nothing written"
+        )
+    event = EnterpriseDetailsChanged(uscc=cmd.uscc, **changed)
+    return [NewEvent(event, cmd.on, actor)]
 
 
 def record_milestone(

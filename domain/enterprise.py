@@ -21,6 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.details import Details, DetailsHistory, change_of
 from domain.records import (
     Demonstration,
     EntitlementRecord,
@@ -50,6 +51,7 @@ __all__ = [
 
 RETRACTION = "EventRetracted"
 REGISTRATION = "EnterpriseRegistered"
+DETAILS_CHANGE = "EnterpriseDetailsChanged"
 ENTITLEMENT_TYPES = frozenset(
     {
         "EntitlementCreated",
@@ -62,6 +64,7 @@ ENTITLEMENT_TYPES = frozenset(
 RETRACTABLE_TYPES = frozenset(
     {
         "MilestoneRecorded",
+        "EnterpriseDetailsChanged",
         "FinancialsReported",
         "LeaseReported",
         "TalentContributionReported",
@@ -84,6 +87,7 @@ class Enterprise:
     size: str | None = None
     registered_on: date | None = None
     registration_event_id: str | None = None
+    details: DetailsHistory = field(default_factory=DetailsHistory)
     titles: dict[str, TitleState] = field(default_factory=dict)
     listing: ListingState = field(default_factory=ListingState)
     milestones: list[Milestone] = field(default_factory=list)
@@ -113,9 +117,11 @@ class Enterprise:
 
         ``as_of`` keeps facts dated on or before it; retractions always apply (a correction is the
         truth about the past) and the registration always counts (it is identity, not a dated
-        fact). ``recorded_before`` keeps only what the log knew then: events and retractions
-        recorded strictly before it. ``version`` is the stream's length as read, whatever the
-        filters, so a handler can append with it as the expected version.
+        fact); a details change dated after ``as_of`` is left out like any later fact, so
+        ``name`` … ``size`` are the details stated by then (``details_on`` answers for any day
+        from what is folded). ``recorded_before`` keeps only what the log knew then: events and
+        retractions recorded strictly before it. ``version`` is the stream's length as read,
+        whatever the filters, so a handler can append with it as the expected version.
         """
         known = [e for e in events if recorded_before is None or e.recorded_at < recorded_before]
         retractions = {e.data["retracted_event_id"]: e for e in known if e.event_type == RETRACTION}
@@ -170,9 +176,10 @@ class Enterprise:
         self.effective.append(event)
         if kind == REGISTRATION:
             self.uscc = data["uscc"]
-            self.name, self.district = data["name"], data["district"]
-            self.department, self.size = data.get("department"), data.get("size")
             self.registered_on, self.registration_event_id = on, eid
+            self._set_details(self.details.with_change(change_of(eid, on, data)))
+        elif kind == DETAILS_CHANGE:
+            self._set_details(self.details.with_change(change_of(eid, on, data)))
         elif kind == "MilestoneRecorded":
             track, action = data["track"], data["action"]
             if track_kind(track) == "listing":
@@ -213,10 +220,20 @@ class Enterprise:
             key = data["entitlement_id"]
             self.entitlements.setdefault(key, EntitlementRecord(key)).apply(event)
 
+    def _set_details(self, history: DetailsHistory) -> None:
+        self.details = history
+        now = history.current
+        self.name, self.district = now.name, now.district
+        self.department, self.size = now.department, now.size
+
     # -- questions ------------------------------------------------------------------------------
     @property
     def registered(self) -> bool:
         return self.registration_event_id is not None
+
+    def details_on(self, day: date | None) -> Details:
+        """The name, district, department and size in force on ``day`` (the latest for ``None``)."""
+        return self.details.on(day)
 
     def holds_valid(self, track: str, on: date) -> bool:
         """Does the enterprise hold a valid title of ``track`` on ``on``?"""

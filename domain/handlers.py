@@ -22,7 +22,13 @@ from datetime import date
 from typing import Protocol
 
 from domain import deciders
-from domain.commands import AnyCommand, RecordMilestone, RegisterEnterprise, Retract
+from domain.commands import (
+    AnyCommand,
+    ChangeEnterpriseDetails,
+    RecordMilestone,
+    RegisterEnterprise,
+    Retract,
+)
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import InvalidInput
 from domain.retry import ATTEMPTS, retry
@@ -120,6 +126,8 @@ def _decider(
 ) -> Callable[[Enterprise], list[NewEvent]]:
     if isinstance(command, RegisterEnterprise):
         return lambda ent: deciders.register(ent, command, today, actor)
+    if isinstance(command, ChangeEnterpriseDetails):
+        return lambda ent: deciders.change_details(ent, command, today, actor)
     if isinstance(command, RecordMilestone):
         return lambda ent: deciders.record_milestone(ent, command, today, actor, system=system)
     if isinstance(command, Retract):  # pragma: no cover - handled by the caller

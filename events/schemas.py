@@ -51,6 +51,20 @@ class EnterpriseRegistered(Event, event_type="EnterpriseRegistered", version=2):
     size: Size | None = None
 
 
+class EnterpriseDetailsChanged(Event, event_type="EnterpriseDetailsChanged"):
+    """Some of the enterprise's details change from the event's business date on.
+
+    Only the fields that change are set; the others are ``None`` (unchanged). The details in force
+    on a day are folded by ``domain.details``.
+    """
+
+    uscc: str
+    name: str | None = None
+    district: str | None = None
+    department: str | None = None
+    size: Size | None = None
+
+
 _SIZE_V1 = {"微型": "micro", "小型": "small", "中型": "medium"}
 
 

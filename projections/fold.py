@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain import reference
+from domain.details import DetailsChange, DetailsHistory, change_of
 from domain.errors import IllegalTransition
 from domain.titles import ListingState, TitleState
 from events.envelope import RecordedEvent
@@ -107,11 +108,23 @@ class EnterpriseFold:
     milestones: list[StepInForce] = field(default_factory=list)
     _folded: Folded | None = None
     _json: str | None = None
+    details: DetailsHistory = field(default_factory=DetailsHistory)
+
+    def _set_details(self, history: DetailsHistory) -> None:
+        """Keep the dated details; ``name`` … ``size`` are the latest (what ``status`` shows)."""
+        self.details = history
+        now = history.current
+        self.name, self.district = now.name, now.district
+        self.department, self.size = now.department, now.size
+        self._json = None
 
     def apply(self, event: RecordedEvent) -> bool:
         """Take one event into account; False when it changes nothing this fold shows."""
         data = event.data
         kind = event.event_type
+        if kind == "EnterpriseDetailsChanged":
+            self._set_details(self.details.with_change(change_of(event.event_id, event.occurred_on, data)))
+            return True
         if kind == "MilestoneRecorded":
             self.milestones.append(
                 StepInForce(event.event_id, data["track"], data["action"], event.occurred_on)
@@ -119,14 +132,13 @@ class EnterpriseFold:
             self._folded = self._json = None
             return True
         if kind == "EnterpriseRegistered":
-            self.name = data.get("name")
-            self.district = data.get("district")
-            self.department = data.get("department")
-            self.size = data.get("size")
-            self._json = None
+            self._set_details(self.details.with_change(change_of(event.event_id, event.occurred_on, data)))
             return True
         if kind == "EventRetracted":
             gone = data["retracted_event_id"]
+            if any(c.event_id == gone for c in self.details.changes):
+                self._set_details(self.details.without(gone))
+                return True
             kept = [m for m in self.milestones if m.event_id != gone]
             if len(kept) == len(self.milestones):
                 return False
@@ -150,6 +162,7 @@ class EnterpriseFold:
                     "department": self.department,
                     "size": self.size,
                     "m": [(m.event_id, m.track, m.action, _iso(m.on)) for m in self.milestones],
+                    "d": [(c.event_id, _iso(c.on), c.fields) for c in self.details.changes],
                 }
             )
         return self._json
@@ -157,6 +170,13 @@ class EnterpriseFold:
     @classmethod
     def loads(cls, uscc: str, text: str) -> EnterpriseFold:
         raw = json.loads(text)
+        if "d" in raw:
+            changes = tuple(
+                DetailsChange(e, date.fromisoformat(d), tuple((k, v) for k, v in fields), seq)
+                for seq, (e, d, fields) in enumerate(raw["d"])
+            )
+        else:  # a fold stored before details were dated: its registration's details, undated
+            changes = (change_of("", date.min, raw),)
         return cls(
             uscc,
             raw["name"],
@@ -166,6 +186,7 @@ class EnterpriseFold:
             [StepInForce(e, t, a, date.fromisoformat(d)) for e, t, a, d in raw["m"]],
             None,
             text,
+            DetailsHistory(changes),
         )
 
 
@@ -186,7 +207,9 @@ class EnterpriseProjection(TableProjection):
     column order (``insert_rows`` hands them to the driver as they are).
     """
 
-    handles = frozenset({"EnterpriseRegistered", "MilestoneRecorded", "EventRetracted"})
+    handles = frozenset(
+        {"EnterpriseRegistered", "EnterpriseDetailsChanged", "MilestoneRecorded", "EventRetracted"}
+    )
 
     def rows(self, fold: EnterpriseFold, day: DateParam) -> Iterable[Row]:
         """The rows of one enterprise, values in column order, every date through ``day``."""

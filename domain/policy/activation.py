@@ -135,15 +135,21 @@ def registered_usccs(store: EventStore, districts: Iterable[str]) -> list[str]:
 def registered_between(
     store: EventStore, districts: Iterable[str], *, after: int, before: int | None = None
 ) -> list[str]:
-    """Enterprises registered in `districts` at a position after `after` (and before `before`)."""
+    """Enterprises registered in (or moved to) `districts` after position `after` (before `before`)."""
     if before is not None and before <= after + 1:
         return []
     wanted = set(districts)
     until = None if before is None else before - 1
     return sorted(
-        str(e.data["uscc"])
-        for e in store.read_all(after, until_position=until, event_types=("EnterpriseRegistered",))
-        if e.data.get("district") in wanted
+        {
+            str(e.data["uscc"])
+            for e in store.read_all(
+                after,
+                until_position=until,
+                event_types=("EnterpriseRegistered", "EnterpriseDetailsChanged"),
+            )
+            if e.data.get("district") in wanted
+        }
     )
 
 
@@ -224,10 +230,12 @@ def activate(
         for uscc in sorted(candidates):
             stream = enterprise_stream(uscc)
             enterprise = Enterprise.load(store.read_stream(stream))
-            if not enterprise.registered or enterprise.district not in policy.districts:
+            if not enterprise.registered:
+                continue
+            facts = build_facts(enterprise)
+            if not facts.districts() & set(policy.districts):
                 continue
             evaluated.add(uscc)
-            facts = build_facts(enterprise)
             decisions = evaluate_history(policy, facts, existing_entitlements(enterprise, policy.key))
             new = decision_events(decisions, facts, on=on, cause=event_id)
             appends.append(StreamAppend(stream, tuple(new), enterprise.version))

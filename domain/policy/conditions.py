@@ -47,7 +47,7 @@ def check(policy: Policy, condition: Condition, facts: EnterpriseFacts, occ: Occ
     if isinstance(condition, HoldsCondition):
         return _holds(condition, facts, occ)
     if isinstance(condition, SizeCondition):
-        return _size(condition, facts)
+        return _size(condition, facts, occ)
     if isinstance(condition, RevenueGrowthCondition):
         return _growth(policy, condition, facts, occ)
     return _rd_expense(policy, condition, facts, occ)
@@ -62,13 +62,16 @@ def _holds(cond: HoldsCondition, facts: EnterpriseFacts, occ: Occasion) -> Findi
     return Finding("fail", figures, reason=f"no valid {wanted} title on {occ.check_on}")
 
 
-def _size(cond: SizeCondition, facts: EnterpriseFacts) -> Finding:
-    if facts.size is None:
+def _size(cond: SizeCondition, facts: EnterpriseFacts, occ: Occasion) -> Finding:
+    """The size in force on the trigger's date (`EnterpriseFacts.size_on`)."""
+    size = facts.size_on(occ.on)
+    if size is None:
         return Finding("missing", missing=("enterprise size",))
-    figures = (("size", facts.size),)
-    if facts.size in cond.sizes:
-        return Finding("pass", figures, (f"size {facts.size} is {'/'.join(cond.sizes)}",))
-    return Finding("fail", figures, reason=f"size {facts.size} is not {'/'.join(cond.sizes)}")
+    figures = ((f"size on {occ.on.isoformat()}", size),)
+    if size in cond.sizes:
+        return Finding("pass", figures, (f"size {size} is {'/'.join(cond.sizes)}",))
+    wanted = "/".join(cond.sizes)
+    return Finding("fail", figures, reason=f"size {size} on {occ.on.isoformat()} is not {wanted}")
 
 
 def _growth(policy: Policy, cond: RevenueGrowthCondition, facts: EnterpriseFacts, occ: Occasion) -> Finding:

@@ -106,7 +106,7 @@ def _run(
     triggers: list[PastTrigger],
     existing: Iterable[ExistingEntitlement],
 ) -> Assessment:
-    if facts.district not in policy.districts:
+    if not facts.districts() & set(policy.districts):
         return Assessment((), ())
     book = Book.of(_completed(policy, facts, existing))
     decisions: list[Decision] = []

@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeAlias
 
+from domain.details import DetailsHistory
 from domain.policy.vocab import Owner, Size, Stage, TitleStart, Track
 
 
@@ -128,7 +129,9 @@ class DemonstrationSelection:
 class EnterpriseFacts:
     """Everything the engine may ask about one enterprise.
 
-    - `uscc`, `district` (a district key such as `yubei`), `size` (None: not recorded).
+    - `uscc`, `district` (a district key such as `yubei`), `size` (None: not recorded): the latest.
+    - `details`: the dated details (`domain.details`); a rule reads `size_on` / `district_on` its
+      trigger's date. Without it the latest `size` and `district` stand for every day.
     - `titles`: every title period of every qualification track, in event order.
     - `first_certified`: the first certification date per track when it predates the recorded
       history (an import); otherwise leave it empty, the periods say it.
@@ -148,6 +151,28 @@ class EnterpriseFacts:
     talents: tuple[TalentReport, ...] = ()
     patents: tuple[PatentGrant, ...] = ()
     demonstrations: tuple[DemonstrationSelection, ...] = ()
+    details: DetailsHistory | None = None
+
+    # details
+
+    def size_on(self, day: date) -> Size | None:
+        """The size in force on `day` (None: never stated)."""
+        if self.details is None:
+            return self.size
+        size = self.details.on(day).size
+        return size if size in ("micro", "small", "medium") else None  # type: ignore[return-value]
+
+    def district_on(self, day: date) -> str:
+        """The district the enterprise belonged to on `day`."""
+        if self.details is None:
+            return self.district
+        return self.details.on(day).district or self.district
+
+    def districts(self) -> frozenset[str]:
+        """Every district the enterprise ever belonged to (the policies that may govern it)."""
+        if self.details is None:
+            return frozenset({self.district})
+        return frozenset({self.district, *(d for _, d in self.details.changes_of("district"))})
 
     # titles
 

@@ -10,6 +10,7 @@ activation and `simulate` all see an enterprise the same way:
 - listings: the stages reached, in order (the scheduler's tutoring lapse is not a stage);
 - reports: every effective report in event order (a later report of a year supersedes an earlier
   one, which the facts' own queries handle); only invention patents count (LJ-13 says 发明专利);
+- details (size, district …) are dated: a rule reads those in force on its trigger's date;
 - retracted events are already out: the aggregate folds as if they never happened.
 
 Existing entitlements are read from the entitlement records folded in the same stream. An
@@ -75,6 +76,7 @@ def build_facts(enterprise: Enterprise) -> EnterpriseFacts:
         demonstrations=tuple(
             DemonstrationSelection(d.year, d.on, d.event_id) for d in enterprise.demonstrations
         ),
+        details=enterprise.details,
     )
 
 

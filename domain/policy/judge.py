@@ -1,6 +1,7 @@
 """One rule, one trigger: the steps every money rule goes through, in order.
 
 1. match the trigger (`occasions.match`): not about it → nothing; a qualifier says no → refusal;
+   an enterprise of another district on the occasion's date → nothing (details are dated);
 2. a rule that `yields_to` another stands aside when that one matches (YB-5c/d vs YB-5e);
 3. reach: the occasion must fall inside the policy's reach (reach-back date, in-force window);
 4. the deterministic id: an entitlement that already exists is never created again;
@@ -73,6 +74,8 @@ def judge(
         return None
     if isinstance(occ, str):
         return _refuse(policy, rule, trigger.event_id, occ)
+    if facts.district_on(occ.on) not in policy.districts:
+        return None  # the enterprise belonged to another district on the trigger's date
     for other in rule.yields_to:
         if isinstance(match(policy, policy.rule(other), facts, trigger), Occasion):
             return None

@@ -11,6 +11,8 @@ For each new event:
   is evaluated on it (`domain.policy.evaluate`), with the entitlements that already exist, and each
   decision becomes an event (`EntitlementCreated`, or `EntitlementResolved` for a pending-data
   entitlement the new figures decide);
+- a change of details (`EnterpriseDetailsChanged`) decides again the `pending-data` entitlements:
+  the size YB-8 waits for may have arrived;
 - a retraction (a correction) reverses what the retracted event triggered: every entitlement whose
   trigger it was gets `EntitlementReversed`, whatever its status (if money was paid, the reversal
   says so: it is to be recovered). An entitlement that the retracted report had *resolved* (and
@@ -43,6 +45,7 @@ from events.schemas import EntitlementCreated, EntitlementResolved, EntitlementR
 
 EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:srdi:entitlement-event")
 RETRACTION = "EventRetracted"
+DETAILS_CHANGE = "EnterpriseDetailsChanged"
 CLOSED = ("reversed", "not-eligible")
 
 
@@ -61,13 +64,17 @@ class PolicyReactor:
         """The entitlement events `new_events` lead to; `enterprise` already includes them."""
         if not enterprise.registered:
             return []
-        policies = [p for p in self.policies if enterprise.district in p.districts]
         facts = build_facts(enterprise)
+        districts = facts.districts()
+        policies = [p for p in self.policies if districts & set(p.districts)]
         books = {p.key: {e.id: e for e in existing_entitlements(enterprise, p.key)} for p in policies}
         out: list[NewEvent] = []
         for new in new_events:
             if new.event_type == RETRACTION:
                 out += self._retraction(enterprise, facts, new, policies, books)
+                continue
+            if new.event_type == DETAILS_CHANGE:
+                out += self._details(facts, new, policies, books)
                 continue
             trigger = trigger_for_event(facts, new.event_id)
             if trigger is None:
@@ -76,6 +83,21 @@ class PolicyReactor:
                 decisions = evaluate(policy, facts, trigger, books[policy.key].values())
                 _book(books[policy.key], decisions)
                 out += decision_events(decisions, facts, on=new.occurred_on, cause=new.event_id)
+        return out
+
+    @staticmethod
+    def _details(
+        facts: EnterpriseFacts,
+        new: NewEvent,
+        policies: list[Policy],
+        books: dict[str, dict[str, ExistingEntitlement]],
+    ) -> list[NewEvent]:
+        """A change of details may bring what a pending-data entitlement waits for (YB-8's size)."""
+        out: list[NewEvent] = []
+        for policy in policies:
+            decided = assess_pending(policy, facts, books[policy.key].values()).decisions
+            _book(books[policy.key], decided)
+            out += decision_events(decided, facts, on=new.occurred_on, cause=new.event_id)
         return out
 
     def _retraction(
@@ -188,7 +210,7 @@ def decision_events(
                 article=d.article,
                 kind=d.kind,
                 uscc=facts.uscc,
-                district=facts.district,
+                district=facts.district_on(d.accrued_on),
                 trigger_event_id=d.trigger_event,
                 accrued_on=d.accrued_on,
                 amount=d.amount,
