@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from cli_commands.common import Integrity, guarded, print_json, services
+from cli_commands.common import Integrity, fail, guarded, print_json, services
 
 audit_app = typer.Typer(help="Check and export the log for an audit.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -13,25 +15,124 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 @audit_app.command("verify")
 @guarded
 def audit_verify(
-    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+    ctx: typer.Context,
+    anchors_path: Path | None = typer.Option(
+        None, "--anchors", metavar="PATH", help="Also prove every prefix signed in this anchor log intact."
+    ),
+    public_key: Path | None = typer.Option(
+        None, "--public-key", metavar="PATH", help="The expected signer of the anchors (PATH.pub of keygen)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Walk the hash chain and name the first bad position (exit 4 if any)."""
+    """Walk the hash chain and name the first bad position (exit 4 if any); print the last hash."""
+    from events.anchors import AnchorError, BadAnchor
     from events.integrity import verify
+    from service_layer.anchoring import pinned_key, verify_with_anchors
 
-    result = verify(services(ctx).engine)
+    svc = services(ctx, reading=True)
+    check = None
+    try:
+        if anchors_path is None:
+            result = verify(svc.engine)
+        else:
+            pinned = pinned_key(svc.settings, public_key)
+            result, check = verify_with_anchors(svc.engine, anchors_path, pinned)
+    except AnchorError as error:
+        fail(str(error))
+    except BadAnchor as error:
+        if as_json:
+            print_json({"ok": False, "first_bad_position": None, "reason": str(error)})
+            raise typer.Exit(4) from None
+        raise Integrity(str(error)) from None
+    document = result.to_json()
+    if check is not None:
+        document.update(
+            anchored_position=check.anchored_position,
+            unanchored_events=check.unanchored_events,
+            anchors=check.anchors,
+            anchor_key_pinned=check.pinned,
+        )
+        if not check.ok:
+            document.update(ok=False, first_bad_position=check.first_bad_position, reason=check.reason)
+    ok = bool(document["ok"])
     if as_json:
-        print_json(result.to_json())
-    elif result.ok:
+        print_json(document)
+    elif ok:
         typer.echo(f"ok: {result.events} events, hash chain intact")
-    else:
+        typer.echo(f"last position {result.last_position}, last hash {result.last_hash}")
+        if check is not None:
+            typer.echo(
+                f"anchors: {check.anchors} verified{'' if check.pinned else ' (signer not pinned)'}; "
+                f"anchored up to position {check.anchored_position}; "
+                f"{check.unanchored_events} events not yet anchored"
+            )
+    elif check is None or check.ok:
         typer.echo(
             f"FAILED at position {result.first_bad_position} ({result.checked} of {result.events} events "
             f"checked): {result.reason}"
         )
-    if not result.ok:
+        typer.echo(f"last position {result.last_position}, last hash {result.last_hash}")
+    else:
+        typer.echo(f"FAILED at position {check.first_bad_position}: {check.reason}")
+        typer.echo(f"last position {result.last_position}, last hash {result.last_hash}")
+    if not ok:
         if not as_json:
-            raise Integrity(f"hash chain broken at position {result.first_bad_position}")
+            raise Integrity(f"the log is not intact at position {document['first_bad_position']}")
         raise typer.Exit(4)
+
+
+@audit_app.command("keygen")
+@guarded
+def audit_keygen(
+    path: Path = typer.Argument(
+        ..., metavar="PATH", help="The private key file; the public key goes to PATH.pub."
+    ),
+) -> None:
+    """Make an Ed25519 key pair for signing anchors (private key mode 0600; never overwrites)."""
+    from events.anchors import AnchorError, keygen
+
+    try:
+        private, public = keygen(path)
+    except AnchorError as error:
+        fail(str(error))
+    typer.echo(
+        f"private key {private} (mode 0600: keep it off the database host's backups); public key {public}"
+    )
+
+
+@audit_app.command("anchor")
+@guarded
+def audit_anchor(
+    ctx: typer.Context,
+    key: Path | None = typer.Option(
+        None, "--key", metavar="PATH", help="The signing key (else SRDI_ANCHOR_KEY)."
+    ),
+    log_path: Path | None = typer.Option(
+        None,
+        "--log",
+        metavar="PATH",
+        help="The anchor log to append to (else SRDI_ANCHOR_LOG, srdi-anchors.jsonl).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Sign (position, last hash, time) of the verified log and append it to the anchor log."""
+    from events.anchors import AnchorError, BadAnchor
+    from service_layer.anchoring import LogNotIntact, anchor
+
+    svc = services(ctx, reading=True)
+    try:
+        done = anchor(svc.settings, svc.engine, key=key, log_path=log_path)
+    except AnchorError as error:
+        fail(str(error))
+    except (LogNotIntact, BadAnchor) as error:
+        raise Integrity(str(error)) from None
+    if as_json:
+        print_json(done.to_json())
+        return
+    typer.echo(
+        f"anchored position {done.anchor.position}, hash {done.anchor.hash} at {done.anchor.anchored_at} "
+        f"in {done.path}" + (f"; mailed to {', '.join(done.mailed_to)}" if done.mailed_to else "")
+    )
 
 
 @audit_app.command("export")
@@ -42,6 +143,12 @@ def audit_export(
     as_of: str | None = typer.Option(
         None, "--as-of", help="The log as it stood at the end of DATE (events recorded by then)."
     ),
+    anchors_path: Path | None = typer.Option(
+        None,
+        "--anchors",
+        metavar="PATH",
+        help="Carry the latest signed anchor of this log (default SRDI_ANCHOR_LOG when it exists).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Write a self-verifying JSON Lines bundle: a header, then every event with its hash.
@@ -49,18 +156,31 @@ def audit_export(
     The README's few lines of standard-library Python verify it without srdi.
     """
     from cli_commands.common import parse_date
+    from events import anchors
     from projections.export import ExportFailed, export
+    from service_layer.anchoring import pinned_key
 
-    svc = services(ctx)
+    svc = services(ctx, reading=True)
     day = parse_date(as_of, "--as-of") if as_of else None
+    source = anchors_path or (svc.settings.anchor_log if svc.settings.anchor_log.exists() else None)
     try:
-        result = export(svc.engine, path, as_of=day, tz=svc.settings.timezone)
-    except ExportFailed as error:
+        found = anchors.read(source) if source is not None else []
+        pinned = pinned_key(svc.settings) if found else None
+        for each in found:
+            anchors.check_signature(each, pinned)
+        result = export(svc.engine, path, as_of=day, tz=svc.settings.timezone, anchors=found)
+    except anchors.AnchorError as error:
+        fail(str(error))
+    except (ExportFailed, anchors.BadAnchor) as error:
         raise Integrity(str(error)) from None
     if as_json:
         print_json(result.to_json())
     else:
         typer.echo(f"exported {result.events} events to {result.path}; last hash {result.last_hash}")
+        if result.anchor is not None:
+            typer.echo(
+                f"carries the anchor of position {result.anchor.position} ({result.anchor.anchored_at})"
+            )
 
 
 @db_app.command("upgrade")

@@ -1,7 +1,8 @@
 """What every command shares: the services from the root options, error mapping, output helpers.
 
 Exit codes (docs/cli.md): 0 done; 2 rejected input, one line on stderr, nothing written; 3 a write
-conflict that survived retries; 4 an integrity check failed; 1 anything else.
+conflict that survived retries; 4 an integrity check failed; 5 the database is unavailable (or
+absent, for a command that only reads); 6 not permitted (the approver paying); 1 anything else.
 """
 
 from __future__ import annotations
@@ -27,8 +28,21 @@ class Integrity(Exception):
     """An integrity check failed (exit 4)."""
 
 
-def services(ctx: typer.Context) -> Services:
+class Unavailable(Exception):
+    """The database cannot be used as asked (exit 5): absent, unreachable, read-only."""
+
+
+def services(ctx: typer.Context, *, reading: bool = False) -> Services:
+    """The process's services; ``reading``: the command only reads, so a database that does not
+    exist is exit 5 and is not created (a mistyped SQLite path must not become an empty log)."""
     root = ctx.find_root()
+    if reading:
+        from service_layer.bootstrap import missing_database
+
+        url = root.obj.settings.database_url if isinstance(root.obj, Services) else None
+        missing = missing_database(url if url is not None else _root_url(root))
+        if missing is not None:
+            raise Unavailable(missing)
     if root.obj is None:
         from cli_commands.startup import resume_gc
 
@@ -36,6 +50,13 @@ def services(ctx: typer.Context) -> Services:
         root.call_on_close(root.obj.close)  # closed before the process exits (SQLite: WAL folded in)
     assert isinstance(root.obj, Services)
     return root.obj
+
+
+def _root_url(root: Any) -> str:
+    from service_layer.settings import Settings
+
+    given = root.params.get("db")
+    return given if given is not None else Settings().database_url
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -48,13 +69,15 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from domain.errors import DomainError
+        from domain.errors import DomainError, NotPermitted
         from events.store import ConcurrencyConflict, DuplicateEventId
 
         try:
             return fn(*args, **kwargs)
         except typer.Exit:
             raise
+        except NotPermitted as error:
+            fail(_one_line(error), 6)
         except DomainError as error:
             fail(_one_line(error))
         except ConcurrencyConflict as error:
@@ -63,11 +86,16 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             fail(_one_line(error), 2)
         except Integrity as error:
             fail(_one_line(error), 4)
+        except Unavailable as error:
+            fail(_one_line(error), 5)
         except KeyboardInterrupt:
             fail("interrupted; nothing partial was written", 1)
         except BrokenPipeError:
             _reader_gone()
         except Exception as error:
+            refusal = _not_permitted(error)
+            if refusal is not None:
+                fail(refusal, 6)
             if os.environ.get("SRDI_DEBUG"):
                 raise
             fail(
@@ -77,6 +105,19 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             )
 
     return wrapper
+
+
+def _not_permitted(error: Exception) -> str | None:
+    """The line for a database refusal on grounds of privilege (SQLSTATE 42501), else None.
+
+    PostgreSQL says so when a role of ``srdi db roles`` tries what its grants or row-level policies
+    do not allow, or when anything tries to change a stored event (the append-only trigger).
+    """
+    orig = getattr(error, "orig", None)
+    if getattr(orig, "sqlstate", None) != "42501":
+        return None
+    detail = str(getattr(getattr(orig, "diag", None), "message_primary", None) or orig).splitlines()[0]
+    return f"not permitted: the database refused it ({detail}); ask for the role that may do this"
 
 
 def _reader_gone() -> NoReturn:

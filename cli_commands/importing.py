@@ -38,7 +38,7 @@ def import_file(
             svc.store,
             data,
             today=today(svc.settings.timezone),
-            actor=current_actor(),
+            actor=current_actor(svc),
             reactor=reactor_of(svc),
             progress=progress,
         )

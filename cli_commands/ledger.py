@@ -64,7 +64,7 @@ def ledger(
     if sum((as_json, csv_path is not None, xlsx_path is not None)) > 1:
         fail("give at most one of --json, --csv PATH, --xlsx PATH")
     label("x", lang)  # refuse an unknown --lang before any work
-    svc = services(ctx)
+    svc = services(ctx, reading=True)
     cutoff = Cutoff.parse(as_of, recorded_before, svc.settings.timezone)
     filters = LedgerFilter(
         validate_uscc(enterprise) if enterprise else None,
@@ -151,7 +151,7 @@ def explain(
     from service_layer.ledger import explain as explain_entitlement
 
     label("x", lang)  # refuse an unknown --lang before any work
-    doc = explain_entitlement(services(ctx), entitlement_id)
+    doc = explain_entitlement(services(ctx, reading=True), entitlement_id)
     if as_json:
         print_json(doc)
         return

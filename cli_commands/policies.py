@@ -33,7 +33,7 @@ def policy_list(ctx: typer.Context, as_json: bool = _JSON, lang: str = _LANG) ->
 
     label("x", lang)  # refuse an unknown --lang before any work
 
-    active = active_policies(services(ctx))
+    active = active_policies(services(ctx, reading=True))
     rows: list[dict[str, Any]] = []
     for key in sorted(set(builtin_keys()) | set(active)):
         on = active.get(key)
@@ -76,7 +76,7 @@ def policy_show(
 
     label("x", lang)  # refuse an unknown --lang before any work
 
-    active = active_policies(services(ctx)).get(key)
+    active = active_policies(services(ctx, reading=True)).get(key)
     policy = active.policy if active is not None else load_builtin(key)
     doc = _policy_json(policy)
     doc["active"] = active is not None
@@ -194,7 +194,7 @@ def simulate(
     """What a draft policy would owe over the whole history against the active one; writes nothing."""
     from service_layer.simulate import simulate_file
 
-    doc = simulate_file(services(ctx).store, policy).to_json()
+    doc = simulate_file(services(ctx, reading=True).store, policy).to_json()
     if as_json:
         print_json(doc)
         return

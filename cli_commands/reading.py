@@ -64,7 +64,7 @@ def _stream(ctx: typer.Context, uscc: str) -> tuple[str, list[RecordedEvent]]:
     from events.schemas import enterprise_stream
 
     code = validate_uscc(uscc)
-    events = services(ctx).store.read_stream(enterprise_stream(code))
+    events = services(ctx, reading=True).store.read_stream(enterprise_stream(code))
     require_registered(Enterprise.load(events), code)
     return code, events
 

@@ -47,7 +47,7 @@ def targets(
 
     key = parse_district(district)
     label("x", lang)  # refuse an unknown --lang before any work
-    svc = services(ctx)
+    svc = services(ctx, reading=True)
     cutoff = Cutoff.parse(as_of, recorded_before, svc.settings.timezone)
     on = cutoff.as_of or _today(ctx)
     with view(svc.engine, ["targets"], Cutoff(recorded_before=cutoff.recorded_before)) as conn:
@@ -98,7 +98,7 @@ def calendar(
     label("x", lang)
     day = parse_date(today, "--today") if today else _today(ctx)
     key = parse_district(district) if district else None
-    with view(services(ctx).engine, ["calendar"]) as conn:
+    with view(services(ctx, reading=True).engine, ["calendar"]) as conn:
         entries = read_calendar(conn, day, within=within, district=key)
     if as_json:
         print_json({"today": day.isoformat(), "within": within, "entries": [e.to_json() for e in entries]})

@@ -166,6 +166,7 @@ class Enterprise:
                 r.paid_amount,
                 r.created,
                 list(r.events),
+                r.approved_by,
             )
             for key, r in self.entitlements.items()
         }

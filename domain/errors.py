@@ -94,3 +94,7 @@ class IllegalTransition(InvalidInput):
 
 class PrerequisiteMissing(InvalidInput):
     """A ladder prerequisite (a valid lower title) is missing on the action's date."""
+
+
+class NotPermitted(DomainError):
+    """The actor may not do this, however valid the request (the approver paying): CLI exit 6."""

@@ -99,6 +99,8 @@ class EntitlementRecord:
     paid_amount: Decimal = Decimal(0)
     created: dict[str, Any] = field(default_factory=dict)
     events: list[tuple[str, str, date, dict[str, Any]]] = field(default_factory=list)
+    approved_by: str | None = None
+    """The actor of the approval: the one person who may not also pay it (four eyes)."""
 
     def apply(self, event: RecordedEvent) -> None:
         data = event.data
@@ -115,6 +117,7 @@ class EntitlementRecord:
         elif kind == "EntitlementApproved":
             self.status = "approved"
             self.approved_amount = money_or_none(data.get("amount"))
+            self.approved_by = event.actor
         elif kind == "EntitlementPaid":
             self.status = "paid"
             self.paid_amount += money_or_none(data.get("amount")) or Decimal(0)

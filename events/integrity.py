@@ -49,9 +49,18 @@ class VerifyResult:
     reason: str | None = None
     checked: int | None = None
     """Events checked, the first bad one included; None when ok (every event was checked)."""
+    last_position: int = 0
+    """The position of the log's last stored row (0 for an empty log), whether or not it verified."""
+    last_hash: str = canonical.GENESIS
+    """The hash stored in that row (the genesis hash for an empty log): note it, or anchor it."""
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"ok": self.ok, "events": self.events}
+        out: dict[str, Any] = {
+            "ok": self.ok,
+            "events": self.events,
+            "last_position": self.last_position,
+            "last_hash": self.last_hash,
+        }
         if not self.ok:
             out["first_bad_position"] = self.first_bad_position
             out["reason"] = self.reason
@@ -80,12 +89,16 @@ def verify_rows(rows: Iterable[Sequence[Any]], progress: Callable[[int], None] |
         position = row[0]
         reason = _check(row, previous, count)
         if reason is not None:
-            rest = sum(1 for _ in iterator)
-            return VerifyResult(False, count + rest, position, reason, checked=count)
+            rest, last = 0, row
+            for rest, last in enumerate(iterator, start=1):  # noqa: B007  (the last row is wanted)
+                pass
+            return VerifyResult(
+                False, count + rest, position, reason, count, last_position=last[0], last_hash=last[12]
+            )
         previous = row[12]
         if progress is not None and count % 10000 == 0:
             progress(count)
-    return VerifyResult(True, count)
+    return VerifyResult(True, count, last_position=count, last_hash=previous)
 
 
 def _check(row: Sequence[Any], previous: str, expected_position: int) -> str | None:
@@ -137,3 +150,69 @@ def _recorded_text(moment: datetime) -> str:
 
 def verify(engine: Engine, progress: Callable[[int], None] | None = None) -> VerifyResult:
     return verify_rows(raw_rows(engine), progress)
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorCheck:
+    """The log against its signed anchors: ``ok`` when every anchored prefix is still intact."""
+
+    ok: bool
+    anchors: int
+    anchored_position: int
+    """The highest position an intact anchor covers (0 when there is none)."""
+    unanchored_events: int
+    """Events after the highest anchored position: intact by the chain, not yet by a signature."""
+    first_bad_position: int | None = None
+    reason: str | None = None
+    pinned: bool = False
+    """Whether the signatures were checked against an expected public key (else the key they carry)."""
+
+
+def check_anchors(
+    engine: Engine, chain: VerifyResult, anchors: Sequence[Any], pinned: str | None = None
+) -> AnchorCheck:
+    """Every anchor's signature, and the stored hash at each anchored position, against the log.
+
+    ``chain`` is the hash-chain walk of the same log (it must be ok for the hashes to mean anything).
+    A log shorter than an anchor was truncated (or emptied); a different hash at an anchored position
+    means the events up to there were rewritten, forged or removed and the chain recomputed.
+    Raises ``events.anchors.BadAnchor`` for an anchor whose signature fails.
+    """
+    from events.anchors import check_signature
+
+    for anchor in anchors:
+        check_signature(anchor, pinned)
+    last = chain.last_position
+    stored = _hashes_at(engine, sorted({a.position for a in anchors if 0 < a.position <= last}))
+    good = 0
+    for anchor in sorted(anchors, key=lambda a: a.position):
+        if anchor.position > last:
+            return AnchorCheck(
+                False, len(anchors), good, 0, last + 1,
+                f"the log ends at position {last} but the anchor of {anchor.anchored_at} (line "
+                f"{anchor.line}) signed {anchor.position} events: events were removed from the end",
+                pinned is not None,
+            )  # fmt: skip
+        expected = canonical.GENESIS if anchor.position == 0 else stored.get(anchor.position)
+        if expected != anchor.hash:
+            return AnchorCheck(
+                False, len(anchors), good, 0, anchor.position,
+                f"the hash at position {anchor.position} is not the one signed on {anchor.anchored_at} "
+                f"(line {anchor.line}): events after position {good} and up to {anchor.position} were "
+                "changed, forged or removed and the chain recomputed",
+                pinned is not None,
+            )  # fmt: skip
+        good = anchor.position
+    return AnchorCheck(True, len(anchors), good, max(last - good, 0), pinned=pinned is not None)
+
+
+def _hashes_at(engine: Engine, positions: Sequence[int]) -> dict[int, str]:
+    import sqlalchemy as sa
+
+    found: dict[int, str] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(positions), 500):
+            chunk = positions[start : start + 500]
+            rows = conn.execute(sa.select(T.c.position, T.c.hash).where(T.c.position.in_(chunk)))
+            found.update({int(p): str(h) for p, h in rows})
+    return found

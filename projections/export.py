@@ -6,6 +6,10 @@ payload as written (never upcast) and its ``hash``. Verifying (README, "Verifyin
 independently"): every line is canonical, each hash is ``sha256(previous + canonical(event without
 hash))`` from 64 zeros, positions run 1…N, and N and the last hash match the header.
 
+With an anchor log, the header also carries the latest signed anchor the exported prefix covers
+(``events.anchors``), checked against the bundle's own hash at its position before anything is
+written; the README's script checks its signature with the auditor's copy of the public key.
+
 ``--as-of DATE`` exports the log as it stood at the end of that day in the district's time zone:
 the longest prefix of events recorded before then. A chain can only be verified as a prefix, so
 an export never filters by business date. The chain is verified while exporting; a broken log
@@ -28,6 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from events import canonical
+from events.anchors import Anchor, latest
 from events.integrity import VerifyResult, raw_rows, verify_rows
 from events.sql_store import _as_date, _as_utc
 
@@ -38,9 +43,10 @@ VERSION = 1
 class ExportFailed(Exception):
     """The log failed verification while exporting; nothing was written."""
 
-    def __init__(self, result: VerifyResult) -> None:
+    def __init__(self, result: VerifyResult, message: str | None = None) -> None:
         super().__init__(
-            f"the log fails verification at position {result.first_bad_position}: {result.reason}; "
+            message
+            or f"the log fails verification at position {result.first_bad_position}: {result.reason}; "
             "nothing was exported (run srdi audit verify)"
         )
         self.result = result
@@ -52,6 +58,7 @@ class ExportResult:
     events: int
     last_hash: str
     recorded_before: datetime | None
+    anchor: Anchor | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +66,7 @@ class ExportResult:
             "events": self.events,
             "last_hash": self.last_hash,
             "recorded_before": self.recorded_before.isoformat() if self.recorded_before else None,
+            "anchored_position": self.anchor.position if self.anchor is not None else None,
         }
 
 
@@ -89,12 +97,23 @@ def event_line(row: Sequence[Any]) -> str:
 
 
 def export(
-    engine: Engine, path: Path | str, *, as_of: date | None = None, tz: str = "Asia/Shanghai"
+    engine: Engine,
+    path: Path | str,
+    *,
+    as_of: date | None = None,
+    tz: str = "Asia/Shanghai",
+    anchors: Sequence[Anchor] = (),
 ) -> ExportResult:
-    """Write the bundle to ``path`` (atomically: a temporary file renamed into place)."""
+    """Write the bundle to ``path`` (atomically: a temporary file renamed into place).
+
+    ``anchors``: signed anchors (signatures already checked); the latest one within the exported
+    prefix goes into the header, and must match the bundle's hash at its position.
+    """
     target = Path(path)
     cutoff = end_of_day(as_of, tz) if as_of is not None else None
     last = [canonical.GENESIS]
+    wanted = {a.position for a in anchors}
+    seen: dict[int, str] = {0: canonical.GENESIS}
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as body:
 
         def written() -> Iterator[Sequence[Any]]:
@@ -103,11 +122,23 @@ def export(
                     return
                 body.write(event_line(row) + "\n")
                 last[0] = row[12]
+                if row[0] in wanted:
+                    seen[row[0]] = row[12]
                 yield row
 
         result = verify_rows(written())
         if not result.ok:
             raise ExportFailed(result)
+        carried = latest(anchors, up_to=result.events)
+        broken = next(
+            (a for a in anchors if a.position <= result.events and seen.get(a.position) != a.hash), None
+        )
+        if broken is not None:
+            raise ExportFailed(
+                result,
+                f"the hash at position {broken.position} is not the one signed on {broken.anchored_at}: "
+                "the log was rewritten; nothing was exported (run srdi audit verify --anchors)",
+            )
         header = {
             "format": FORMAT,
             "version": VERSION,
@@ -119,10 +150,11 @@ def export(
             "exported_at": datetime.now(UTC).isoformat(),
             "hashed_fields": list(canonical.HASHED_FIELDS),
             "rule": "hash_n = sha256(hash_{n-1} + canonical(line without 'hash')), hash_0 = genesis",
+            "anchor": carried.to_json() if carried is not None else None,
         }
         body.seek(0)
         _write_atomically(target, canonical.dumps(header) + "\n", body)
-    return ExportResult(target, result.events, last[0], cutoff)
+    return ExportResult(target, result.events, last[0], cutoff, carried)
 
 
 def _write_atomically(target: Path, header: str, body: IO[str]) -> None:

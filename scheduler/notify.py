@@ -143,6 +143,21 @@ def send_email(settings: Settings, notices: Sequence[Notice]) -> None:
             log.info("e-mail sent", unit=unit, recipients=recipients, notices=count)
 
 
+def send_plain(settings: Settings, recipients: list[str], subject: str, body: str) -> None:
+    """One plain-text message over the configured SMTP server (the signed anchors go this way)."""
+    message = EmailMessage()
+    message["From"] = settings.smtp_sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = subject
+    message.set_content(body)
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_username and settings.smtp_password:
+            smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+        smtp.send_message(message, to_addrs=recipients)
+
+
 def _message(sender: str, unit: str, recipients: list[str], items: Sequence[Notice]) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender

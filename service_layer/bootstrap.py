@@ -62,6 +62,19 @@ class Services:
             self.engine.dispose()
 
 
+def missing_database(url: str) -> str | None:
+    """Why a command that only reads cannot run on ``url``: a SQLite file that does not exist.
+
+    None when the database may exist (any server URL: connecting will tell).
+    """
+    from events.db import normalise_url, sqlite_file
+
+    path = sqlite_file(normalise_url(url))
+    if path is None or path.exists():
+        return None
+    return f"no database at {path}; check --db (or SRDI_DATABASE_URL); nothing was created"
+
+
 def open_services(database_url: str | None = None, on_open: Callable[[], object] | None = None) -> Services:
     from service_layer import logs
     from service_layer.settings import Settings

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import weakref
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,15 +25,47 @@ def today(timezone: str = TIMEZONE) -> date:
     return datetime.now(ZoneInfo(timezone)).date()
 
 
-def current_actor() -> str:
-    """Who is acting: ``SRDI_ACTOR`` if set (shared accounts, scripts), else the OS user."""
+def current_actor(services: Any = None) -> str:
+    """Who is acting, as recorded in every event this process appends.
+
+    On PostgreSQL (when ``services`` is given) the database session user, which the client cannot
+    choose: a login of its own per person, holding one of the roles of ``srdi db roles``. A shared
+    login (the owner running maintenance) may add a name with ``SRDI_ACTOR``: ``login/name``, the
+    login always first. On SQLite there is no login: ``SRDI_ACTOR`` if set, else the OS user.
+    """
+    named = _named_actor()
+    engine = getattr(services, "engine", None) if services is not None else None
+    if engine is None or engine.dialect.name == "sqlite":
+        return named or _os_user()
+    login = session_user(engine)
+    return login if named in (None, login) else f"{login}/{named}"
+
+
+def session_user(engine: Any) -> str:
+    """The PostgreSQL login of this engine's connections (asked once per engine)."""
+    cached = _SESSION_USERS.get(engine)
+    if cached is None:
+        import sqlalchemy as sa
+
+        with engine.connect() as conn:
+            cached = str(conn.execute(sa.text("SELECT session_user")).scalar())
+        _SESSION_USERS[engine] = cached
+    return cached
+
+
+_SESSION_USERS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def _named_actor() -> str | None:
     actor = os.environ.get("SRDI_ACTOR", "").strip()
-    if actor:
-        if not is_utf8(actor):
-            raise InvalidInput(
-                f"SRDI_ACTOR {shown(actor)} is not valid UTF-8 text; set it to the name in UTF-8"
-            )
-        return actor
+    if not actor:
+        return None
+    if not is_utf8(actor):
+        raise InvalidInput(f"SRDI_ACTOR {shown(actor)} is not valid UTF-8 text; set it to the name in UTF-8")
+    return actor
+
+
+def _os_user() -> str:
     try:
         user = getpass.getuser()
     except Exception:  # no user database entry (some containers)
@@ -54,7 +87,7 @@ def execute(services: Any, command: AnyCommand, *, system: bool = False) -> Comm
         services.store,
         command,
         today=today(timezone),
-        actor=current_actor(),
+        actor=current_actor(services),
         reactor=reactor_of(services),
         system=system,
     )

@@ -44,7 +44,7 @@ def approve(services: Any, entitlement_id: str, amount: str, on: date | None = N
     command = ApproveEntitlement(entitlement_id=entitlement_id, amount=amount, on=on)
     uscc = find_uscc(services.engine, command.entitlement_id)
     day = today(services.settings.timezone)
-    return decide(services.store, uscc, command, today=day, actor=current_actor())[1]
+    return decide(services.store, uscc, command, today=day, actor=current_actor(services))[1]
 
 
 def pay(services: Any, entitlement_id: str, amount: str, ref: str, on: date) -> EntitlementRecord:
@@ -52,7 +52,7 @@ def pay(services: Any, entitlement_id: str, amount: str, ref: str, on: date) -> 
     command = PayEntitlement(entitlement_id=entitlement_id, amount=amount, ref=utf8(ref, "ref"), on=on)
     uscc = find_uscc(services.engine, command.entitlement_id)
     day = today(services.settings.timezone)
-    return decide(services.store, uscc, command, today=day, actor=current_actor())[1]
+    return decide(services.store, uscc, command, today=day, actor=current_actor(services))[1]
 
 
 def record_json(record: EntitlementRecord) -> dict[str, Any]:

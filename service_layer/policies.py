@@ -125,7 +125,7 @@ def activate_policy(
         policy,
         on=on or day,
         today=day,
-        actor=current_actor(),
+        actor=current_actor(services),
         usccs=district_usccs(services, policy.districts),
         since=since,
         source=source,

@@ -36,3 +36,8 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     scan_time: str = Field(default="00:10", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # daily, local time
     misfire_grace_seconds: int = 86_400  # a daily run missed by less than this still runs (coalesced)
+    # signed anchors (docs/trust.md): the signing key stays on the anchoring host, never in the database
+    anchor_key: Path | None = None  # the private key of 'srdi audit keygen' (SRDI_ANCHOR_KEY)
+    anchor_log: Path = Path("srdi-anchors.jsonl")  # JSON lines, one signed anchor each
+    anchor_public_key: Path | None = None  # the expected signer (PATH.pub), pinned when verifying
+    auditor_emails: list[str] = Field(default_factory=list)  # each anchor mailed here when e-mail is on

@@ -82,3 +82,13 @@ def fresh_engine(kind: str, tmp_path: Path, *, migrate: bool = True) -> Iterator
             yield engine
         finally:
             engine.dispose()
+
+
+def bypass_append_only(conn: sa.engine.Connection) -> None:
+    """Let this transaction UPDATE/DELETE events on PostgreSQL, as a superuser attacker could.
+
+    The log's append-only triggers (migration 0005) are ordinary triggers, which a superuser may
+    switch off for a session; the tests that tamper with stored rows do exactly that.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")

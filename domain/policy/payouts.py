@@ -13,6 +13,8 @@ The lifecycle (docs/cli.md): accrued | awaiting-approval | pending-data → appr
   one up to the approved amount; several payments may add up to it, never beyond. A payment needs
   a reference and a date, not in the future and not before the accrual (the approval's date is
   not compared: see docs/decisions.md).
+- four eyes: the actor who approved an entitlement may not record a payment of it (`NotPermitted`,
+  CLI exit 6); a fixed amount that needed no approval has no approver to exclude.
 - pending-data, reversed and not-eligible entitlements take no decision.
 Every refusal is one `InvalidInput` line and writes nothing. Money is `Decimal` yuan, > 0, to the fen.
 """
@@ -29,7 +31,7 @@ from pydantic import field_validator
 from domain.commands import Command, money
 from domain.deciders import not_in_future, pending
 from domain.enterprise import Enterprise, EntitlementRecord
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotPermitted
 from domain.inputs import text
 from domain.policy.fmt import yuan
 from domain.retry import retry
@@ -142,8 +144,18 @@ def decide_payment(record: EntitlementRecord, cmd: PayEntitlement, today: date, 
             f"--amount {yuan(cmd.amount)} is above what is left to pay: {yuan(left)} yuan "
             f"({yuan(limit)} {basis}, {yuan(record.paid_amount)} paid)"
         )
+    four_eyes(record, actor)  # last: a malformed payment is exit 2 whoever asks
     event = EntitlementPaid(entitlement_id=record.entitlement_id, amount=cmd.amount, ref=cmd.ref)
     return NewEvent(event, cmd.on, actor)
+
+
+def four_eyes(record: EntitlementRecord, actor: str) -> None:
+    """Refuse a payment by the actor who approved the entitlement."""
+    if record.approved_by is not None and record.approved_by == actor:
+        raise NotPermitted(
+            f"{actor} approved entitlement {record.entitlement_id} and so may not pay it; "
+            "another person records the payment (four eyes)"
+        )
 
 
 def _open(record: EntitlementRecord, what: str) -> None:

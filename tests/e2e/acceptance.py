@@ -11,8 +11,9 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -58,15 +59,37 @@ class Done:
         return f"srdi {' '.join(self.args)} -> {self.code}\nstdout: {self.stdout}\nstderr: {self.stderr}"
 
 
+@contextmanager
+def _actor(actor: str | None) -> Iterator[None]:
+    """``SRDI_ACTOR`` set to ``actor`` (unset when None) for an in-process call."""
+    saved = os.environ.pop("SRDI_ACTOR", None)
+    if actor is not None:
+        os.environ["SRDI_ACTOR"] = actor
+    try:
+        yield
+    finally:
+        os.environ.pop("SRDI_ACTOR", None)
+        if saved is not None:
+            os.environ["SRDI_ACTOR"] = saved
+
+
 class Srdi:
     """The `srdi` script bound to one database URL."""
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, actor: str | None = None) -> None:
         self.db = db
+        self.actor = actor
+
+    def acting(self, actor: str) -> Srdi:
+        """The same database, with ``SRDI_ACTOR`` set: another person (the approver, say)."""
+        return Srdi(self.db, actor)
+
+    def _env(self) -> dict[str, str]:
+        return ENV if self.actor is None else {**ENV, "SRDI_ACTOR": self.actor}
 
     def run(self, *args: str) -> Done:
         done = subprocess.run(
-            [SRDI, "--db", self.db, *args], capture_output=True, text=True, timeout=180, env=ENV
+            [SRDI, "--db", self.db, *args], capture_output=True, text=True, timeout=180, env=self._env()
         )
         return Done(tuple(args), done.returncode, done.stdout, done.stderr)
 
@@ -102,7 +125,7 @@ class Srdi:
         from service_layer import logs
 
         out, err = io.StringIO(), io.StringIO()
-        with _IN_PROCESS, redirect_stdout(out), redirect_stderr(err):
+        with _IN_PROCESS, redirect_stdout(out), redirect_stderr(err), _actor(self.actor):
             argv, sys.argv = sys.argv, ["srdi", "--db", self.db, *args]
             try:
                 cli.main()

@@ -340,7 +340,7 @@ def test_key_story_on_both_backends(db_url: str) -> None:
     srdi.setup("record", rc, "innovative-sme.certified", "--on", "2022-08-01")
     ceiling = rules(srdi.record(rc, "srdi-municipal.certified", "2022-09-01", here=True))["RC-27b"]
     srdi.rejected("entitlement", "approve", ceiling["id"], "--amount", "200001", here=True)
-    srdi.ok("entitlement", "approve", ceiling["id"], "--amount", "180000")
+    srdi.acting("approver").ok("entitlement", "approve", ceiling["id"], "--amount", "180000")
     srdi.rejected(
         "entitlement", "pay", ceiling["id"], "--amount", "180001", "--ref", "R1", "--on", "2023-02-01"
     )

@@ -235,7 +235,7 @@ def test_approve_and_pay_a_ceiling(world: tuple[Srdi, dict[str, Any]]) -> None:
         "2023-01-15",
         here=True,
     )
-    approved = srdi.json("entitlement", "approve", key, "--amount", "150,000")
+    approved = srdi.acting("approver").json("entitlement", "approve", key, "--amount", "150,000")
     assert (approved["status"], approved["approved_amount"]) == ("approved", 150000)
     srdi.rejected("entitlement", "approve", key, "--amount", "100000", here=True)  # approved once
     pay = ("entitlement", "pay", key, "--ref", "荣财〔2023〕1号", "--on", "2023-01-15", "--amount")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.backends import bypass_append_only
 from tests.e2e.acceptance import Srdi, one_document, uscc
 
 A, B, C = uscc(51), uscc(52), uscc(53)
@@ -221,6 +222,7 @@ def test_tampering_is_found_on_both_backends(db_url: str, tmp_path: Path) -> Non
     engine = make_engine(db_url)
     try:
         with engine.begin() as conn:
+            bypass_append_only(conn)
             position = conn.execute(
                 sa.text("SELECT max(position) FROM events WHERE event_type = 'MilestoneRecorded'")
             ).scalar_one()

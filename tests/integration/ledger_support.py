@@ -52,7 +52,8 @@ class Office:
         return next(r.entitlement_id for r in self.results[key].entitlements() if r.rule == rule)
 
     def decide(self, who: str, command: ApproveEntitlement | PayEntitlement) -> None:
-        decide(self.store, who, command, today=TODAY, actor="finance")
+        actor = "treasury" if isinstance(command, PayEntitlement) else "finance"  # four eyes
+        decide(self.store, who, command, today=TODAY, actor=actor)
 
 
 def build_history(engine: Engine) -> tuple[Office, list[Callable[[], Any]]]:

@@ -76,10 +76,14 @@ def test_ledger_json_shape_and_exact_totals(db_url: str, history: Office) -> Non
     assert old["totals"] == {"fixed": 0, "ceilings": 0, "approved": 150000, "paid": 0}
 
 
-def test_entitlement_approve_pay_and_refusals(db_url: str, history: Office) -> None:
+def test_entitlement_approve_pay_and_refusals(
+    db_url: str, history: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """RC-30 approved then paid; over-payment, a reversed entry, an unknown id: exit 2, nothing written."""
     unstated = history.entitlement("otc", "RC-30")
+    monkeypatch.setenv("SRDI_ACTOR", "approver")
     approved = cli_json(db_url, "entitlement", "approve", unstated, "--amount", "80000", "--on", "2026-05-01")
+    monkeypatch.setenv("SRDI_ACTOR", "treasury")
     assert (approved["status"], approved["approved_amount"]) == ("approved", 80000)
     paid = cli_json(
         db_url, "entitlement", "pay", unstated, "--amount", "80000", "--ref", "荣财2", "--on", "2026-06-01"

@@ -25,6 +25,7 @@ from events.schemas import FinancialsReported
 from events.sql_store import SqlEventStore
 from events.tables import events_table as T
 from projections.export import export
+from tests.backends import bypass_append_only
 from tests.integration.projections_support import append, milestone, registered, stderr_logging, uscc  # noqa: F401
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -127,6 +128,7 @@ def test_verify_detects_any_tampered_column_of_any_row(engine: Engine, data: st.
     tampered = _mutation(column, original, data.draw(st.integers(0, 10_000), label="index"))
     key = tampered if column == "position" else position
     with engine.begin() as conn:
+        bypass_append_only(conn)
         conn.execute(sa.update(T).where(T.c.position == position).values({column: tampered}))
     try:
         result = verify(engine)
@@ -135,6 +137,7 @@ def test_verify_detects_any_tampered_column_of_any_row(engine: Engine, data: st.
             assert result.first_bad_position == position
     finally:
         with engine.begin() as conn:
+            bypass_append_only(conn)
             conn.execute(sa.update(T).where(T.c.position == key).values({column: original}))
     assert verify(engine).ok
 
@@ -228,6 +231,7 @@ def test_cli_export_refuses_a_tampered_log_with_exit_4(db_url: str, tmp_path: Pa
     assert ok.exit_code == 0, ok.output
     assert '"events": 6' in ok.stdout and snippet_accepts(path)
     with engine.begin() as conn:
+        bypass_append_only(conn)
         conn.execute(sa.update(T).where(T.c.position == 3).values(actor="mallory"))
     path.unlink()
     bad = CliRunner().invoke(app, ["--db", db_url, "audit", "export", str(path)])

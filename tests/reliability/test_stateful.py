@@ -257,7 +257,7 @@ class Books(RuleBasedStateMachine):
 
         def run() -> tuple[str, Enterprise | None]:
             command = PayEntitlement(entitlement_id=record.entitlement_id, amount=amount, ref="渝财拨", on=on)
-            decide(self.store, who, command, today=TODAY, actor="finance")
+            decide(self.store, who, command, today=TODAY, actor="treasury")
             return who, None
 
         self._attempt("pay", run)

@@ -117,12 +117,18 @@ class Desk:
         return decide(self.store, who, command, today=self.today, actor="finance")[1]
 
     def pay(
-        self, who: str, entitlement_id: str, amount: Any, on: str, ref: str = "渝北财拨〔2025〕1号"
+        self,
+        who: str,
+        entitlement_id: str,
+        amount: Any,
+        on: str,
+        ref: str = "渝北财拨〔2025〕1号",
+        payer: str = "treasury",
     ) -> EntitlementRecord:
         command = PayEntitlement(
             entitlement_id=entitlement_id, amount=amount, ref=ref, on=date.fromisoformat(on)
         )
-        return decide(self.store, who, command, today=self.today, actor="finance")[1]
+        return decide(self.store, who, command, today=self.today, actor=payer)[1]
 
     def load(self, who: str) -> Enterprise:
         return Enterprise.load(self.store.read_stream(f"enterprise-{who}"))

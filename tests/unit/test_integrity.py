@@ -12,6 +12,7 @@ from events.envelope import NewEvent
 from events.integrity import verify
 from events.schemas import MilestoneRecorded
 from events.sql_store import SqlEventStore
+from tests.backends import bypass_append_only
 
 
 def _log(engine: Engine, n: int) -> SqlEventStore:
@@ -23,10 +24,12 @@ def _log(engine: Engine, n: int) -> SqlEventStore:
 
 
 def test_an_intact_log_counts_every_event(engine: Engine) -> None:
-    _log(engine, 6)
+    """ok with every event counted, and the last position and stored hash to note or anchor."""
+    store = _log(engine, 6)
     result = verify(engine)
     assert result.ok and result.events == 6
-    assert result.to_json() == {"ok": True, "events": 6}
+    tail = next(iter(store.read_all(5)))
+    assert result.to_json() == {"ok": True, "events": 6, "last_position": 6, "last_hash": tail.hash}
 
 
 @pytest.mark.parametrize("bad", [1, 3, 6])
@@ -34,6 +37,7 @@ def test_a_tampered_log_still_reports_its_length(engine: Engine, bad: int) -> No
     """`events` is the number of events in the log (docs/cli.md); `checked` how far the walk got."""
     _log(engine, 6)
     with engine.begin() as conn:
+        bypass_append_only(conn)
         conn.execute(sa.text("UPDATE events SET actor = 'someone-else' WHERE position = :p"), {"p": bad})
     result = verify(engine)
     assert (result.ok, result.events, result.first_bad_position, result.checked) == (False, 6, bad, bad)
@@ -46,6 +50,7 @@ def test_a_deleted_event_counts_what_is_left(engine: Engine) -> None:
     """With position 2 deleted, 5 events remain; the walk fails at the 2nd row read (position 3)."""
     _log(engine, 6)
     with engine.begin() as conn:
+        bypass_append_only(conn)
         conn.execute(sa.text("DELETE FROM events WHERE position = 2"))
     result = verify(engine)
     assert (result.ok, result.events, result.first_bad_position, result.checked) == (False, 5, 3, 2)

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from domain.enterprise import Enterprise
+from domain.errors import NotPermitted
 from domain.policy.model import Policy, load_builtin
 from domain.policy.reactor import PolicyReactor
 from events.envelope import AppendResult, StreamAppend
@@ -48,6 +49,16 @@ def test_ceiling_approved_then_paid_in_two_payments(desk: Desk) -> None:
         "荣财〔2024〕7号",
         "荣财〔2024〕9号",
     ]
+
+
+def test_the_approver_may_not_pay_what_they_approved(desk: Desk) -> None:
+    """Four eyes: the approval's actor paying is NotPermitted, nothing written; someone else may pay."""
+    key = _rc27b(desk)
+    desk.approve(B, key, "150000", on="2024-01-10")
+    refused(desk, lambda: desk.pay(B, key, 1000, on="2024-02-01", payer="finance"), "may not pay it")
+    with pytest.raises(NotPermitted):
+        desk.pay(B, key, 1000, on="2024-02-01", payer="finance")
+    assert desk.pay(B, key, 1000, on="2024-02-01", payer="treasury").paid_amount == Decimal(1000)
 
 
 def test_over_ceiling_approval_and_over_payment_are_refused(desk: Desk) -> None:
