@@ -309,11 +309,20 @@ def test_edge_inputs_that_are_accepted(tmp_path: Path) -> None:
 
 
 def test_database_url_from_the_environment_and_the_default_file(tmp_path: Path) -> None:
-    """SRDI_DATABASE_URL selects the database; without it `srdi.db` is created in the current folder."""
+    """SRDI_DATABASE_URL selects the database; without it `srdi.db` is created in the current folder.
+
+    Only by a command that writes: verify of a file that does not exist is exit 5 and creates nothing.
+    """
     url = f"sqlite:///{tmp_path / 'env.db'}"
     env = ENV | {"SRDI_DATABASE_URL": url}
     done = subprocess.run([SRDI, "audit", "verify", "--json"], capture_output=True, text=True, env=env)
-    assert done.returncode == 0 and one_document(done.stdout) == {"ok": True, "events": 0}
+    assert done.returncode == 5 and "env.db" in done.stderr and not (tmp_path / "env.db").exists()
+    wrote = subprocess.run(
+        [SRDI, "policy", "activate", "jiangjin-2022"], capture_output=True, text=True, env=env
+    )
+    assert wrote.returncode == 0, wrote.stderr
+    done = subprocess.run([SRDI, "audit", "verify", "--json"], capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and one_document(done.stdout)["ok"] is True
     assert (tmp_path / "env.db").exists()
     folder = tmp_path / "office"
     folder.mkdir()
@@ -355,4 +364,5 @@ def test_key_story_on_both_backends(db_url: str) -> None:
     retracted = srdi.json("retract", certified["event_id"], "--reason", "录入错误")
     assert {(r["rule"], r["status"]) for r in retracted["entitlements"]} >= {("YB-5a", "reversed")}
     assert srdi.ledger(here=True)["totals"]["fixed"] == 0
-    assert srdi.json("audit", "verify") == {"ok": True, "events": srdi.events()}
+    verified = srdi.json("audit", "verify")
+    assert verified["ok"] is True and verified["events"] == verified["last_position"] == srdi.events()

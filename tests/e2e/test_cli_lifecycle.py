@@ -44,6 +44,12 @@ def ok_json(db_url: str, *args: str) -> Any:
 
 
 def event_count(db_url: str) -> int:
+    """Events in the log (0 when no SQLite file exists yet: verify would refuse it, creating nothing)."""
+    from events.db import sqlite_file
+
+    missing = sqlite_file(db_url)
+    if missing is not None and not missing.exists():
+        return 0
     verified = ok_json(db_url, "audit", "verify")
     assert verified["ok"] is True
     return int(verified["events"])

@@ -62,13 +62,15 @@ def test_output_larger_than_a_pipe_buffer_arrives_whole(tmp_path: Path) -> None:
 
 
 def test_exit_codes_and_error_lines_are_the_documented_ones(tmp_path: Path) -> None:
+    """2 for bad input or an unknown command, 5 (nothing created) for verify of a missing file, 0 for help."""
     db = tmp_path / "srdi.db"
     bad = srdi(db, "status", "91500000MA5U00000X")
     assert (bad.returncode, bad.stdout, len(bad.stderr.splitlines())) == (2, "", 1)
     assert bad.stderr.startswith("error: ")
     unknown = srdi(db, "no-such-command")
     assert unknown.returncode == 2
-    assert srdi(db, "audit", "verify").returncode == 0
+    missing = srdi(db, "audit", "verify")
+    assert (missing.returncode, len(missing.stderr.splitlines())) == (5, 1) and not db.exists()
     assert srdi(db, "--help").returncode == 0
 
 
