@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from events import anchors
 from events.anchors import Anchor, AnchorError
 from events.integrity import AnchorCheck, VerifyResult, check_anchors, verify
-from events.log import get_logger
+from events.lazy_logging import get_logger
 from service_layer.settings import Settings
 
 log = get_logger("srdi.anchors")
