@@ -1,13 +1,14 @@
-"""The long-running scheduler: stand by until elected, then run APScheduler on the database's job store.
+"""The long-running scheduler: stand by until elected, then run APScheduler with jobs defined in code.
 
-On taking the lead it first catches up (one scan covering every day since the last recorded scan),
-then starts a ``BackgroundScheduler`` whose only job, a daily cron run in Asia/Shanghai, lives in
-``apscheduler_jobs`` (``SQLAlchemyJobStore``) with ``coalesce=True`` and a day of misfire grace: a
-run missed while this process was blocked runs once, late. The main thread keeps checking that the
-leader lock is still held and stops scheduling the moment it might not be.
-
-The stored job refers to ``scheduled_scan`` by name (APScheduler pickles a textual reference), so the
-services it needs are handed over through ``_ACTIVE`` rather than pickled into the database.
+On taking the lead it first sends any notice left pending by a predecessor (``scheduler.outbox``),
+then catches up (one scan covering every day since the last recorded scan, from ``scheduler_scans``),
+then starts a ``BackgroundScheduler`` on a MEMORY job store with the jobs of ``JOBS``: the daily scan
+(cron in Asia/Shanghai) and, when a signing key is configured, the daily anchor (``docs/trust.md``),
+with ``coalesce=True`` and a day of misfire grace. Nothing the scheduler runs is read from the
+database: APScheduler's SQL job store unpickled its rows, so a row planted there ran as code when the
+scheduler took the lead. A run missed while no process led is covered by the next leader's start-up
+scan. The main thread keeps checking that the leader lock is still held and stops scheduling the
+moment it might not be.
 """
 
 from __future__ import annotations
@@ -20,22 +21,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from events.db import make_engine
 from events.lazy_logging import get_logger
 from scheduler import jobs
 from scheduler.leader import LeaderLock, leader_lock, poll_seconds
 from scheduler.notify import check_channels
-from scheduler.tables import JOBS_TABLE
+from scheduler.outbox import deliver
 from service_layer.bootstrap import Services
 from service_layer.settings import Settings
 
 log = get_logger("srdi.scheduler")
 
 DAILY_JOB_ID = "srdi-daily-scan"
+ANCHOR_JOB_ID = "srdi-daily-anchor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,22 @@ def scheduled_scan() -> None:
         return
     services, clock = _ACTIVE
     jobs.scan_since_last(services, clock.today())
+
+
+def scheduled_anchor() -> None:
+    """The daily anchor: sign the verified head of the log into the anchor log (docs/trust.md)."""
+    if _ACTIVE is None:
+        log.warning("daily anchor skipped: this process is not leading")
+        return
+    from service_layer.anchoring import anchor
+
+    services, _ = _ACTIVE
+    try:
+        done = anchor(services.settings, services.engine)
+    except Exception as error:  # a broken log or key is an operator's alarm, not a crash
+        log.error("daily anchor failed", error=f"{type(error).__name__}: {error}")
+        return
+    log.info("daily anchor", position=done.anchor.position, log=str(done.path))
 
 
 def run(services: Services, clock: Clock, stop: threading.Event) -> None:
@@ -100,10 +117,11 @@ def _lead(services: Services, clock: Clock, lock: LeaderLock, stop: threading.Ev
     _ACTIVE = (services, clock)
     scheduler: BackgroundScheduler | None = None
     try:
+        deliver(services.engine, services.settings)  # what a killed predecessor committed but never sent
         jobs.scan_since_last(services, clock.today())
         scheduler = build_scheduler(services.settings)
+        add_jobs(scheduler, services.settings)
         scheduler.start()
-        ensure_daily_job(scheduler, services.settings)
         while not stop.wait(poll):
             if not lock.still_held():
                 log.error("leader lock lost; stopping the scheduler", pid=os.getpid())
@@ -118,11 +136,9 @@ def _lead(services: Services, clock: Clock, lock: LeaderLock, stop: threading.Ev
 
 
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
-    """APScheduler on the database's own job store, one worker, in the configured time zone."""
-    # The store gets an engine of its own: SQLAlchemyJobStore.shutdown() disposes of it.
-    engine = make_engine(settings.database_url).execution_options(srdi_write=True)
+    """APScheduler on a memory job store (jobs come from code only), one worker, in the time zone."""
     return BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
+        jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(max_workers=1)},
         job_defaults=_job_options(settings),
         timezone=ZoneInfo(settings.timezone),
@@ -130,17 +146,10 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
 
 
 def stop_scheduler(scheduler: BackgroundScheduler) -> None:
-    """Stop without touching the job store again.
-
-    APScheduler 3.x processes due jobs once more after ``shutdown`` (its loop checks the state
-    only after waking), which would consume a due run and write to the shared job store after
-    leadership may be gone. Pausing and detaching the store first makes that last pass a no-op;
-    a run lost that way is caught up by the next leader's start-up scan.
-    """
+    """Stop, letting a running job finish; no further run starts."""
     if not scheduler.running:
         return
     scheduler.pause()
-    scheduler.remove_jobstore("default")
     scheduler.shutdown(wait=True)
 
 
@@ -153,12 +162,9 @@ def daily_trigger(settings: Settings) -> CronTrigger:
     return CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(settings.timezone))
 
 
-def ensure_daily_job(scheduler: BackgroundScheduler, settings: Settings) -> None:
-    """Keep the stored job (and so its missed run times) unless its schedule changed in settings."""
+def add_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
+    """The scheduler's jobs, all defined here: the daily scan, and the daily anchor when a key is set."""
     trigger = daily_trigger(settings)
-    job = scheduler.get_job(DAILY_JOB_ID)
-    if job is None:
-        scheduler.add_job(scheduled_scan, trigger, id=DAILY_JOB_ID, name="review calendar scan")
-    elif str(job.trigger) != str(trigger):
-        scheduler.reschedule_job(DAILY_JOB_ID, trigger=trigger)
-    scheduler.modify_job(DAILY_JOB_ID, **_job_options(settings))
+    scheduler.add_job(scheduled_scan, trigger, id=DAILY_JOB_ID, name="review calendar scan")
+    if settings.anchor_key is not None:
+        scheduler.add_job(scheduled_anchor, trigger, id=ANCHOR_JOB_ID, name="signed anchor of the log")

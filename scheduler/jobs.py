@@ -7,12 +7,13 @@ Exactly once, whatever runs twice:
 - a lapse is ``RecordMilestone(action="expired")`` through the same handler the CLI uses, as the
   system actor; once recorded the title is no longer ``certified`` (or the listing no longer in
   tutoring), so a second attempt is refused by the state machine and counts as already done;
-- notifications go out only for events this run actually appended.
+- a notice is written to the outbox table in the same transaction as the event it announces, and
+  sent after the commit (``scheduler.outbox``): a kill loses none and sends none twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -23,13 +24,14 @@ from domain.enterprise import Enterprise
 from domain.errors import DomainError, IllegalTransition
 from domain.handlers import handle, load
 from events.db import WRITE, is_sqlite
-from events.envelope import SYSTEM_ACTOR, NewEvent
+from events.envelope import SYSTEM_ACTOR, NewEvent, StreamAppend
 from events.lazy_logging import get_logger
 from events.schemas import ReminderIssued, reminder_stream
 from events.store import DuplicateEventId
 from projections.calendar import read_calendar, tutoring_valid_until
 from scheduler import scan
-from scheduler.notify import Notice, NoticeKind, notify
+from scheduler.notify import Notice, NoticeKind
+from scheduler.outbox import NoticingStore, deliver
 from scheduler.scan import Deadline, DeadlineKey, DueExpiry, DueReminder, ReminderKind
 from scheduler.tables import scans_table
 from service_layer.bootstrap import Services
@@ -75,8 +77,8 @@ def run_scan(services: Services, day: date, covered_from: date) -> ScanReport:
         for expiry in due.expiries:
             if (notice := record_expiry(services, expiry, day)) is not None:
                 expiries.append(notice)
-    finally:  # what was appended is announced even if a later item fails: a rerun would not resend it
-        notify(settings, [*reminders, *expiries])
+    finally:  # whatever was committed has its notice in the outbox table: send it (and any left over)
+        deliver(services.engine, settings)
     mark_scanned(services, day, covered_from, len(reminders), len(expiries))
     log.info(
         "scan done",
@@ -100,7 +102,7 @@ def upcoming(services: Services, day: date, within_days: int) -> list[Deadline]:
 
 # -- the two jobs -------------------------------------------------------------------------------
 def issue_reminder(services: Services, due: DueReminder, day: date) -> Notice | None:
-    """Append the reminder once; None when it was already issued (by this or another scheduler)."""
+    """Append the reminder and its notice once; None when it was already issued (by anyone)."""
     row = due.deadline
     units = responsible_units(load(services.store, row.uscc))
     event = ReminderIssued(
@@ -113,39 +115,44 @@ def issue_reminder(services: Services, due: DueReminder, day: date) -> Notice | 
         responsible_units=list(units),
     )
     new = NewEvent(event, day, SYSTEM_ACTOR, event_id=due.event_id)
-    try:
-        result = services.store.append(reminder_stream(row.uscc), [new], None, idempotency_key=due.event_id)
-    except DuplicateEventId:
-        return None
-    if result.replayed:
-        return None
-    return Notice(
+    notice = Notice(
         due.event_id, row.kind, row.uscc, row.track, row.deadline, due.days_left, due.threshold, units, day
     )
+    store = NoticingStore(services.store, services.settings, lambda _appends: notice)
+    try:
+        store.append(reminder_stream(row.uscc), [new], None, idempotency_key=due.event_id)
+    except DuplicateEventId:
+        return None
+    return notice if store.noticed else None
 
 
 def record_expiry(services: Services, due: DueExpiry, day: date) -> Notice | None:
-    """Record the lapse through the command handler as the system; None when already done."""
+    """Record the lapse through the command handler as the system, with its notice; None when done."""
     row = due.deadline
-    if not still_pending(load(services.store, row.uscc), row):
+    enterprise = load(services.store, row.uscc)
+    if not still_pending(enterprise, row):
         return None  # reviewed, revoked or lapsed since the calendar row was written
     command = RecordMilestone(
         uscc=row.uscc, track=row.track, action="expired", on=due.on, ref=f"valid until {row.deadline}"
     )
-    try:
-        result = handle(
-            services.store, command, today=day, actor=SYSTEM_ACTOR, reactor=reactor_of(services), system=True
+    units = responsible_units(enterprise)  # an expiry changes no district or department
+    kind = LAPSED_KIND[row.kind]
+
+    def notice_for(appends: Sequence[StreamAppend]) -> Notice:
+        event_id = appends[0].events[0].event_id  # the command's own event comes first
+        return Notice(
+            event_id, kind, row.uscc, row.track, row.deadline, row.days_left(day), None, units, due.on
         )
+
+    store = NoticingStore(services.store, services.settings, notice_for)
+    try:
+        handle(store, command, today=day, actor=SYSTEM_ACTOR, reactor=reactor_of(services), system=True)
     except IllegalTransition:
         return None  # another scheduler recorded it first
     except DomainError as error:  # one enterprise's odd history must not stop everyone else's scan
         log.error("lapse not recorded", uscc=row.uscc, track=row.track, error=str(error))
         return None
-    units = responsible_units(result.enterprise)
-    kind = LAPSED_KIND[row.kind]
-    return Notice(
-        result.event_id, kind, row.uscc, row.track, row.deadline, row.days_left(day), None, units, due.on
-    )
+    return store.noticed[-1] if store.noticed else None
 
 
 def still_pending(enterprise: Enterprise, row: Deadline) -> bool:

@@ -1,14 +1,15 @@
-"""Notification channels: the structlog log (always), e-mail per responsible unit, a JSON Lines outbox.
+"""Notification channels: the structlog log (always), e-mail per responsible unit, a JSON Lines outbox file.
 
-Callers hand over only notices for events that were actually appended by this run, so a second run
-or a second scheduler never notifies anything twice. Delivery is therefore at most once: a channel
-that fails is logged as an error naming the event ids (the events themselves are safely in the log,
-so an operator can resend from there) and never stops the other channels.
+The notices come from the database outbox (``scheduler.outbox``), which holds each one from the
+transaction of its event until every channel meant for it has sent it. A channel that fails is
+logged as an error naming the event ids and reports False, so its notices stay pending and go with
+the next delivery; it never stops the other channels.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import smtplib
@@ -56,6 +57,21 @@ class Notice:
             "issued_on": self.issued_on.isoformat(),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Notice:
+        """The notice ``as_json`` wrote (the outbox row's text)."""
+        return cls(
+            data["event_id"],
+            data["kind"],
+            data["uscc"],
+            data["track"],
+            date.fromisoformat(data["valid_until"]),
+            data["days_left"],
+            data["threshold"],
+            tuple(data["responsible_units"]),
+            date.fromisoformat(data["issued_on"]),
+        )
+
     def line_zh(self) -> str:
         """One line of the e-mail body, in the language district staff read."""
         track = label(self.track, "zh", namespace="track")
@@ -73,42 +89,63 @@ def check_channels(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(("log", *names)))
 
 
-def notify(settings: Settings, notices: Sequence[Notice]) -> None:
-    """Send ``notices`` over every configured channel; the log always."""
+def notify_channel(settings: Settings, channel: str, notices: Sequence[Notice]) -> bool:
+    """Send ``notices`` on one channel; False (logged as an error) when it failed."""
     if not notices:
-        return
-    channels = check_channels(settings.notify_channels)
-    for notice in notices:
-        log.info("notice", **notice.as_json())
-    if "outbox" in channels:
-        _guard("outbox", notices, lambda: write_outbox(settings.outbox_path, notices))
-    if "email" in channels:
-        _guard("email", notices, lambda: send_email(settings, notices))
-
-
-def _guard(channel: str, notices: Sequence[Notice], send: Any) -> None:
+        return True
     try:
-        send()
-    except Exception as error:  # at most once: log what was not delivered, keep going
+        if channel == "log":
+            for notice in notices:
+                log.info("notice", **notice.as_json())
+        elif channel == "outbox":
+            write_outbox(settings.outbox_path, notices)
+        elif channel == "email":
+            send_email(settings, notices)
+        else:
+            raise ValueError(f"unknown notify channel {channel}")
+    except Exception as error:  # kept pending: the next delivery tries again
         log.error(
             "notify failed",
             channel=channel,
             error=f"{type(error).__name__}: {error}",
             event_ids=[n.event_id for n in notices],
         )
+        return False
+    return True
 
 
 def write_outbox(path: Path, notices: Sequence[Notice]) -> None:
-    """Append one JSON object per line, under an exclusive lock and fsynced, for other tools to tail."""
-    data = "".join(json.dumps(n.as_json(), ensure_ascii=False) + "\n" for n in notices).encode()
+    """Append one JSON object per line, under an exclusive lock and fsynced, for other tools to tail.
+
+    A notice whose event id is already among the file's last lines is not written again: a delivery
+    killed after writing, before the database marked it sent, repeats itself harmlessly.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, data)
-        os.fsync(fd)
+        written = _recent_event_ids(fd, len(notices))
+        fresh = [n for n in notices if n.event_id not in written]
+        data = "".join(json.dumps(n.as_json(), ensure_ascii=False) + "\n" for n in fresh).encode()
+        if data:
+            os.write(fd, data)
+            os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _recent_event_ids(fd: int, count: int) -> set[str]:
+    """The event ids of (at least) the last ``count`` lines of the outbox file."""
+    size = os.fstat(fd).st_size
+    window = min(size, max(count, 1) * 2048 + 4096)  # a notice line is well under 2 kB
+    tail = os.pread(fd, window, size - window).decode("utf-8", "replace")
+    found: set[str] = set()
+    for line in tail.splitlines():
+        try:
+            found.add(str(json.loads(line)["event_id"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # the first, partial line of the window
+    return found
 
 
 def by_unit(notices: Iterable[Notice]) -> dict[str, list[Notice]]:
@@ -164,6 +201,8 @@ def _message(sender: str, unit: str, recipients: list[str], items: Sequence[Noti
     message["To"] = ", ".join(recipients)
     message["Subject"] = f"[srdi] {unit}: {len(items)} 项复核/到期提醒"
     message["X-Srdi-Unit"] = unit
+    unit_key = hashlib.sha256(unit.encode("utf-8")).hexdigest()[:12]
+    message["Message-ID"] = f"<{items[0].event_id}.{unit_key}@srdi>"  # a resent mail keeps its id
     body = [n.line_zh() for n in items]
     body += ["", "event ids: " + ", ".join(n.event_id for n in items)]
     message.set_content("\n".join(body))

@@ -1,8 +1,10 @@
-"""The scheduler's own tables (created by migration 0003): APScheduler's job store and the scan log.
+"""The scheduler's own tables: the scan log (migration 0003) and the notice outbox (0006).
 
-``apscheduler_jobs`` has exactly the shape ``SQLAlchemyJobStore`` expects, so the job store finds it
-already there instead of creating it outside the migrations. ``scheduler_scans`` records which days a
-scan covered, so a restart knows the gap it has to catch up and the log can say so.
+``scheduler_scans`` records which days a scan covered, so a restart knows the gap it has to catch
+up and the log can say so. ``scheduler_notices`` holds each notice from the transaction that
+appended the event it announces until every channel it was meant for has sent it
+(``scheduler.outbox``). The jobs themselves are defined in code and kept in memory: nothing the
+scheduler runs is read from the database (APScheduler's pickled job table is gone, migration 0006).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
-JOBS_TABLE = "apscheduler_jobs"
 
 scans_table = sa.Table(
     "scheduler_scans",
@@ -21,4 +22,15 @@ scans_table = sa.Table(
     sa.Column("scanned_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("reminders", sa.Integer, nullable=False),
     sa.Column("expiries", sa.Integer, nullable=False),
+)
+
+notices_table = sa.Table(
+    "scheduler_notices",
+    metadata,
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("notice", sa.Text, nullable=False),  # Notice.as_json, canonical JSON
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("outbox_pending", sa.Boolean, nullable=False),
+    sa.Column("email_pending", sa.Boolean, nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
 )

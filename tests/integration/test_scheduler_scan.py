@@ -142,7 +142,7 @@ def test_cli_run_once_and_reminders_json(engine: Engine, tmp_path: Path) -> None
 def test_missed_daily_runs_coalesce_into_one_run(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A daily job stored in the database that missed a week of runs runs once on restart (coalesced)."""
+    """The daily job (defined in code) that missed a week of runs runs once, then on schedule (coalesced)."""
     svc = services_for(engine, tmp_path, scan_time="00:10")
     calls: list[date] = []
     monkeypatch.setattr(jobs, "scan_since_last", lambda _svc, day: calls.append(day))
@@ -150,18 +150,16 @@ def test_missed_daily_runs_coalesce_into_one_run(
     monkeypatch.setattr(daemon, "_ACTIVE", (svc, clock))
     trigger = daemon.daily_trigger(svc.settings)
     week_ago = trigger.get_next_fire_time(None, datetime.now(UTC)) - timedelta(days=8)
-    first = daemon.build_scheduler(svc.settings)  # stores the job as a scheduler that then went down
-    first.add_job(daemon.scheduled_scan, trigger, id=daemon.DAILY_JOB_ID, next_run_time=week_ago)
-    first.start(paused=True)
-    daemon.stop_scheduler(first)
-    second = daemon.build_scheduler(svc.settings)
-    second.start()
-    daemon.ensure_daily_job(second, svc.settings)
+    scheduler = daemon.build_scheduler(svc.settings)
+    daemon.add_jobs(scheduler, svc.settings)
+    assert [job.id for job in scheduler.get_jobs()] == [daemon.DAILY_JOB_ID]  # no key: no anchor job
+    scheduler.modify_job(daemon.DAILY_JOB_ID, next_run_time=week_ago)
+    scheduler.start()
     deadline = time.monotonic() + 10
     while not calls and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)
-    next_run = second.get_job(daemon.DAILY_JOB_ID).next_run_time
-    daemon.stop_scheduler(second)
+    next_run = scheduler.get_job(daemon.DAILY_JOB_ID).next_run_time
+    daemon.stop_scheduler(scheduler)
     assert calls == [clock.today()]
     assert next_run == week_ago + timedelta(days=8)  # the next regular run, not a backlog
