@@ -194,6 +194,40 @@ def db_upgrade(ctx: typer.Context) -> None:
     typer.echo(f"database at revision {upgrade(engine)}")
 
 
+@db_app.command("roles")
+@guarded
+def db_roles(
+    ctx: typer.Context,
+    prefix: str = typer.Option(
+        "srdi_", "--prefix", help="Role names: PREFIX + recorder|approver|payer|auditor."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Create the PostgreSQL roles recorder, approver, payer, auditor, granted only their commands."""
+    from service_layer.roles import RolesRefused, create_roles
+
+    svc = services(ctx)
+    try:
+        if svc.settings.database_url.startswith("sqlite"):
+            raise RolesRefused(
+                "SQLite has no database roles: protect the file with operating-system permissions "
+                "(docs/trust.md says what SQLite cannot promise)"
+            )
+        result = create_roles(svc.engine, prefix)
+    except RolesRefused as error:
+        fail(str(error))
+    if as_json:
+        print_json(result.to_json())
+        return
+    for kind, name in result.roles.items():
+        state = "created" if name in result.created else "kept"
+        typer.echo(f"{kind}: {name} ({state}; grants set in schema {result.schema})")
+    typer.echo(
+        "give each person a login in one role, e.g. CREATE ROLE li_wei LOGIN IN ROLE "
+        + result.roles["approver"]
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
     app.add_typer(db_app, name="db")

@@ -99,6 +99,7 @@ class SqlEventStore:
         self.engine = engine
         self._sqlite = is_sqlite(engine)
         self._sql = _Statements(engine)
+        self._copy_ok: bool | None = None
 
     # -- writing -----------------------------------------------------------------------------
     def append(
@@ -232,7 +233,7 @@ class SqlEventStore:
             local[stream_id] = version
         if self._sqlite:
             self._insert_sqlite(conn, rows)
-        elif len(rows) >= _COPY_FROM:
+        elif len(rows) >= _COPY_FROM and self._copy_allowed(conn):
             self._copy(conn, rows)
         elif rows:
             conn.exec_driver_sql(sql.insert, rows if len(rows) > 1 else rows[0])
@@ -277,6 +278,14 @@ class SqlEventStore:
             ) from error
         finally:
             cursor.close()
+
+    def _copy_allowed(self, conn: Connection) -> bool:
+        """COPY unless row-level security applies to this login (a role of ``srdi db roles``):
+        PostgreSQL refuses COPY FROM into a table whose row policies apply. Asked once per store."""
+        if self._copy_ok is None:
+            active = conn.exec_driver_sql(f"SELECT row_security_active('{T.name}')").scalar()
+            self._copy_ok = not active
+        return self._copy_ok
 
     def _copy(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """PostgreSQL bulk path: ``COPY ... FROM STDIN`` (2-3x an executemany of INSERTs)."""
