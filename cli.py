@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cli_commands import audit, demo, enterprises, ledger, scheduler, views
+from cli_commands import audit, dashboard, demo, enterprises, ledger, scheduler, views
 
 app = typer.Typer(
     name="srdi",
@@ -29,7 +29,7 @@ def root(
     """Global options."""
 
 
-for module in (audit, demo, enterprises, ledger, scheduler, views):
+for module in (audit, dashboard, demo, enterprises, ledger, scheduler, views):
     module.register(app)
 
 

@@ -12,7 +12,7 @@ prints it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -59,14 +59,28 @@ class CalendarProjection(EnterpriseProjection):
 
     def rows(self, fold: EnterpriseFold, day: DateParam) -> Iterable[Row]:
         yield enterprises_table, (fold.uscc, fold.name, fold.district, fold.dumps())
-        folded = fold.folded
-        for track, title in folded.titles.items():
-            if title.state == "certified" and title.valid_until is not None and title.since is not None:
-                yield entries_table, (fold.uscc, track, REVIEW_DUE, day(title.since), day(title.valid_until))
-        listing = folded.listing
-        if listing.stage == "ipo-tutoring" and listing.since is not None:
-            lapses = tutoring_valid_until(listing.since)
-            yield entries_table, (fold.uscc, "listing", TUTORING_LAPSES, day(listing.since), day(lapses))
+        for track, kind, since, valid_until in deadlines(fold):
+            yield entries_table, (fold.uscc, track, kind, day(since), day(valid_until))
+
+
+def deadlines(fold: EnterpriseFold) -> Iterator[tuple[str, str, date, date]]:
+    """The enterprise's calendar rows as (track, kind, since, valid_until)."""
+    folded = fold.folded
+    for track, title in folded.titles.items():
+        if title.state == "certified" and title.valid_until is not None and title.since is not None:
+            yield track, REVIEW_DUE, title.since, title.valid_until
+    listing = folded.listing
+    if listing.stage == "ipo-tutoring" and listing.since is not None:
+        yield "listing", TUTORING_LAPSES, listing.since, tutoring_valid_until(listing.since)
+
+
+def fold_entries(fold: EnterpriseFold, today: date) -> list[CalendarEntry]:
+    """The calendar entries of one fold, days counted from ``today`` (what ``read_calendar`` reads
+    from the rows this fold becomes)."""
+    return [
+        CalendarEntry(fold.uscc, fold.name, fold.district, track, kind, since, until, (until - today).days)
+        for track, kind, since, until in deadlines(fold)
+    ]
 
 
 @dataclass(frozen=True, slots=True)

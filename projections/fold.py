@@ -19,7 +19,7 @@ becomes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -269,3 +269,39 @@ def load_folds(conn: Connection, table: sa.Table, usccs: Sequence[str]) -> dict[
         for uscc, text in conn.execute(query):
             found[uscc] = EnterpriseFold.loads(uscc, text)
     return found
+
+
+def stored_folds(
+    conn: Connection,
+    table: sa.Table,
+    *,
+    district: str | None = None,
+    as_of: date | None = None,
+    batch: int = 1000,
+) -> Iterator[EnterpriseFold]:
+    """Every stored fold of ``table`` (of one district), by USCC, in batches of ``batch`` rows.
+
+    With ``as_of`` each fold keeps only the milestones dated on or before it: exactly the fold a
+    rebuild from the events up to that business date gives (``Cutoff``: registrations and
+    retractions apply whatever their date, and a retraction has already removed its milestone).
+    """
+    after = ""
+    while True:
+        query = sa.select(table.c.uscc, table.c.fold).where(table.c.uscc > after)
+        if district is not None:
+            query = query.where(table.c.district == district)
+        rows = conn.execute(query.order_by(table.c.uscc).limit(batch)).all()
+        for uscc, text in rows:
+            fold = EnterpriseFold.loads(uscc, text)
+            yield fold if as_of is None else fold_as_of(fold, as_of)
+        if len(rows) < batch:
+            return
+        after = rows[-1][0]
+
+
+def fold_as_of(fold: EnterpriseFold, as_of: date) -> EnterpriseFold:
+    """The fold as it stood on business date ``as_of``: later-dated milestones left out."""
+    kept = [m for m in fold.milestones if m.on <= as_of]
+    if len(kept) == len(fold.milestones):
+        return fold
+    return EnterpriseFold(fold.uscc, fold.name, fold.district, fold.department, fold.size, kept)

@@ -136,3 +136,9 @@ def totals(entries: Iterable[LedgerEntry]) -> dict[str, Decimal]:
             ceilings += e.amount or ZERO
         approved += e.approved_amount or ZERO
     return {"fixed": fixed, "ceilings": ceilings, "approved": approved, "paid": paid}
+
+
+def to_recover(entry: LedgerEntry) -> Decimal:
+    """What is to be recovered from the enterprise on this entry: the payments made on an entry
+    since reversed (the money left the treasury; `totals` still counts it under `paid`)."""
+    return entry.paid_amount if entry.status == "reversed" else ZERO

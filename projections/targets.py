@@ -222,15 +222,50 @@ def _in_district(query: sa.Select[Any], district: str, dept: str | None) -> sa.S
     return query.where(e.department_key == dept) if dept is not None else query
 
 
+def _in_force(query: sa.Select[Any], ref: date) -> sa.Select[Any]:
+    """Periods that cover ``ref``: started by then, still valid, not ended (revoked, failed) by then."""
+    p = periods_table.c
+    query = query.where(p.start_on <= ref, p.valid_until >= ref)
+    return query.where(sa.or_(p.ended_on.is_(None), p.ended_on > ref))
+
+
 def _stock(conn: Connection, district: str, dept: str | None, track: str, ref: date) -> int:
     p, e = periods_table.c, enterprises_table.c
     query = (
         sa.select(sa.func.count(sa.distinct(p.uscc)))
         .select_from(periods_table.join(enterprises_table, p.uscc == e.uscc))
-        .where(p.track == track, p.start_on <= ref, p.valid_until >= ref)
-        .where(sa.or_(p.ended_on.is_(None), p.ended_on > ref))
+        .where(p.track == track)
     )
-    return int(conn.execute(_in_district(query, district, dept)).scalar_one())
+    return int(conn.execute(_in_district(_in_force(query, ref), district, dept)).scalar_one())
+
+
+def titles_in_force(conn: Connection, ref: date, district: str | None = None) -> dict[tuple[str, str], int]:
+    """Enterprises holding each title on ``ref``, by (district, track): the ``total`` count of a
+    title target (``_stock``) for every district and track in one grouped query."""
+    p, e = periods_table.c, enterprises_table.c
+    query = (
+        sa.select(e.district, p.track, sa.func.count(sa.distinct(p.uscc)))
+        .select_from(periods_table.join(enterprises_table, p.uscc == e.uscc))
+        .where(e.district.is_not(None))
+        .group_by(e.district, p.track)
+    )
+    if district is not None:
+        query = query.where(e.district == district)
+    return {(d, t): int(n) for d, t, n in conn.execute(_in_force(query, ref))}
+
+
+def first_period_year(conn: Connection, district: str | None = None) -> int | None:
+    """The year the district's earliest title period began (None when it has none)."""
+    p, e = periods_table.c, enterprises_table.c
+    query = sa.select(sa.func.min(p.start_on)).select_from(
+        periods_table.join(enterprises_table, p.uscc == e.uscc)
+    )
+    if district is not None:
+        query = query.where(e.district == district)
+    first = conn.execute(query).scalar_one()
+    if first is None:
+        return None
+    return first.year if isinstance(first, date) else date.fromisoformat(str(first)).year
 
 
 def _firsts(

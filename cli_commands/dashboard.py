@@ -1,0 +1,47 @@
+"""``srdi dashboard PATH``: the district report page, one self-contained HTML file.
+
+Thin: parse, read the figures (`service_layer.dashboard`), render (`service_layer.dashboard_page`),
+write through a temporary file in the same folder. An existing file is kept unless ``--force``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cli_commands.common import guarded, parse_date, services
+
+
+@guarded
+def dashboard(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., metavar="PATH", help="The HTML file to write."),
+    district: str | None = typer.Option(
+        None, "--district", help="Only this district (key or Chinese name); default: every district."
+    ),
+    as_of: str | None = typer.Option(None, "--as-of", help="Figures as they stood on DATE (default today)."),
+    lang: str = typer.Option("zh", "--lang", help="Page language: zh (default) or en."),
+    force: bool = typer.Option(False, "--force", help="Replace PATH if it exists."),
+) -> None:
+    """Write the district report page: targets, titles, money and listing, read at one log position."""
+    from domain.errors import InvalidInput
+    from domain.reference import parse_district
+    from service_layer.commands import today
+    from service_layer.dashboard import assemble
+    from service_layer.dashboard_page import TEXT, check_path, render, write_page
+
+    if lang not in TEXT:
+        raise InvalidInput(f"--lang {lang!r} is unknown; use zh or en")
+    key = parse_district(district) if district else None
+    day = parse_date(as_of, "--as-of") if as_of else None
+    check_path(path, force=force)  # refuse before any reading
+    svc = services(ctx)
+    page = assemble(svc.engine, district=key, as_of=day, today=today(svc.settings.timezone))
+    write_page(path, render(page, lang), force=force)
+    where = key or "all districts"
+    typer.echo(f"wrote {path} ({where}, as of {page.day.isoformat()}, log position {page.position}, {lang})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("dashboard")(dashboard)

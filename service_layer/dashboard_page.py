@@ -1,0 +1,490 @@
+"""The district report page: one self-contained HTML file drawn from `service_layer.dashboard`.
+
+Rendering only: Jinja2 templates (shipped in ``service_layer/templates``, autoescaped — names come
+from the log and are hostile text) and SVG charts whose geometry is computed here. The page loads
+nothing: inline CSS and SVG, no script, no font or image fetched, and a Content-Security-Policy of
+``default-src 'none'`` so a browser refuses (and reports) anything that would reach out. Every
+figure carries its exact value in a ``data-`` attribute for checks that read the page back.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from domain.errors import InvalidInput
+from domain.policy.fmt import yuan
+from domain.reference import DISTRICTS
+from domain.reference import label as ref_label
+from service_layer.dashboard import HORIZON_DAYS, MONEY_KEYS, Dashboard, DistrictReport, MoneyLine
+
+PALETTE = ("#1f5fa8", "#e07b28", "#2e8b57", "#8e44ad", "#c0392b", "#17a2b8", "#7f8c8d")
+MONEY_COLOURS = {
+    "fixed": "#1f5fa8",
+    "ceilings": "#9bbbe0",
+    "approved": "#e0a328",
+    "paid": "#2e8b57",
+    "recover": "#c0392b",
+}
+
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "专精特新工作看板",
+        "all": "全市各区县",
+        "as_of": "数据截至",
+        "now": "（当前）",
+        "position": "日志位置",
+        "hash": "末条哈希",
+        "drawn": "本页全部数字读自同一日志位置，与 srdi 命令行在同一日期的输出一致。",
+        "summary": "各区县概览",
+        "district": "区县",
+        "enterprises": "企业数",
+        "targets": "目标进度",
+        "targets_met": "目标达成",
+        "titles": "称号",
+        "titles_now": "有效称号",
+        "titles_over_time": "各称号有效企业数（年末）",
+        "due": f"{HORIZON_DAYS}日内复核/到期的称号",
+        "due_short": f"{HORIZON_DAYS}日内到期",
+        "none_due": f"未来{HORIZON_DAYS}日内没有需要复核或到期的称号。",
+        "money": "资金兑现",
+        "listing": "挂牌上市",
+        "measure": "指标",
+        "year": "年度",
+        "article": "条款",
+        "progress": "完成情况",
+        "actual": "实际",
+        "target": "目标",
+        "met": "已达成",
+        "behind": "未达成",
+        "not_counted": "暂无统计",
+        "department": "责任单位",
+        "annex": "分解任务",
+        "enterprise": "企业",
+        "uscc": "统一社会信用代码",
+        "title_col": "称号",
+        "valid_until": "有效期至",
+        "days_left": "剩余天数",
+        "fixed": "应兑现（定额）",
+        "ceilings": "待核定（上限）",
+        "approved": "已核定",
+        "paid": "已拨付",
+        "recover": "待追回",
+        "entries": "笔数",
+        "rule": "条款",
+        "by_year": "按年度",
+        "by_rule": "按条款与年度",
+        "total": "合计",
+        "stage": "阶段",
+        "no_targets": "政策文件未为本区县设定可展示的目标。",
+        "no_money": "尚无兑现记录。",
+        "yuan": "元",
+        "days": "天",
+        "statuses": "状态分布",
+        "footer": "由 srdi 生成；离线可打开，无外部资源。",
+        "ref_day": "统计日",
+    },
+    "en": {
+        "title": "SRDI district report",
+        "all": "All districts",
+        "as_of": "As of",
+        "now": " (now)",
+        "position": "Log position",
+        "hash": "Last hash",
+        "drawn": "Every figure was read at one log position and equals what srdi prints for the same date.",
+        "summary": "Districts at a glance",
+        "district": "District",
+        "enterprises": "Enterprises",
+        "targets": "Targets",
+        "targets_met": "Targets met",
+        "titles": "Titles",
+        "titles_now": "Titles in force",
+        "titles_over_time": "Enterprises holding each title (year end)",
+        "due": f"Titles due for review or expiring within {HORIZON_DAYS} days",
+        "due_short": f"Due in {HORIZON_DAYS} days",
+        "none_due": f"No title falls due for review or expires in the next {HORIZON_DAYS} days.",
+        "money": "Money",
+        "listing": "Listing",
+        "measure": "Measure",
+        "year": "Year",
+        "article": "Article",
+        "progress": "Progress",
+        "actual": "Actual",
+        "target": "Target",
+        "met": "met",
+        "behind": "behind",
+        "not_counted": "not counted",
+        "department": "Department",
+        "annex": "Targets by department",
+        "enterprise": "Enterprise",
+        "uscc": "USCC",
+        "title_col": "Title",
+        "valid_until": "Valid until",
+        "days_left": "Days left",
+        "fixed": "Owed (fixed)",
+        "ceilings": "Awaiting approval (ceilings)",
+        "approved": "Approved",
+        "paid": "Paid",
+        "recover": "To recover",
+        "entries": "Entries",
+        "rule": "Rule",
+        "by_year": "By year",
+        "by_rule": "By rule and year",
+        "total": "Total",
+        "stage": "Stage",
+        "no_targets": "The policy documents set no target for this district.",
+        "no_money": "No entitlement yet.",
+        "yuan": "yuan",
+        "days": "days",
+        "statuses": "Entries by status",
+        "footer": "Made by srdi; opens offline, loads nothing from outside.",
+        "ref_day": "counted on",
+    },
+}
+
+TRACK_EN = {
+    "tech-sme": "Tech-based SMEs",
+    "innovative-sme": "Innovative SMEs",
+    "hnte": "High-tech enterprises",
+    "srdi-municipal": "Municipal SRDI",
+    "little-giant": "Little giants",
+    "champion": "Single champions",
+}
+STAGE_EN = {
+    "none": "not listed",
+    "otc-listed": "regional equity market",
+    "neeq-filed": "NEEQ filed",
+    "neeq-listed": "NEEQ listed",
+    "neeq-select": "NEEQ select / BSE",
+    "ipo-tutoring": "IPO tutoring",
+    "ipo-accepted": "IPO accepted",
+    "ipo-listed": "IPO listed",
+    "tutoring-lapsed": "tutoring lapsed",
+}
+STATUS_ZH = {  # the ledger's statuses as the finance office says them (as in `srdi ledger --lang zh`)
+    "accrued": "应付",
+    "awaiting-approval": "待核定",
+    "pending-data": "待补数据",
+    "approved": "已核定",
+    "partly-paid": "部分拨付",
+    "paid": "已拨付",
+    "recovery-due": "待追回",
+    "reversed": "已撤销",
+}
+
+
+# ── chart geometry ───────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class Bullet:
+    """A progress bar: the actual as a filled bar, the target as a tick, on one scale."""
+
+    fill: float  # 0..1 of the width
+    tick: float  # 0..1 of the width
+
+
+def bullet(actual: int | None, target: int) -> Bullet:
+    top = max(target, actual or 0, 1)
+    return Bullet((actual or 0) / top, target / top)
+
+
+def nice_top(value: float) -> int:
+    """The smallest of 1, 2, 2.5, 5 × 10^k at or above ``value`` (an axis end), at least 1."""
+    if value <= 1:
+        return 1
+    scale = 1
+    while True:
+        for step in (1, 2, 2.5, 5):
+            top = step * scale
+            if top >= value and top == int(top):
+                return int(top)
+        scale *= 10
+
+
+@dataclass(frozen=True, slots=True)
+class Axis:
+    top: int
+    ticks: list[tuple[float, str]]  # (0..1 from the bottom, label)
+
+
+def axis(value: float, *, money: bool = False) -> Axis:
+    top = nice_top(value)
+    ticks = [(i / 4, _tick(top * i / 4, money)) for i in range(5)]
+    return Axis(top, ticks)
+
+
+def _tick(value: float, money: bool) -> str:
+    if not money:
+        return f"{value:g}" if value != int(value) else f"{int(value):,}"
+    if value >= 100_000_000:
+        return f"{value / 100_000_000:g}亿"
+    if value >= 10_000:
+        return f"{value / 10_000:g}万"
+    return f"{value:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class LineSeries:
+    key: str
+    label: str
+    colour: str
+    points: list[tuple[float, float, int]]  # (x, y, value) in the chart's pixels
+
+    @property
+    def path(self) -> str:
+        return " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y, _) in enumerate(self.points))
+
+
+@dataclass(frozen=True, slots=True)
+class LineChart:
+    width: int
+    height: int
+    left: int
+    bottom: int
+    top_pad: int
+    axis: Axis
+    xs: list[tuple[float, str]]
+    series: list[LineSeries]
+
+    @property
+    def plot_height(self) -> int:
+        return self.height - self.bottom - self.top_pad
+
+
+def line_chart(
+    report: DistrictReport, tracks: tuple[str, ...], lang: str, width: int = 640, height: int = 240
+) -> LineChart:
+    years = sorted(report.titles)
+    left, right, bottom, top_pad = 44, 16, 28, 12
+    shown = [t for t in tracks if any(report.titles[y].get(t, 0) for y in years)] or list(tracks[:1])
+    peak = max([report.titles[y].get(t, 0) for y in years for t in shown] or [0])
+    ax = axis(peak)
+    plot_w, plot_h = width - left - right, height - bottom - top_pad
+    step = plot_w / max(len(years) - 1, 1)
+    xs = [(left + (i * step if len(years) > 1 else plot_w / 2), str(y)) for i, y in enumerate(years)]
+    series = []
+    for n, track in enumerate(shown):
+        points = []
+        for (x, _), year in zip(xs, years, strict=True):
+            value = report.titles[year].get(track, 0)
+            points.append((x, top_pad + plot_h * (1 - value / ax.top), value))
+        series.append(LineSeries(track, track_label(track, lang), PALETTE[n % len(PALETTE)], points))
+    return LineChart(width, height, left, bottom, top_pad, ax, xs, series)
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    key: str
+    x: float
+    y: float
+    w: float
+    h: float
+    colour: str
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class BarChart:
+    width: int
+    height: int
+    left: int
+    bottom: int
+    top_pad: int
+    axis: Axis
+    groups: list[tuple[float, str]]  # (centre x, label)
+    bars: list[Bar]
+
+
+def money_chart(by_year: dict[int, MoneyLine], width: int = 640, height: int = 240) -> BarChart:
+    left, right, bottom, top_pad = 56, 12, 28, 12
+    years = sorted(by_year)
+    peak = max([float(by_year[y].get(k)) for y in years for k in MONEY_KEYS] or [0.0])
+    ax = axis(peak, money=True)
+    plot_w, plot_h = width - left - right, height - bottom - top_pad
+    slot = plot_w / max(len(years), 1)
+    bar_w = min(14.0, slot * 0.8 / len(MONEY_KEYS))
+    groups, bars = [], []
+    for i, year in enumerate(years):
+        centre = left + slot * (i + 0.5)
+        groups.append((centre, str(year)))
+        first = centre - bar_w * len(MONEY_KEYS) / 2
+        for j, key in enumerate(MONEY_KEYS):
+            value = by_year[year].get(key)
+            h = plot_h * float(value) / ax.top
+            x = first + j * bar_w
+            bars.append(Bar(key, x, top_pad + plot_h - h, bar_w - 1, h, MONEY_COLOURS[key], value))
+    return BarChart(width, height, left, bottom, top_pad, ax, groups, bars)
+
+
+# ── labels ───────────────────────────────────────────────────────────────────────────────────
+
+
+def track_label(track: str, lang: str) -> str:
+    return ref_label(track, "zh", namespace="track") if lang == "zh" else TRACK_EN.get(track, track)
+
+
+def district_label(key: str, lang: str) -> str:
+    if lang == "zh":
+        district = DISTRICTS.get(key)
+        return district.zh_full if district is not None else key
+    return key.capitalize()
+
+
+def stage_label(stage: str, lang: str) -> str:
+    if lang == "zh":
+        return ref_label(stage, "zh", namespace="state", kind="listing")
+    return STAGE_EN.get(stage, stage)
+
+
+def money_text(value: Decimal | None, lang: str) -> str:
+    if value is None:
+        return "—"
+    return f"{yuan(value)} {TEXT[lang]['yuan']}" if lang == "en" else f"{yuan(value)} 元"
+
+
+def exact(value: Decimal | int | None) -> str:
+    """The value as written in a data- attribute: exact, no exponent (``Decimal('1E+5')`` → 100000)."""
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    return format(value.normalize(), "f") if value != value.to_integral_value() else str(int(value))
+
+
+def article_label(article: str, lang: str) -> str:
+    if lang != "zh":
+        return f"art. {article}"
+    if article and (article[0].isdigit()):
+        return f"第{article}条"
+    return article
+
+
+# ── the page ─────────────────────────────────────────────────────────────────────────────────
+
+
+def render(dashboard: Dashboard, lang: str = "zh") -> str:
+    """The whole page as one HTML document."""
+    import jinja2
+
+    if lang not in TEXT:
+        raise InvalidInput(f"unknown language {lang!r}; use zh or en")
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("service_layer", "templates"),
+        autoescape=True,  # every stored name is hostile text
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        money=lambda v: money_text(v, lang),
+        exact=exact,
+        yuan=lambda v: "—" if v is None else yuan(v),
+        track=lambda t: track_label(t, lang),
+        district=lambda d: district_label(d, lang),
+        stage=lambda s: stage_label(s, lang),
+        article=lambda a: article_label(a, lang),
+        px=lambda v: f"{float(v):.1f}",
+    )
+    template = env.get_template("dashboard.html.j2")
+    return template.render(
+        d=dashboard,
+        lang=lang,
+        t=TEXT[lang],
+        money_keys=MONEY_KEYS,
+        money_colours=MONEY_COLOURS,
+        bullet=bullet,
+        line_chart=lambda report: line_chart(report, dashboard.tracks, lang),
+        money_chart=money_chart,
+        sections=_sections,
+        listing_peak=lambda report: max([n for stage, n in report.listing.items() if stage != "none"] + [1]),
+        status_label=lambda s: _status_label(s, lang),
+        measure_label=lambda row: row.label_zh if lang == "zh" else row.measure,
+        policy_title=lambda key: _policy_title(dashboard, key, lang),
+    )
+
+
+def _sections(report: DistrictReport) -> dict[str, Any]:
+    """The targets split for drawing: plain rows (bars) and per-department tables (grids)."""
+    plain = [r for r in report.targets if r.department is None]
+    grids: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in report.targets:
+        if r.department is None:
+            continue
+        grid = grids.setdefault(
+            (r.policy, r.article, r.measure), {"row": r, "years": [], "departments": [], "cells": {}}
+        )
+        if r.year not in grid["years"]:
+            grid["years"].append(r.year)
+        if r.department not in grid["departments"]:
+            grid["departments"].append(r.department)
+        grid["cells"][(r.department, r.year)] = r
+    for grid in grids.values():
+        grid["years"].sort()
+    met = sum(1 for r in report.targets if r.met is True)
+    behind = sum(1 for r in report.targets if r.met is False)
+    uncounted = sum(1 for r in report.targets if r.met is None)
+    return {
+        "plain": plain,
+        "grids": list(grids.values()),
+        "met": met,
+        "behind": behind,
+        "uncounted": uncounted,
+    }
+
+
+def _status_label(status: str, lang: str) -> str:
+    return STATUS_ZH.get(status, status) if lang == "zh" else status
+
+
+def _policy_title(dashboard: Dashboard, key: str, lang: str) -> str:
+    document = dashboard.policies.get(key)
+    if document is None:
+        return key
+    return str(document.title_zh if lang == "zh" else document.title)
+
+
+def check_path(path: Path, *, force: bool) -> Path:
+    """The folder ``path`` is to be written in; InvalidInput (exit 2) when it cannot or must not be."""
+    target = Path(path)
+    if target.is_dir():
+        raise InvalidInput(f"{path} is a folder; give the path of the HTML file to write")
+    if (target.exists() or target.is_symlink()) and not force:
+        raise InvalidInput(f"{path} exists; give --force to replace it, or another path")
+    folder = target.parent
+    if not folder.is_dir():
+        raise InvalidInput(f"folder {folder} does not exist; create it first or choose another path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidInput(f"folder {folder} is not writable; choose another path")
+    return folder
+
+
+def write_page(path: Path, html: str, *, force: bool) -> None:
+    """Write ``html`` to ``path`` through a temporary file in the same folder, then rename.
+
+    An existing file is kept unless ``force``; a folder that does not exist or cannot be written is
+    refused in one line (InvalidInput: exit 2) and nothing is left behind.
+    """
+    target = Path(path)
+    folder = check_path(target, force=force)
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise InvalidInput(f"cannot write in {folder}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(html)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from None
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
