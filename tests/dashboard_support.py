@@ -145,7 +145,7 @@ def png_pixels(data: bytes) -> tuple[int, int, int, bytes]:
 
 def grey_variance(data: bytes) -> tuple[float, int]:
     """The variance of the pixels' grey levels and how many distinct colours a PNG holds."""
-    width, height, bpp, pixels = png_pixels(data)
+    _, _, bpp, pixels = png_pixels(data)
     greys = []
     colours = set()
     for i in range(0, len(pixels), bpp * 7):  # every 7th pixel is plenty for "is it blank?"
