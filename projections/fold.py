@@ -281,27 +281,40 @@ def stored_folds(
 ) -> Iterator[EnterpriseFold]:
     """Every stored fold of ``table`` (of one district), by USCC, in batches of ``batch`` rows.
 
-    With ``as_of`` each fold keeps only the milestones dated on or before it: exactly the fold a
-    rebuild from the events up to that business date gives (``Cutoff``: registrations and
-    retractions apply whatever their date, and a retraction has already removed its milestone).
+    With ``as_of`` each fold is the one a rebuild from the events up to that business date gives
+    (``fold_as_of``; ``Cutoff``: registrations and retractions apply whatever their date, and a
+    retraction has already removed what it retracts), and ``district`` is its district that day.
     """
     after = ""
     while True:
         query = sa.select(table.c.uscc, table.c.fold).where(table.c.uscc > after)
-        if district is not None:
+        if district is not None and as_of is None:  # as of a date, the district of that date counts
             query = query.where(table.c.district == district)
         rows = conn.execute(query.order_by(table.c.uscc).limit(batch)).all()
         for uscc, text in rows:
             fold = EnterpriseFold.loads(uscc, text)
-            yield fold if as_of is None else fold_as_of(fold, as_of)
+            if as_of is not None:
+                fold = fold_as_of(fold, as_of)
+            if district is None or fold.district == district:
+                yield fold
         if len(rows) < batch:
             return
         after = rows[-1][0]
 
 
 def fold_as_of(fold: EnterpriseFold, as_of: date) -> EnterpriseFold:
-    """The fold as it stood on business date ``as_of``: later-dated milestones left out."""
+    """The fold as it stood on business date ``as_of``: later-dated milestones left out, and the
+    details (name, district, department, size) in force that day."""
     kept = [m for m in fold.milestones if m.on <= as_of]
-    if len(kept) == len(fold.milestones):
+    then = fold.details.on(as_of)
+    same = (then.name, then.district, then.department, then.size) == (
+        fold.name,
+        fold.district,
+        fold.department,
+        fold.size,
+    )
+    if len(kept) == len(fold.milestones) and same:
         return fold
-    return EnterpriseFold(fold.uscc, fold.name, fold.district, fold.department, fold.size, kept)
+    return EnterpriseFold(
+        fold.uscc, then.name, then.district, then.department, then.size, kept, details=fold.details
+    )

@@ -121,7 +121,7 @@ class Dashboard:
 
 def assemble(engine: Engine, *, district: str | None, as_of: date | None, today: date) -> Dashboard:
     """Read the page's figures at one log position (caught up first); ``district`` None = all."""
-    from projections.runner import catch_up
+    from projections.feed import catch_up
 
     for _ in range(ATTEMPTS):
         catch_up(engine, PROJECTIONS)
@@ -169,8 +169,10 @@ def _read(
     keys = [district] if district is not None else list(DISTRICTS)
     entries = read_ledger(conn, LedgerFilter(None, district, None, as_of))
     policies = {k: load_builtin(k) for k in builtin_keys()}
+    people = enterprises_by_district(conn, district, as_of, day)
     reports = [
-        _district(conn, key, as_of, day, [e for e in entries if e.district == key], policies) for key in keys
+        _district(conn, key, day, people.get(key), [e for e in entries if e.district == key], policies)
+        for key in keys
     ]
     return Dashboard(
         district,
@@ -186,29 +188,47 @@ def _read(
     )
 
 
+@dataclass(slots=True)
+class _People:
+    """One district's enterprises as of the day: how many, per listing stage, and titles due."""
+
+    count: int = 0
+    stages: Counter[str] = field(default_factory=Counter)
+    due: list[CalendarEntry] = field(default_factory=list)
+
+
+def enterprises_by_district(
+    conn: Connection, district: str | None, as_of: date | None, day: date
+) -> dict[str, _People]:
+    """One pass over the enterprises' status folds (as of the date, in the district of that date):
+    listing stages as `srdi status` shows them and the calendar's review rows falling due."""
+    found: dict[str, _People] = {}
+    for fold in stored_folds(conn, status_enterprises, district=district, as_of=as_of):
+        if fold.district is None:
+            continue
+        people = found.setdefault(fold.district, _People())
+        people.count += 1
+        people.stages[StatusView.of(fold).listing["stage"] or "none"] += 1
+        people.due.extend(
+            e for e in fold_entries(fold, day) if e.track != "listing" and 0 <= e.days_left <= HORIZON_DAYS
+        )
+    return found
+
+
 def _district(
     conn: Connection,
     key: str,
-    as_of: date | None,
     day: date,
+    people: _People | None,
     entries: Sequence[LedgerEntry],
     policies: dict[str, Any],
 ) -> DistrictReport:
+    mine = people or _People()
     targets = read_targets(conn, key, year=None, on=day)
     titles, title_days = titles_by_year(conn, key, day)
-    due: list[CalendarEntry] = []
-    stages: Counter[str] = Counter({stage: 0 for stage in state_keys("listing")})
-    enterprises = 0
-    for fold in stored_folds(conn, status_enterprises, district=key, as_of=as_of):
-        enterprises += 1
-        stages[StatusView.of(fold).listing["stage"] or "none"] += 1
-        due.extend(
-            e for e in fold_entries(fold, day) if e.track != "listing" and 0 <= e.days_left <= HORIZON_DAYS
-        )
-    due.sort(key=lambda e: (e.valid_until, e.uscc, e.track))
-    return DistrictReport(
-        key, enterprises, targets, titles, title_days, due, dict(stages), money(entries, policies)
-    )
+    stages = {stage: mine.stages.get(stage, 0) for stage in state_keys("listing")}
+    due = sorted(mine.due, key=lambda e: (e.valid_until, e.uscc, e.track))
+    return DistrictReport(key, mine.count, targets, titles, title_days, due, stages, money(entries, policies))
 
 
 def titles_by_year(
