@@ -328,6 +328,11 @@ def track_label(track: str, lang: str) -> str:
     return ref_label(track, "zh", namespace="track") if lang == "zh" else TRACK_EN.get(track, track)
 
 
+def measure_en(measure: str) -> str:
+    """A target's measure in English: a title's name, else its key in words."""
+    return TRACK_EN.get(measure) or measure.replace("-", " ").capitalize()
+
+
 def district_label(key: str, lang: str) -> str:
     if lang == "zh":
         district = DISTRICTS.get(key)
@@ -403,7 +408,7 @@ def render(dashboard: Dashboard, lang: str = "zh") -> str:
         sections=_sections,
         listing_peak=lambda report: max([n for stage, n in report.listing.items() if stage != "none"] + [1]),
         status_label=lambda s: _status_label(s, lang),
-        measure_label=lambda row: row.label_zh if lang == "zh" else row.measure,
+        measure_label=lambda row: row.label_zh if lang == "zh" else measure_en(row.measure),
         policy_title=lambda key: _policy_title(dashboard, key, lang),
     )
 
