@@ -77,7 +77,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Srdi, Path]
     srdi.setup("demo", "--enterprises", "60", "--json")
     entries = srdi.json("ledger", here=True)["entries"]
     owed = next(e for e in entries if e["status"] == "accrued" and e["amount"])
-    srdi.setup("entitlement", "pay", owed["id"], "--amount", "1234.56", "--ref", "拨-9", "--on", "2026-11-04")
+    paid = srdi.acting("出纳").here(
+        "entitlement", "pay", owed["id"], "--amount", "1234.56", "--ref", "拨-9", "--on", "2026-11-04"
+    )
+    assert paid.code == 0, str(paid)
     yield srdi, folder
 
 

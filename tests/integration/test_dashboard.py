@@ -32,12 +32,34 @@ def _with_decisions(srdi: Srdi) -> None:
     entries = srdi.json("ledger", here=True)["entries"]
     ceiling = next(e for e in entries if e["status"] == "awaiting-approval" and e["amount"])
     approved = (money(ceiling["amount"]) / 2).quantize(Decimal("0.01"))
-    srdi.setup("entitlement", "approve", ceiling["id"], "--amount", str(approved), "--on", "2026-11-02")
-    srdi.setup(
-        "entitlement", "pay", ceiling["id"], "--amount", "1000.55", "--ref", "拨-1", "--on", "2026-11-03"
+    _by(
+        srdi,
+        "审批人",
+        "entitlement",
+        "approve",
+        ceiling["id"],
+        "--amount",
+        str(approved),
+        "--on",
+        "2026-11-02",
+    )
+    _by(
+        srdi,
+        "出纳",
+        "entitlement",
+        "pay",
+        ceiling["id"],
+        "--amount",
+        "1000.55",
+        "--ref",
+        "拨-1",
+        "--on",
+        "2026-11-03",
     )
     owed = next(e for e in entries if e["status"] == "accrued" and e["amount"])
-    srdi.setup(
+    _by(
+        srdi,
+        "出纳",
         "entitlement",
         "pay",
         owed["id"],
@@ -48,6 +70,12 @@ def _with_decisions(srdi: Srdi) -> None:
         "--on",
         "2026-11-04",
     )
+
+
+def _by(srdi: Srdi, actor: str, *args: str) -> None:
+    """A decision recorded by ``actor`` (approver and payer are two people: four eyes)."""
+    done = srdi.acting(actor).here(*args)
+    assert done.code == 0, str(done)
 
 
 def _page(srdi: Srdi, path: Path, *extra: str) -> PageFigures:
