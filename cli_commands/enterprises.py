@@ -64,6 +64,9 @@ def enterprise_add(
     district: str = typer.Option(..., "--district", help="District key or Chinese name (yubei, 渝北…)."),
     department: str | None = typer.Option(None, "--department", help="Responsible department (区科技局…)."),
     size: str | None = typer.Option(None, "--size", help="micro, small or medium."),
+    industry: str | None = typer.Option(
+        None, "--industry", help="Industry key or Chinese name (auto-electronics, 汽车电子, 高端装备…)."
+    ),
     on: str | None = typer.Option(None, "--on", help="Date of registration (default today)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -77,6 +80,7 @@ def enterprise_add(
         district=district,
         department=department,
         size=size,
+        industry=industry,
         on=parse_date(on) if on else None,
     )
     result = execute(services(ctx), command)
@@ -93,6 +97,7 @@ def enterprise_update(
     size: str | None = typer.Option(None, "--size", help="micro, small or medium."),
     department: str | None = typer.Option(None, "--department", help="New responsible department."),
     district: str | None = typer.Option(None, "--district", help="District key or Chinese name it moved to."),
+    industry: str | None = typer.Option(None, "--industry", help="Industry key or Chinese name (汽车电子…)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Change an enterprise's details from a date; rules read the details in force on their trigger's date."""
@@ -100,7 +105,13 @@ def enterprise_update(
     from service_layer.commands import execute
 
     command = ChangeEnterpriseDetails(
-        uscc=uscc, on=parse_date(on), name=name, size=size, department=department, district=district
+        uscc=uscc,
+        on=parse_date(on),
+        name=name,
+        size=size,
+        department=department,
+        district=district,
+        industry=industry,
     )
     result = execute(services(ctx), command)
     changed = result.events[0].event.payload()
@@ -151,11 +162,12 @@ def retract(
 
 def register(app: typer.Typer) -> None:
     """Add every lifecycle command: enterprise, record, report, retract, status, history, machines, import."""
-    from cli_commands import importing, reading, reports
+    from cli_commands import importing, measures, reading, reports
 
     app.add_typer(enterprise_app, name="enterprise")
     app.command("record")(record)
     reports.register(app)
     app.command("retract")(retract)
     reading.register(app)
+    measures.register(app)
     importing.register(app)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 from domain.errors import InvalidInput
+from domain.industries import parse_industry
 from domain.inputs import FIRST_YEAR, LAST_YEAR, MAX_AREA_M2, SIZES, money, option, text, utf8
 from domain.reference import parse_action, parse_district, parse_track, parse_track_action
 from domain.uscc import validate_uscc
@@ -107,7 +108,13 @@ class RegisterEnterprise(EnterpriseCommand):
     district: str
     department: str | None = None
     size: Literal["micro", "small", "medium"] | None = None
+    industry: str | None = None
     on: date | None = None
+
+    @field_validator("industry", mode="before")
+    @classmethod
+    def _industry(cls, value: Any) -> str | None:
+        return parse_industry(value)
 
     @field_validator("name", mode="before")
     @classmethod
@@ -131,13 +138,19 @@ class RegisterEnterprise(EnterpriseCommand):
 
 
 class ChangeEnterpriseDetails(EnterpriseCommand):
-    """Change some details from ``on``: at least one of name, size, department, district."""
+    """Change some details from ``on``: at least one of name, size, department, district, industry."""
 
     on: date
     name: str | None = None
     district: str | None = None
     department: str | None = None
     size: Literal["micro", "small", "medium"] | None = None
+    industry: str | None = None
+
+    @field_validator("industry", mode="before")
+    @classmethod
+    def _industry(cls, value: Any) -> str | None:
+        return parse_industry(value)
 
     @field_validator("name", mode="before")
     @classmethod
@@ -163,7 +176,7 @@ class ChangeEnterpriseDetails(EnterpriseCommand):
     def _something(self) -> ChangeEnterpriseDetails:
         if all(v is None for v in self.fields().values()):
             raise InvalidInput(
-                "give at least one detail to change: --name, --size, --department or --district"
+                "give at least one detail to change: --name, --size, --department, --district or --industry"
             )
         return self
 
@@ -174,6 +187,7 @@ class ChangeEnterpriseDetails(EnterpriseCommand):
             "district": self.district,
             "department": self.department,
             "size": self.size,
+            "industry": self.industry,
         }
 
 

@@ -32,7 +32,8 @@ from domain.enterprise import (
     Enterprise,
 )
 from domain.errors import IllegalTransition, InvalidInput
-from domain.reference import track_kind
+from domain.memberships import MembershipState
+from domain.reference import MEMBERSHIP_KINDS, track_kind
 from domain.titles import ListingState, TitleState
 from events.base import Event
 from events.envelope import NewEvent, RecordedEvent
@@ -76,7 +77,12 @@ def register(enterprise: Enterprise, cmd: RegisterEnterprise, today: date, actor
     on = cmd.on or today
     not_in_future(on, today, "the registration")
     event = EnterpriseRegistered(
-        uscc=cmd.uscc, name=cmd.name, district=cmd.district, department=cmd.department, size=cmd.size
+        uscc=cmd.uscc,
+        name=cmd.name,
+        district=cmd.district,
+        department=cmd.department,
+        size=cmd.size,
+        industry=cmd.industry,
     )
     return [NewEvent(event, on, actor)]
 
@@ -121,10 +127,15 @@ def record_milestone(
             "'srdi retract EVENT_ID --reason TEXT' and record both again in order"
         )
     before: TitleState | ListingState
-    if track_kind(cmd.track) == "listing":
+    kind = track_kind(cmd.track)
+    if kind == "listing":
         before = enterprise.listing
         after_state = before.advance(cmd.action, cmd.on, system=system).stage
         from_state = before.stage
+    elif kind in MEMBERSHIP_KINDS:
+        member = enterprise.memberships.get(cmd.track, MembershipState(cmd.track))
+        after_state = member.advance(cmd.action, cmd.on, system=system).state
+        from_state = member.state
     else:
         title = enterprise.titles.get(cmd.track, TitleState(cmd.track))
         after_state = title.advance(cmd.action, cmd.on, system=system).state

@@ -1,4 +1,4 @@
-"""An enterprise's details (name, district, department, size) as they stand on each day.
+"""An enterprise's details (name, district, department, size, industry) as they stand on each day.
 
 Details are facts with a date like any other: the registration states them, and each
 `EnterpriseDetailsChanged` changes the fields it names from its business date on. A rule reads the
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
-FIELDS = ("name", "district", "department", "size")
+FIELDS = ("name", "district", "department", "size", "industry")
 """The details an enterprise has, in the order the command line names them."""
 
 
@@ -32,6 +32,7 @@ class Details:
     district: str | None = None
     department: str | None = None
     size: str | None = None
+    industry: str | None = None
 
     def get(self, field: str) -> str | None:
         value: str | None = getattr(self, field)

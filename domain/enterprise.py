@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.details import Details, DetailsHistory, change_of
+from domain.memberships import MembershipState
 from domain.records import (
     Demonstration,
     EntitlementRecord,
@@ -33,7 +34,7 @@ from domain.records import (
     Talent,
     money_or_none,
 )
-from domain.reference import track_kind, tracks
+from domain.reference import MEMBERSHIP_KINDS, track_kind, tracks
 from domain.titles import ListingState, TitleState
 from events.envelope import RecordedEvent
 
@@ -85,10 +86,12 @@ class Enterprise:
     district: str | None = None
     department: str | None = None
     size: str | None = None
+    industry: str | None = None
     registered_on: date | None = None
     registration_event_id: str | None = None
     details: DetailsHistory = field(default_factory=DetailsHistory)
     titles: dict[str, TitleState] = field(default_factory=dict)
+    memberships: dict[str, MembershipState] = field(default_factory=dict)
     listing: ListingState = field(default_factory=ListingState)
     milestones: list[Milestone] = field(default_factory=list)
     financials: dict[int, Financials] = field(default_factory=dict)
@@ -150,7 +153,7 @@ class Enterprise:
 
     def _clone(self) -> Enterprise:
         copy = Enterprise(**{name: getattr(self, name) for name in self.__dataclass_fields__})
-        for name in ("titles", "financials", "retractions"):
+        for name in ("titles", "memberships", "financials", "retractions"):
             setattr(copy, name, dict(getattr(self, name)))
         for name in ("milestones", "leases", "talents", "rd_subsidies", "patents", "demonstrations"):
             setattr(copy, name, list(getattr(self, name)))
@@ -183,8 +186,13 @@ class Enterprise:
             self._set_details(self.details.with_change(change_of(eid, on, data)))
         elif kind == "MilestoneRecorded":
             track, action = data["track"], data["action"]
-            if track_kind(track) == "listing":
+            kind_of_track = track_kind(track)
+            if kind_of_track == "listing":
                 self.listing = self.listing.advance(action, on, system=True)
+            elif kind_of_track in MEMBERSHIP_KINDS:
+                self.memberships[track] = self.memberships.get(track, MembershipState(track)).advance(
+                    action, on, system=True
+                )
             else:
                 self.titles[track] = self.titles.get(track, TitleState(track)).advance(
                     action, on, system=True
@@ -226,6 +234,7 @@ class Enterprise:
         now = history.current
         self.name, self.district = now.name, now.district
         self.department, self.size = now.department, now.size
+        self.industry = now.industry
 
     # -- questions ------------------------------------------------------------------------------
     @property
@@ -257,6 +266,25 @@ class Enterprise:
             "district": self.district,
             "titles": {t: self.titles[t].as_json() for t in tracks() if t in self.titles},
             "listing": self.listing.as_json(),
+        }
+
+    def measures_json(self) -> dict[str, Any]:
+        """The `srdi measures --json` document: industry, pools, designations (docs/cli.md)."""
+        return {
+            "uscc": self.uscc,
+            "name": self.name,
+            "district": self.district,
+            "industry": self.industry,
+            "pools": self.memberships_json("pool"),
+            "designations": self.memberships_json("designation"),
+        }
+
+    def memberships_json(self, kind: str) -> dict[str, dict[str, str | None]]:
+        """Pools or designations ever recorded, in tracks.toml order (`srdi measures`)."""
+        return {
+            t: self.memberships[t].as_json()
+            for t, spec in tracks().items()
+            if spec.kind == kind and t in self.memberships
         }
 
 

@@ -20,7 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.errors import InvalidInput
 
-TrackKind = Literal["qualification", "listing"]
+TrackKind = Literal["qualification", "listing", "pool", "designation"]
+"""A qualification title, the listing ladder, a pool (库: admitted, left) or a designation (称号)."""
+MEMBERSHIP_KINDS: frozenset[str] = frozenset({"pool", "designation"})
+"""Kinds folded as memberships (`domain.memberships`), not as titles or the listing stage."""
 Lang = Literal["en", "zh"]
 Namespace = Literal["track", "action", "state", "district"]
 
@@ -74,8 +77,8 @@ class TrackSpec(BaseModel):
         """A title expires, a listing stage does not: the period must be present iff a title."""
         if self.kind == "qualification" and self.validity_years is None:
             raise ValueError(f"track {self.key}: a qualification needs validity_years")
-        if self.kind == "listing" and self.validity_years is not None:
-            raise ValueError(f"track {self.key}: a listing track has no validity_years")
+        if self.kind in ("listing", "pool") and self.validity_years is not None:
+            raise ValueError(f"track {self.key}: a {self.kind} track has no validity_years")
         return self
 
 
@@ -171,6 +174,16 @@ def track_kind(track: str) -> TrackKind:
     return _data().tracks[track].kind
 
 
+def is_membership(track: str) -> bool:
+    """Is the track a pool or a designation (folded by `domain.memberships`)?"""
+    return track_kind(track) in MEMBERSHIP_KINDS
+
+
+def membership_validity(track: str) -> int | None:
+    """Years a designation stays valid, when the data gives one (no document does yet)."""
+    return _data().tracks[track].validity_years
+
+
 def actions_for(kind: TrackKind, *, include_system: bool = True) -> tuple[str, ...]:
     """The actions a machine kind accepts, in file order; staff-only lists omit `expired`."""
     return tuple(
@@ -229,6 +242,8 @@ def parse_action(text: str, track: str | None = None) -> str:
     key = _index("actions").get(normalise(text))
     where = f" for {track}" if track else ""
     kind = track_kind(track) if track else None
+    if kind is not None and key is not None and kind not in _data().actions[key].kinds:
+        key = _KIND_SYNONYMS.get((kind, key), key)
     valid = actions_for(kind, include_system=False) if kind else tuple(_data().actions)
     if key is None:
         raise InvalidInput(f"unknown action {text!r}{where}; use one of: {', '.join(valid)}")
@@ -238,6 +253,10 @@ def parse_action(text: str, track: str | None = None) -> str:
             f"use one of: {', '.join(valid)}"
         )
     return key
+
+
+_KIND_SYNONYMS = {("pool", "certified"): "admitted", ("pool", "revoked"): "left"}
+"""入库 is `certified` for a title (科技型中小企业入库) and `admitted` for a pool; 取消 likewise."""
 
 
 def parse_track_action(text: str) -> tuple[str, str]:

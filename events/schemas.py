@@ -49,6 +49,7 @@ class EnterpriseRegistered(Event, event_type="EnterpriseRegistered", version=2):
     district: str
     department: str | None = None
     size: Size | None = None
+    industry: str | None = None  # an industry key (domain.industries); absent before it was kept
 
 
 class EnterpriseDetailsChanged(Event, event_type="EnterpriseDetailsChanged"):
@@ -63,6 +64,7 @@ class EnterpriseDetailsChanged(Event, event_type="EnterpriseDetailsChanged"):
     district: str | None = None
     department: str | None = None
     size: Size | None = None
+    industry: str | None = None  # an industry key (domain.industries)
 
 
 _SIZE_V1 = {"微型": "micro", "小型": "small", "中型": "medium"}

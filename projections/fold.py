@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 from domain import reference
 from domain.details import DetailsChange, DetailsHistory, change_of
 from domain.errors import IllegalTransition
+from domain.memberships import MembershipState
 from domain.titles import ListingState, TitleState
 from events.envelope import RecordedEvent
 from events.lazy_logging import get_logger
@@ -61,11 +62,36 @@ class StepInForce:
 
 
 @dataclass(frozen=True, slots=True)
+class Counted:
+    """A dated fact a target counts that is not a milestone (an invention patent, a retrofit…)."""
+
+    event_id: str
+    subject: str
+    on: date
+
+
+COUNTED_FACTS: dict[str, str] = {"PatentGranted": "patent"}
+"""Event types kept in the fold as `Counted` facts; the subject is this prefix (and a kind)."""
+
+
+def counted_subject(event_type: str, data: dict[str, Any]) -> str | None:
+    """`patent-invention`, `retrofit-smart`…: what a counted fact is, or None if not counted."""
+    prefix = COUNTED_FACTS.get(event_type)
+    if prefix is None:
+        return None
+    kind = data.get("kind")
+    if prefix == "patent" and kind is None:
+        kind = "invention"
+    return f"{prefix}-{kind}" if kind else prefix
+
+
+@dataclass(frozen=True, slots=True)
 class Folded:
     """Titles by track (only tracks with a milestone in force) and the listing track."""
 
     titles: dict[str, TitleState]
     listing: ListingState
+    memberships: dict[str, MembershipState] = field(default_factory=dict)
 
 
 def fold_milestones(milestones: Iterable[StepInForce]) -> Folded:
@@ -76,12 +102,17 @@ def fold_milestones(milestones: Iterable[StepInForce]) -> Folded:
     rebuild, as-of), which is what keeps them equal.
     """
     titles: dict[str, TitleState] = {}
+    memberships: dict[str, MembershipState] = {}
     listing = ListingState()
     kind = reference.track_kind
     for m in milestones:
         try:
-            if kind(m.track) == "listing":
+            track_kind = kind(m.track)
+            if track_kind == "listing":
                 listing = listing.advance(m.action, m.on, system=True)
+            elif track_kind in reference.MEMBERSHIP_KINDS:
+                member = memberships.get(m.track) or MembershipState(m.track)
+                memberships[m.track] = member.advance(m.action, m.on, system=True)
             else:
                 title = titles.get(m.track)
                 if title is None:
@@ -89,7 +120,7 @@ def fold_milestones(milestones: Iterable[StepInForce]) -> Folded:
                 titles[m.track] = title.advance(m.action, m.on, system=True)
         except (IllegalTransition, KeyError) as error:
             log.warning("milestone skipped in fold", event_id=m.event_id, reason=str(error))
-    return Folded(titles, listing)
+    return Folded(titles, listing, memberships)
 
 
 @dataclass(slots=True)
@@ -109,6 +140,8 @@ class EnterpriseFold:
     _folded: Folded | None = None
     _json: str | None = None
     details: DetailsHistory = field(default_factory=DetailsHistory)
+    industry: str | None = None
+    counted: list[Counted] = field(default_factory=list)
 
     def _set_details(self, history: DetailsHistory) -> None:
         """Keep the dated details; ``name`` … ``size`` are the latest (what ``status`` shows)."""
@@ -116,6 +149,7 @@ class EnterpriseFold:
         now = history.current
         self.name, self.district = now.name, now.district
         self.department, self.size = now.department, now.size
+        self.industry = now.industry
         self._json = None
 
     def apply(self, event: RecordedEvent) -> bool:
@@ -140,10 +174,16 @@ class EnterpriseFold:
                 self._set_details(self.details.without(gone))
                 return True
             kept = [m for m in self.milestones if m.event_id != gone]
-            if len(kept) == len(self.milestones):
+            facts = [c for c in self.counted if c.event_id != gone]
+            if len(kept) == len(self.milestones) and len(facts) == len(self.counted):
                 return False
-            self.milestones = kept
+            self.milestones, self.counted = kept, facts
             self._folded = self._json = None
+            return True
+        subject = counted_subject(kind, data)
+        if subject is not None:
+            self.counted.append(Counted(event.event_id, subject, event.occurred_on))
+            self._json = None
             return True
         return False
 
@@ -163,6 +203,7 @@ class EnterpriseFold:
                     "size": self.size,
                     "m": [(m.event_id, m.track, m.action, _iso(m.on)) for m in self.milestones],
                     "d": [(c.event_id, _iso(c.on), c.fields) for c in self.details.changes],
+                    "c": [(c.event_id, c.subject, _iso(c.on)) for c in self.counted],
                 }
             )
         return self._json
@@ -187,6 +228,8 @@ class EnterpriseFold:
             None,
             text,
             DetailsHistory(changes),
+            DetailsHistory(changes).current.industry,
+            [Counted(e, s, date.fromisoformat(d)) for e, s, d in raw.get("c", ())],
         )
 
 
@@ -208,7 +251,13 @@ class EnterpriseProjection(TableProjection):
     """
 
     handles = frozenset(
-        {"EnterpriseRegistered", "EnterpriseDetailsChanged", "MilestoneRecorded", "EventRetracted"}
+        {
+            "EnterpriseRegistered",
+            "EnterpriseDetailsChanged",
+            "MilestoneRecorded",
+            "EventRetracted",
+            *COUNTED_FACTS,
+        }
     )
 
     def rows(self, fold: EnterpriseFold, day: DateParam) -> Iterable[Row]:

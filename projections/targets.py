@@ -15,6 +15,16 @@ What is counted (docs/projections.md):
   北交所 listing (``neeq-select``, which is a listing from 2021-11-15, the day 精选层 became 北交所).
   新三板 挂牌 is not 上市. ``listed-srdi``: listed enterprises that had a municipal SRDI or little
   giant certification by the reference day, cumulative.
+- pools and designations (``domain.memberships``): ``total`` counts members on the reference day,
+  ``new-in-period`` enterprises whose first admission / certification falls in the period,
+  ``new-in-year`` / ``new-each-year`` enterprises admitted or certified in the year (a benchmark
+  enterprise chosen again next year counts again; an enterprise counts once a year);
+  ``targets_entries`` keeps every such date.
+- counted facts (``projections.fold.COUNTED_FACTS``: invention patents…) are counted one by one
+  (``targets_entries`` too): ``high-value-patents`` counts invention patents granted.
+- ``holding`` keeps enterprises holding one of those titles on the day of what is counted.
+- ``share-percent``: of the district's enterprises of the target's industry, the percentage (rounded
+  down) holding one of ``holding`` on the reference day; ``share`` gives both numbers.
 Targets themselves are policy data (``domain/policies/*.toml``), never code.
 """
 
@@ -37,6 +47,8 @@ from projections.framework import DateParam, metadata
 BSE_OPENED = date(2021, 11, 15)  # 精选层 → 北京证券交易所: from this day a neeq-select is a listing
 LISTED = "listed"  # the derived first-listing subject in targets_firsts
 LISTING_MEASURES = frozenset({"new-listings", "listings", "listed", "listed-enterprises"})
+FACT_MEASURES = {"high-value-patents": "patent-invention", "invention-patents": "patent-invention"}
+"""Measures counted from `targets_entries` facts, and the fact subject each counts."""
 SRDI_TRACKS = ("srdi-municipal", "little-giant")
 
 enterprises_table = sa.Table(
@@ -47,6 +59,7 @@ enterprises_table = sa.Table(
     sa.Column("department", sa.String(200)),
     sa.Column("department_key", sa.String(200)),
     sa.Column("fold", sa.Text, nullable=False),
+    sa.Column("industry", sa.String(40)),
     sa.Index("ix_targets_enterprises_district", "district", "department_key"),
 )
 
@@ -77,17 +90,48 @@ def department_key(name: str | None) -> str | None:
     return reference.normalise(name) if name else None
 
 
+entries_table = sa.Table(
+    "targets_entries",
+    metadata,
+    sa.Column("uscc", sa.String(32), primary_key=True),
+    sa.Column("subject", sa.String(40), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("on", sa.Date, nullable=False),
+    sa.Index("ix_targets_entries_subject", "subject", "on"),
+)
+
+
 class TargetsProjection(EnterpriseProjection):
     name = "targets"
-    tables = (enterprises_table, periods_table, firsts_table)
+    tables = (enterprises_table, periods_table, firsts_table, entries_table)
 
     def rows(self, fold: EnterpriseFold, day: DateParam) -> Iterable[Row]:
         uscc = fold.uscc
         yield (
             enterprises_table,
-            (uscc, fold.district, fold.department, department_key(fold.department), fold.dumps()),
+            (
+                uscc,
+                fold.district,
+                fold.department,
+                department_key(fold.department),
+                fold.dumps(),
+                fold.industry,
+            ),
         )
         folded = fold.folded
+        for track, member in folded.memberships.items():
+            for seq, period in enumerate(member.periods):
+                yield (
+                    periods_table,
+                    (uscc, track, seq, day(period.start), day(period.valid_until), day(period.ended_on)),
+                )
+                yield entries_table, (uscc, track, seq, day(period.start))
+            if member.first_on is not None:
+                yield firsts_table, (uscc, track, day(member.first_on))
+        seqs: dict[str, int] = {}
+        for fact in fold.counted:
+            seq = seqs[fact.subject] = seqs.get(fact.subject, -1) + 1
+            yield entries_table, (uscc, fact.subject, seq, day(fact.on))
         for track, title in folded.titles.items():
             for seq, period in enumerate(title.periods):
                 yield (
@@ -125,6 +169,9 @@ class TargetRow:
     target: int
     actual: int | None
     article: str
+    responsible_units: tuple[str, ...] = ()
+    reason: str | None = None
+    share: tuple[int, int] | None = None
 
     @property
     def met(self) -> bool | None:
@@ -145,6 +192,9 @@ class TargetRow:
             "comparison": self.comparison,
             "met": self.met,
             "article": self.article,
+            "responsible_units": list(self.responsible_units),
+            "reason": self.reason,
+            "share": None if self.share is None else {"holding": self.share[0], "of": self.share[1]},
         }
 
 
@@ -168,6 +218,7 @@ def read_targets(
         for t in policy.all_targets():
             if year is not None and t.year != year:
                 continue
+            share = _share(conn, district, t, on) if t.basis == "share-percent" and t.countable else None
             rows.append(
                 TargetRow(
                     policy.key,
@@ -178,32 +229,57 @@ def read_targets(
                     t.basis,
                     t.comparison,
                     t.value,
-                    actual(conn, district, t, on),
+                    _percent(share) if share is not None else actual(conn, district, t, on),
                     t.article,
+                    t.responsible_units,
+                    t.reason,
+                    share,
                 )
             )
     return rows
 
 
+def _percent(share: tuple[int, int]) -> int:
+    """The share as a whole percentage, rounded down (0 when the sector has no enterprise)."""
+    holding, of = share
+    return holding * 100 // of if of else 0
+
+
 def actual(conn: Connection, district: str, target: Target, on: date) -> int | None:
     """The count a target is measured against, on its reference day; None if not countable."""
-    kind = _kind(target.measure)
+    what = target.counted
+    kind = _kind(what)
     if not target.countable or kind is None or target.basis == "share-percent":
         return None
     ref = min(date(target.year, 12, 31), on)
     dept = department_key(target.department)
-    subject = LISTED if kind != "title" else target.measure
+    holding = target.holding
+    if kind == "fact":
+        return _facts(conn, district, dept, FACT_MEASURES.get(what, what), target, ref)
+    subject = LISTED if kind in ("listed", "listed-srdi") else what
     if target.basis == "total":
-        if kind == "title":
-            return _stock(conn, district, dept, target.measure, ref)
+        if kind in ("title", "member"):
+            return _stock(conn, district, dept, what, ref, holding)
         return _firsts(conn, district, dept, subject, None, ref, srdi_only=kind == "listed-srdi")
-    if target.basis == "new-in-year":
-        return _firsts(conn, district, dept, subject, date(target.year, 1, 1), ref)
     start_year = target.from_year or target.year
+    if kind == "member" and target.basis in ("new-in-year", "new-each-year"):
+        years = range(
+            start_year if target.basis == "new-each-year" else target.year, min(target.year, ref.year) + 1
+        )
+        counts = [
+            _entries(conn, district, dept, what, date(y, 1, 1), min(date(y, 12, 31), ref), holding)
+            for y in years
+        ]
+        return min(counts) if counts else 0
+    if target.basis == "new-in-year":
+        return _firsts(conn, district, dept, subject, date(target.year, 1, 1), ref, holding=holding)
     if target.basis == "new-in-period":
-        return _firsts(conn, district, dept, subject, date(start_year, 1, 1), ref)
+        return _firsts(conn, district, dept, subject, date(start_year, 1, 1), ref, holding=holding)
     years = range(start_year, min(target.year, ref.year) + 1)  # new-each-year: the weakest year
-    counts = [_firsts(conn, district, dept, subject, date(y, 1, 1), min(date(y, 12, 31), ref)) for y in years]
+    counts = [
+        _firsts(conn, district, dept, subject, date(y, 1, 1), min(date(y, 12, 31), ref), holding=holding)
+        for y in years
+    ]
     return min(counts) if counts else 0
 
 
@@ -212,8 +288,78 @@ def _kind(measure: str) -> str | None:
         return "listed"
     if measure == "listed-srdi":
         return "listed-srdi"
+    if measure in FACT_MEASURES or measure.startswith("patent-"):
+        return "fact"
     spec = reference.tracks().get(measure)
-    return "title" if spec is not None and spec.kind == "qualification" else None
+    if spec is None:
+        return None
+    if spec.kind == "qualification":
+        return "title"
+    return "member" if spec.kind in reference.MEMBERSHIP_KINDS else None
+
+
+def _holds(uscc: sa.ColumnElement[Any], tracks: Sequence[str], day: Any) -> sa.ColumnElement[bool]:
+    """The enterprise holds a valid title of one of ``tracks`` on ``day`` (a date or a column)."""
+    h = periods_table.alias("held")
+    return sa.exists().where(
+        h.c.uscc == uscc,
+        h.c.track.in_(list(tracks)),
+        h.c.start_on <= day,
+        h.c.valid_until >= day,
+        sa.or_(h.c.ended_on.is_(None), h.c.ended_on > day),
+    )
+
+
+def _facts(conn: Connection, district: str, dept: str | None, subject: str, target: Target, ref: date) -> int:
+    """Facts one by one (patents): all up to ``ref`` for a total, else those of the period / year."""
+    x, e = entries_table.c, enterprises_table.c
+    query = (
+        sa.select(sa.func.count())
+        .select_from(entries_table.join(enterprises_table, x.uscc == e.uscc))
+        .where(x.subject == subject, x.on <= ref)
+    )
+    if target.basis == "new-in-year":
+        query = query.where(x.on >= date(target.year, 1, 1))
+    elif target.basis != "total":
+        query = query.where(x.on >= date(target.from_year or target.year, 1, 1))
+    if target.holding:
+        query = query.where(_holds(x.uscc, target.holding, x.on))
+    return int(conn.execute(_in_district(query, district, dept)).scalar_one())
+
+
+def _entries(
+    conn: Connection,
+    district: str,
+    dept: str | None,
+    subject: str,
+    start: date,
+    end: date,
+    holding: Sequence[str],
+) -> int:
+    """Enterprises admitted to a pool / certified a designation between ``start`` and ``end``."""
+    x, e = entries_table.c, enterprises_table.c
+    query = (
+        sa.select(sa.func.count(sa.distinct(x.uscc)))
+        .select_from(entries_table.join(enterprises_table, x.uscc == e.uscc))
+        .where(x.subject == subject, x.on >= start, x.on <= end)
+    )
+    if holding:
+        query = query.where(_holds(x.uscc, holding, x.on))
+    return int(conn.execute(_in_district(query, district, dept)).scalar_one())
+
+
+def _share(conn: Connection, district: str, target: Target, on: date) -> tuple[int, int]:
+    """(enterprises of the industry holding one of ``holding`` on the day, enterprises of it)."""
+    ref = min(date(target.year, 12, 31), on)
+    e = enterprises_table.c
+    dept = department_key(target.department)
+    base = sa.select(sa.func.count()).select_from(enterprises_table).where(e.industry == target.industry)
+    of = int(conn.execute(_in_district(base, district, dept)).scalar_one())
+    tracks = target.holding or SRDI_TRACKS
+    holding = int(
+        conn.execute(_in_district(base.where(_holds(e.uscc, tracks, ref)), district, dept)).scalar_one()
+    )
+    return holding, of
 
 
 def _in_district(query: sa.Select[Any], district: str, dept: str | None) -> sa.Select[Any]:
@@ -229,13 +375,17 @@ def _in_force(query: sa.Select[Any], ref: date) -> sa.Select[Any]:
     return query.where(sa.or_(p.ended_on.is_(None), p.ended_on > ref))
 
 
-def _stock(conn: Connection, district: str, dept: str | None, track: str, ref: date) -> int:
+def _stock(
+    conn: Connection, district: str, dept: str | None, track: str, ref: date, holding: Sequence[str] = ()
+) -> int:
     p, e = periods_table.c, enterprises_table.c
     query = (
         sa.select(sa.func.count(sa.distinct(p.uscc)))
         .select_from(periods_table.join(enterprises_table, p.uscc == e.uscc))
         .where(p.track == track)
     )
+    if holding:
+        query = query.where(_holds(p.uscc, holding, ref))
     return int(conn.execute(_in_district(_in_force(query, ref), district, dept)).scalar_one())
 
 
@@ -277,6 +427,7 @@ def _firsts(
     end: date,
     *,
     srdi_only: bool = False,
+    holding: Sequence[str] = (),
 ) -> int:
     f, e = firsts_table.c, enterprises_table.c
     query = (
@@ -291,4 +442,6 @@ def _firsts(
         query = query.where(
             sa.exists().where(srdi.c.uscc == f.uscc, srdi.c.subject.in_(SRDI_TRACKS), srdi.c.first_on <= end)
         )
+    if holding:
+        query = query.where(_holds(f.uscc, holding, f.first_on))
     return int(conn.execute(_in_district(query, district, dept)).scalar_one())

@@ -23,7 +23,7 @@ from transitions import Machine
 
 from domain import reference
 from domain.errors import IllegalTransition
-from domain.machines import listing, qualification
+from domain.machines import designation, listing, pool, qualification
 from domain.machines.core import (
     CompiledMachine,
     MachineDefinition,
@@ -54,6 +54,8 @@ __all__ = [
 DEFINITIONS: dict[TrackKind, MachineDefinition] = {
     "qualification": qualification.DEFINITION,
     "listing": listing.DEFINITION,
+    "pool": pool.DEFINITION,
+    "designation": designation.DEFINITION,
 }
 
 

@@ -1,11 +1,15 @@
 """Targets a policy document sets (市级专精特新 180 by 2025…) and Qianjiang's annex tables.
 
 Targets belong to the document that states them, so they live in the policy data next to the
-rules. Measures the system can count from its own events (the ladder tracks, listings) are
-`countable`; the others (数字化车间, 培育库 …) are kept so a district sees its whole plan, but a
-`targets` projection shows no actual for them. Qianjiang's annexes split the new 科技型 and 高新
-enterprises per responsible department and year; the table is validated against its own totals
-row (合计) and the cumulative totals it prints, so a mistyped cell is refused on load.
+rules. Every measure the documents name as a countable thing is counted from events: titles,
+listings, pools (培育库, 储备库), designations (数字化车间, 智能工厂, 绿色工厂, 标杆企业), invention
+patents, SRDI parks and internship bases, a sector's SRDI share. `counts` says what is counted when
+the measure's own name is not a track (`seed-enterprises` counts `cultivation-pool` admissions);
+`holding` keeps only enterprises holding one of those titles on the day counted; a target that
+truly cannot be counted (a qualitative aim) says why in `reason`. Qianjiang's annexes split the
+new 科技型 and 高新 enterprises per responsible department and year; the table is validated
+against its own totals row (合计) and the cumulative totals it prints, so a mistyped cell is
+refused on load.
 """
 
 from __future__ import annotations
@@ -36,12 +40,26 @@ class Target(BaseModel):
     comparison: Comparison = "at-least"
     basis: Basis = "total"
     countable: bool = True
+    reason: str | None = None
+    counts: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*$")
+    holding: tuple[str, ...] = ()
+    industry: str | None = None
     department: str | None = None
+    responsible_units: tuple[str, ...] = ()
     article: str
     source_zh: str = Field(min_length=1)
 
+    @property
+    def counted(self) -> str:
+        """What is counted: `counts` when given, else the measure itself."""
+        return self.counts or self.measure
+
     @model_validator(mode="after")
     def _period_ordered(self) -> Target:
+        if not self.countable and not self.reason:
+            raise ValueError(f"target {self.measure}: a target that cannot be counted says why (reason)")
+        if self.basis == "share-percent" and self.industry is None:
+            raise ValueError(f"target {self.measure}: a share-percent target names its industry")
         if self.from_year is not None and self.from_year > self.year:
             raise ValueError(f"target {self.measure}: from_year after year")
         if self.basis in ("new-in-period", "new-each-year") and self.from_year is None:

@@ -139,14 +139,15 @@ def test_targets_as_of_counts_only_what_had_happened(url: str) -> None:
     assert _rows(document, "total")[("tech-sme", None)]["actual"] == 3  # 10, 11 and 21 (re-entered)
 
 
-def test_targets_json_shape_and_uncountable_measures(url: str) -> None:
-    """Every row has the CLI.md keys; a measure the log cannot count has actual null."""
+def test_targets_json_shape_and_measures_counted(url: str) -> None:
+    """Every row has the CLI.md keys; 数字化车间 and the other measures are counted (0 here), never null."""
     document = _targets(url, "rongchang")
     assert document["year"] is None and document["rows"]
     for row in document["rows"]:
         assert {"measure", "department", "target", "actual"} <= row.keys()
     by_measure = {r["measure"]: r for r in document["rows"]}
-    assert by_measure["digital-workshop"]["actual"] is None
+    assert by_measure["digital-workshop"]["actual"] == 0
+    assert by_measure["high-value-patents"]["actual"] == 0
     assert by_measure["new-listings"]["actual"] == 0
 
 

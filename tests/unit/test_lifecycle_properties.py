@@ -18,7 +18,7 @@ from domain.machines import ListingStage, QualificationState
 from tests.unit.lifecycle_support import TODAY, A, B, Desk, snapshot
 
 TRACKS = list(reference.tracks())
-ACTIONS = {kind: reference.actions_for(kind) for kind in ("qualification", "listing")}
+ACTIONS = {kind: reference.actions_for(kind) for kind in ("qualification", "listing", "pool", "designation")}
 DAYS = st.integers(min_value=0, max_value=(TODAY - date(2018, 1, 1)).days + 40).map(
     lambda n: date(2018, 1, 1) + timedelta(days=n)
 )
@@ -50,6 +50,10 @@ def check_enterprise(ent: Enterprise) -> None:
             assert title.valid_until is None and title.certified_on is None
         if title.state == "certified":
             assert title.valid_until is not None and title.certified_on is not None
+    for track, member in ent.memberships.items():
+        actions = [m.action for m in ent.milestones if m.track == track]
+        assert machines.restore(reference.track_kind(track), actions) == member.state
+        assert member.holds(TODAY) == (member.state in ("admitted", "certified"))
     assert ent.listing.stage in {s.value for s in ListingStage}
     listing = [m.action for m in ent.milestones if m.track == "listing"]
     assert machines.restore("listing", listing) == ent.listing.stage
@@ -136,9 +140,8 @@ def test_random_sequences_only_accept_what_the_machines_allow(
     desk.register(B)
     for uscc, track, action, on, system in steps:
         before = desk.load(uscc)
-        title_state = (
-            before.listing.stage if track == "listing" else getattr(before.titles.get(track), "state", "none")
-        )
+        held = before.memberships.get(track) or before.titles.get(track)
+        title_state = before.listing.stage if track == "listing" else getattr(held, "state", "none")
         try:
             desk.run(RecordMilestone(uscc=uscc, track=track, action=action, on=on), system=system)
         except DomainError:

@@ -28,7 +28,7 @@ from domain.machines import (
 from domain.machines.diagram import describe, mermaid
 from domain.reference import TrackKind
 
-KINDS: list[TrackKind] = ["qualification", "listing"]
+KINDS: list[TrackKind] = ["qualification", "listing", "pool", "designation"]
 
 
 def declared(kind: TrackKind) -> set[tuple[str, str, str]]:
@@ -192,7 +192,7 @@ def test_reference_data_and_machines_agree() -> None:
 def test_mermaid_draws_every_state_and_transition() -> None:
     """The diagram has a block per kind with every declared state and edge."""
     text = mermaid()
-    assert text.count("stateDiagram-v2") == 2
+    assert text.count("stateDiagram-v2") == len(KINDS)
     for kind in KINDS:
         block = mermaid(kind)
         for state in DEFINITIONS[kind].states:
@@ -225,7 +225,7 @@ def test_random_sequences_stay_in_the_enum_and_refusals_change_nothing(
 ) -> None:
     """On a real Machine, any action sequence keeps a valid state; refusals leave it unchanged,
     and `check` agrees with the Machine at every step."""
-    enum = QualificationState if kind == "qualification" else ListingStage
+    enum = DEFINITIONS[kind].states
     actions = reference.actions_for(kind)
     sequence = data.draw(st.lists(st.sampled_from(actions), max_size=30))
     model = new_model(kind)

@@ -185,7 +185,7 @@ def test_valid_until_is_the_day_before_the_anniversary(start: date, track: str, 
 
 
 def test_validity_periods_come_from_the_data_file() -> None:
-    """tech-sme is yearly, every other qualification 3 years, listing has no period."""
+    """tech-sme is yearly, every other qualification 3 years; listing, pools and designations none."""
     periods = {key: spec.validity_years for key, spec in reference.tracks().items()}
     assert periods == {
         "tech-sme": 1,
@@ -195,6 +195,13 @@ def test_validity_periods_come_from_the_data_file() -> None:
         "little-giant": 3,
         "champion": 3,
         "listing": None,
+        "cultivation-pool": None,
+        "listing-reserve": None,
+        "hnte-pool": None,
+        "digital-workshop": None,
+        "smart-factory": None,
+        "green-factory": None,
+        "benchmark": None,
     }
     with pytest.raises(InvalidInput, match="listing has no validity period"):
         valid_until(date(2024, 1, 1), "listing")

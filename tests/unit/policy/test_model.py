@@ -126,12 +126,14 @@ def test_quote_drops_page_breaks() -> None:
 
 
 def test_targets_of_yubei() -> None:
-    """Yubei's targets: 180 市级, 23 小巨人, 5 listed SRDI, and a non-countable share."""
+    """Yubei's targets: 180 市级, 23 小巨人, 5 listed SRDI, and the auto-electronics share, counted."""
     targets = {t.measure: t for t in load_builtin("yubei-2024").targets}
     assert (targets["srdi-municipal"].value, targets["srdi-municipal"].year) == (180, 2025)
     assert targets["little-giant"].value == 23
     assert targets["listed-srdi"].value == 5
-    assert not targets["auto-electronics-srdi-share"].countable
+    share = targets["auto-electronics-srdi-share"]
+    assert share.countable and share.industry == "auto-electronics"
+    assert share.holding == ("srdi-municipal", "little-giant")
     assert targets["benchmark-enterprises"].basis == "new-each-year"
 
 
@@ -156,8 +158,9 @@ def test_targets_of_the_2022_plans() -> None:
     assert values["liangjiang-2022"]["seed-enterprises"] == 100
     assert values["jiangjin-2022"]["innovative-sme"] == 1250
     assert values["jiangjin-2022"]["pre-listing-pool"] == 5
-    workshop = next(t for t in load_builtin("jiangjin-2022").targets if t.measure == "digital-workshop")
-    assert not workshop.countable
+    assert values["liangjiang-2022"]["listing-reserve-srdi"] == 50
+    every = [t for key in builtin_keys() for t in load_builtin(key).all_targets()]
+    assert all(t.countable for t in every), "every target of the five documents names a countable thing"
 
 
 def test_qianjiang_targets_and_annexes() -> None:

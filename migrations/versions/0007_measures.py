@@ -1,0 +1,51 @@
+"""Measures of the documents: the industry of an enterprise and every dated entry targets count.
+
+Adds ``targets_enterprises.industry`` and ``targets_entries`` (pool admissions, designation
+certifications, invention patents, one row each). The enterprise folds now keep counted facts
+(patents) too, so the status, calendar and targets views are emptied with their checkpoints and
+rebuilt from the log on the next read.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+REBUILT = {
+    "status": ("status_titles", "status_enterprises"),
+    "calendar": ("calendar_entries", "calendar_enterprises"),
+    "targets": ("targets_firsts", "targets_periods", "targets_enterprises"),
+}
+
+
+def upgrade() -> None:
+    op.add_column("targets_enterprises", sa.Column("industry", sa.String(40)))
+    op.create_table(
+        "targets_entries",
+        sa.Column("uscc", sa.String(32), primary_key=True),
+        sa.Column("subject", sa.String(40), primary_key=True),
+        sa.Column("seq", sa.Integer, primary_key=True),
+        sa.Column("on", sa.Date, nullable=False),
+    )
+    op.create_index("ix_targets_entries_subject", "targets_entries", ["subject", "on"])
+    checkpoints = sa.table("projection_checkpoints", sa.column("name", sa.String))
+    for name, tables in REBUILT.items():
+        for table in tables:
+            op.execute(sa.table(table).delete())
+        op.execute(checkpoints.delete().where(checkpoints.c.name == name))
+
+
+def downgrade() -> None:
+    op.drop_index("ix_targets_entries_subject", "targets_entries")
+    op.drop_table("targets_entries")
+    with op.batch_alter_table("targets_enterprises") as batch:
+        batch.drop_column("industry")

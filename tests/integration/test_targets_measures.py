@@ -1,0 +1,197 @@
+"""Targets of pools, designations, patents and a sector's share, counted from events on both backends."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from domain.policy.model import load_builtin
+from domain.uscc import make_uscc
+from events.db import make_engine
+from projections.targets import actual
+from tests.integration.projections_support import stderr_logging  # noqa: F401
+
+
+def _uscc(n: int) -> str:
+    return make_uscc(f"91500000MA{n:07d}")
+
+
+def _ok(url: str, *args: str) -> str:
+    result = CliRunner().invoke(app, ["--db", url, *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def _rows(url: str, district: str, *args: str) -> dict[str, dict[str, Any]]:
+    document = json.loads(_ok(url, "targets", district, "--json", *args))
+    assert set(document) >= {"district", "year", "rows"}
+    return {r["measure"]: r for r in document["rows"]}
+
+
+@pytest.fixture
+def url(db_url: str) -> str:
+    """Liangjiang seed intake over two years, Rongchang designations and patents, Yubei's sector."""
+    for n in range(1, 4):
+        _ok(
+            db_url,
+            "enterprise",
+            "add",
+            _uscc(n),
+            "--name",
+            f"两江{n}",
+            "--district",
+            "两江",
+            "--on",
+            "2022-01-01",
+        )
+    _ok(db_url, "record", _uscc(1), "cultivation-pool.admitted", "--on", "2023-03-01")
+    _ok(db_url, "record", _uscc(2), "培育库.入库", "--on", "2023-05-01")
+    _ok(db_url, "record", _uscc(2), "培育库.出库", "--on", "2024-02-01")
+    _ok(db_url, "record", _uscc(2), "cultivation-pool.admitted", "--on", "2024-06-01")  # intake again
+    _ok(db_url, "record", _uscc(3), "cultivation-pool.admitted", "--on", "2024-07-01")
+    _ok(db_url, "record", _uscc(1), "digital-workshop.certified", "--on", "2023-09-01")
+    rc = _uscc(10)
+    _ok(db_url, "enterprise", "add", rc, "--name", "荣昌1", "--district", "rongchang", "--on", "2021-01-01")
+    _ok(db_url, "record", rc, "数字化车间.认定", "--on", "2021-06-01")  # before the plan's period
+    _ok(db_url, "record", rc, "smart-factory.certified", "--on", "2023-06-01")
+    _ok(db_url, "record", rc, "green-factory.certified", "--on", "2024-06-01")
+    for number, kind, on in (
+        ("ZL1", "invention", "2023-01-05"),
+        ("ZL2", "utility", "2023-02-05"),
+        ("ZL3", "invention", "2024-03-05"),
+        ("ZL0", "invention", "2021-03-05"),
+    ):
+        _ok(db_url, "report", rc, "patent", "--number", number, "--kind", kind, "--on", on)
+    for n, industry in (
+        (20, "auto-electronics"),
+        (21, "汽车电子"),
+        (22, "auto-electronics"),
+        (23, "equipment"),
+    ):
+        _ok(
+            db_url,
+            "enterprise",
+            "add",
+            _uscc(n),
+            "--name",
+            f"渝北{n}",
+            "--district",
+            "渝北",
+            "--industry",
+            industry,
+            "--on",
+            "2022-01-01",
+        )
+    for n in (20, 23):
+        _ok(
+            db_url,
+            "record",
+            _uscc(n),
+            "srdi-municipal.certified",
+            "--on",
+            "2024-03-01",
+            "--override-prerequisite",
+            "--reason",
+            "legacy",
+        )
+    return db_url
+
+
+def test_seed_intake_counts_each_year_and_its_weakest_year(url: str) -> None:
+    """培育库 intake per year (a re-admission counts again); the each-year row is the weakest year."""
+    rows = _rows(url, "liangjiang", "--as-of", "2024-12-31")
+    assert rows["seed-enterprises"]["actual"] == 0  # 2022 had no intake at all
+    assert rows["seed-enterprises"]["responsible_units"] == ["产业促进局"]
+    seed = next(t for t in load_builtin("liangjiang-2022").targets if t.measure == "seed-enterprises")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            in_year = {
+                y: actual(
+                    conn, "liangjiang", seed.model_copy(update={"year": y, "from_year": y}), date(2026, 1, 1)
+                )
+                for y in (2023, 2024)
+            }
+    finally:
+        engine.dispose()
+    assert in_year == {2023: 2, 2024: 2}
+    assert rows["digital-workshop"]["actual"] == 1 and rows["digital-workshop"]["reason"] is None
+
+
+def test_designations_count_first_certifications_in_the_period_as_of_a_date(url: str) -> None:
+    """数字化车间 first certified before 2022 is not new; 智能工厂/绿色工厂 count on their dates."""
+    rows = _rows(url, "rongchang", "--as-of", "2023-12-31")
+    assert rows["digital-workshop"]["actual"] == 0
+    assert rows["smart-factory"]["actual"] == 1
+    assert rows["green-factory"]["actual"] == 0
+    rows = _rows(url, "rongchang")
+    assert rows["green-factory"]["actual"] == 1
+
+
+def test_high_value_patents_are_invention_patents_granted_in_the_period(url: str) -> None:
+    """Rongchang art 20 counts invention patents granted from 2022: not utility models, not 2021's."""
+    assert _rows(url, "rongchang", "--as-of", "2023-12-31")["high-value-patents"]["actual"] == 1
+    assert _rows(url, "rongchang")["high-value-patents"]["actual"] == 2
+
+
+def test_patent_retracted_is_no_longer_counted(url: str) -> None:
+    """A retracted patent leaves the count (the correction applies to every date)."""
+    history = json.loads(_ok(url, "history", _uscc(10), "--json"))
+    patent = next(
+        e for e in history["events"] if e["type"] == "PatentGranted" and e["data"]["number"] == "ZL3"
+    )
+    _ok(url, "retract", patent["event_id"], "--reason", "wrong enterprise")
+    assert _rows(url, "rongchang")["high-value-patents"]["actual"] == 1
+
+
+def test_auto_electronics_share_counts_srdi_holders_of_the_sector(url: str) -> None:
+    """Yubei art 4: of 3 auto-electronics firms 1 holds 市级专精特新 in 2025 → 33%; none before 2024."""
+    row = _rows(url, "yubei")["auto-electronics-srdi-share"]
+    assert (row["actual"], row["share"]) == (33, {"holding": 1, "of": 3})
+    assert row["met"] is False
+    early = _rows(url, "yubei", "--as-of", "2024-01-01")["auto-electronics-srdi-share"]
+    assert early["share"] == {"holding": 0, "of": 3}
+
+
+def test_an_unknown_industry_is_refused(db_url: str) -> None:
+    """--industry must be a known industry: exit 2, one line, nothing registered."""
+    result = CliRunner().invoke(
+        app,
+        [
+            "--db",
+            db_url,
+            "enterprise",
+            "add",
+            _uscc(1),
+            "--name",
+            "甲",
+            "--district",
+            "yubei",
+            "--industry",
+            "spaceships",
+        ],
+    )
+    assert result.exit_code == 2 and "--industry" in result.stderr and "auto-electronics" in result.stderr
+    assert CliRunner().invoke(app, ["--db", db_url, "status", _uscc(1), "--json"]).exit_code != 0
+
+
+def test_measures_shows_pools_designations_and_industry_as_of_a_date(url: str) -> None:
+    """`srdi measures --json`: a pool left and re-entered, designations, industry; --as-of earlier."""
+    now = json.loads(_ok(url, "measures", _uscc(2), "--json"))
+    assert now["pools"]["cultivation-pool"] == {
+        "state": "admitted",
+        "since": "2024-06-01",
+        "first_on": "2023-05-01",
+        "valid_until": None,
+    }
+    then = json.loads(_ok(url, "measures", _uscc(2), "--json", "--as-of", "2024-03-01"))
+    assert then["pools"]["cultivation-pool"]["state"] == "left"
+    yubei = json.loads(_ok(url, "measures", _uscc(21), "--json"))
+    assert (yubei["industry"], yubei["designations"]) == ("auto-electronics", {})
+    status = json.loads(_ok(url, "status", _uscc(2), "--json"))
+    assert set(status) == {"uscc", "name", "district", "titles", "listing"}
