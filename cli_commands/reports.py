@@ -1,4 +1,8 @@
-"""``srdi report USCC financials|lease|talent|rd-subsidy|patent|demonstration``: the figures rules need.
+"""``srdi report USCC financials|lease|talent|rd-subsidy|patent|demonstration|retrofit|…``: what rules need.
+
+The measures of the documents that carry no stated amount are reported here too: ``retrofit``
+(RC-28, JJ-28, YB-6), ``incubation`` (Rongchang art 29), ``innovation-project`` (YB-9),
+``standard`` (YB-18) and ``specialist`` (一企一策一人, a register of who serves whom).
 
 Amounts are passed to the domain as text so they stay exact (Decimal yuan) and so every refusal
 is the domain's own one-line message naming the option. ``--on`` (an addition) is the date of the
@@ -37,6 +41,11 @@ def _submit(ctx: typer.Context, what: str, as_json: bool, **fields: Any) -> None
         "rd-subsidy": commands.ReportRdSubsidy,
         "patent": commands.ReportPatent,
         "demonstration": commands.RecordDemonstration,
+        "retrofit": commands.ReportRetrofit,
+        "incubation": commands.RecordIncubation,
+        "innovation-project": commands.RecordInnovationProject,
+        "standard": commands.RecordStandard,
+        "specialist": commands.AssignSpecialist,
     }[what]
     on = fields.pop("on", None)
     uscc = ctx.parent.params["uscc"] if ctx.parent is not None else ""
@@ -126,6 +135,79 @@ def demonstration(
 ) -> None:
     """Chosen as a district demonstration enterprise (JJ-27). Beyond the contract (docs/cli.md)."""
     _submit(ctx, "demonstration", as_json, year=year, on=on)
+
+
+@report_app.command("retrofit")
+@guarded
+def retrofit(
+    ctx: typer.Context,
+    year: str = typer.Option(..., "--year", help="Year of the project YYYY."),
+    kind: str = typer.Option(
+        ..., "--kind", help="smart (智能化), green (绿色化) or digital (数字化 new models)."
+    ),
+    investment: str = typer.Option(..., "--investment", help="Investment in yuan."),
+    project: str | None = typer.Option(None, "--project", help="Name of the project."),
+    on: str | None = ON_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """A smart or green retrofit or new digital model and its investment (RC-28, JJ-28, YB-6)."""
+    _submit(ctx, "retrofit", as_json, year=year, kind=kind, investment=investment, project=project, on=on)
+
+
+@report_app.command("incubation")
+@guarded
+def incubation(
+    ctx: typer.Context,
+    institute: str | None = typer.Option(
+        None, "--institute", help="The incubating institute (default 重庆市高新技术产业研究院)."
+    ),
+    on: str | None = typer.Option(None, "--on", help="Date of the record (default today)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Incubated by the municipal high-tech research institute (Rongchang art 29, RC-29i)."""
+    _submit(ctx, "incubation", as_json, institute=institute, on=on)
+
+
+@report_app.command("innovation-project")
+@guarded
+def innovation_project(
+    ctx: typer.Context,
+    project: str = typer.Option(..., "--project", help="Name of the project (揭榜挂帅…)."),
+    field: str | None = typer.Option(
+        None, "--field", help="Industry key or Chinese name (高端装备, 新材料…)."
+    ),
+    on: str | None = typer.Option(None, "--on", help="Date of the project's approval (default today)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """A major innovation project of the enterprise (Yubei art 9, YB-9)."""
+    _submit(ctx, "innovation-project", as_json, project=project, field=field, on=on)
+
+
+@report_app.command("standard")
+@guarded
+def standard(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name", help="The standard (number and title)."),
+    level: str = typer.Option(..., "--level", help="international, national, industry, local or group."),
+    role: str = typer.Option("participant", "--role", help="lead (主导) or participant (参与)."),
+    on: str | None = typer.Option(None, "--on", help="Date the standard was issued (default today)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """A standard the enterprise led or took part in setting (Yubei art 18, YB-18)."""
+    _submit(ctx, "standard", as_json, standard=name, level=level, role=role, on=on)
+
+
+@report_app.command("specialist")
+@guarded
+def specialist(
+    ctx: typer.Context,
+    person: str = typer.Option(..., "--person", help="The service specialist (服务专员)."),
+    unit: str | None = typer.Option(None, "--unit", help="The specialist's unit (区经济信息委…)."),
+    on: str | None = typer.Option(None, "--on", help="Date of the assignment (default today)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Assign the enterprise's service specialist (一企一策一人); a later assignment replaces it."""
+    _submit(ctx, "specialist", as_json, person=person, unit=unit, on=on)
 
 
 def register(app: typer.Typer) -> None:

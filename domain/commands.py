@@ -24,19 +24,45 @@ from domain.inputs import FIRST_YEAR, LAST_YEAR, MAX_AREA_M2, SIZES, money, opti
 from domain.reference import parse_action, parse_district, parse_track, parse_track_action
 from domain.uscc import validate_uscc
 
+INSTITUTE = "重庆市高新技术产业研究院"
+"""The research institute Rongchang art 29 names (the default of `report incubation`)."""
+STANDARD_LEVELS = {
+    "international": "international",
+    "国际": "international",
+    "国际标准": "international",
+    "national": "national",
+    "国家": "national",
+    "国家标准": "national",
+    "industry": "industry",
+    "行业": "industry",
+    "行业标准": "industry",
+    "local": "local",
+    "地方": "local",
+    "地方标准": "local",
+    "group": "group",
+    "团体": "group",
+    "团体标准": "group",
+}
+
 __all__ = [
     "AnyCommand",
+    "AssignSpecialist",
     "ChangeEnterpriseDetails",
     "Command",
     "EnterpriseCommand",
+    "MeasureCommand",
     "RecordDemonstration",
+    "RecordIncubation",
+    "RecordInnovationProject",
     "RecordMilestone",
+    "RecordStandard",
     "RegisterEnterprise",
     "ReportCommand",
     "ReportFinancials",
     "ReportLease",
     "ReportPatent",
     "ReportRdSubsidy",
+    "ReportRetrofit",
     "ReportTalent",
     "Retract",
     "money",
@@ -344,6 +370,130 @@ class RecordDemonstration(_Year):
     on: date | None = None
 
 
+class ReportRetrofit(_Year):
+    """A smart / green retrofit project or new digital model, with its investment (RC-28, JJ-28, YB-6)."""
+
+    kind: Literal["smart", "green", "digital"]
+    investment: Decimal
+    project: str | None = None
+    on: date | None = None
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> str:
+        kinds = {
+            "smart": "smart",
+            "智能化": "smart",
+            "green": "green",
+            "绿色化": "green",
+            "digital": "digital",
+            "数字化": "digital",
+        }
+        found = kinds.get(str(value).strip().lower())
+        if found is None:
+            raise InvalidInput(
+                f"--kind {value!r} is unknown; use smart, green or digital (智能化, 绿色化, 数字化)"
+            )
+        return found
+
+    @field_validator("investment", mode="before")
+    @classmethod
+    def _investment(cls, value: Any) -> Decimal:
+        return money(value, "investment")
+
+    @field_validator("project", mode="before")
+    @classmethod
+    def _project(cls, value: Any) -> str | None:
+        return None if value is None or not str(value).strip() else text(value, "project")
+
+
+class RecordIncubation(EnterpriseCommand):
+    """Incubated by a research institute (Rongchang art 29, first sentence)."""
+
+    institute: str = INSTITUTE
+    on: date | None = None
+
+    @field_validator("institute", mode="before")
+    @classmethod
+    def _institute(cls, value: Any) -> str:
+        return INSTITUTE if value is None or not str(value).strip() else text(value, "institute")
+
+
+class RecordInnovationProject(EnterpriseCommand):
+    """A major innovation project (重大创新攻关项目, 揭榜挂帅) in a named field (Yubei art 9)."""
+
+    project: str
+    field: str | None = None
+    on: date | None = None
+
+    @field_validator("project", mode="before")
+    @classmethod
+    def _project(cls, value: Any) -> str:
+        return text(value, "project")
+
+    @field_validator("field", mode="before")
+    @classmethod
+    def _field(cls, value: Any) -> str | None:
+        return parse_industry(value, "field")
+
+
+class RecordStandard(EnterpriseCommand):
+    """A standard the enterprise led or took part in setting (Yubei art 18)."""
+
+    standard: str
+    level: Literal["international", "national", "industry", "local", "group"]
+    role: Literal["lead", "participant"] = "participant"
+    on: date | None = None
+
+    @field_validator("standard", mode="before")
+    @classmethod
+    def _standard(cls, value: Any) -> str:
+        return text(value, "standard")
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> str:
+        found = STANDARD_LEVELS.get(str(value).strip().lower())
+        if found is None:
+            raise InvalidInput(
+                f"--level {value!r} is unknown; use international, national, industry, local or group "
+                "(国际, 国家, 行业, 地方, 团体)"
+            )
+        return found
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role(cls, value: Any) -> str:
+        found = {
+            "lead": "lead",
+            "主导": "lead",
+            "牵头": "lead",
+            "participant": "participant",
+            "参与": "participant",
+        }.get(str(value).strip().lower())
+        if found is None:
+            raise InvalidInput(f"--role {value!r} is unknown; use lead or participant (主导, 参与)")
+        return found
+
+
+class AssignSpecialist(EnterpriseCommand):
+    """The service specialist (服务专员) who now serves the enterprise (一企一策一人)."""
+
+    person: str
+    unit: str | None = None
+    on: date | None = None
+
+    @field_validator("person", mode="before")
+    @classmethod
+    def _person(cls, value: Any) -> str:
+        return text(value, "person", max_length=64)
+
+    @field_validator("unit", mode="before")
+    @classmethod
+    def _unit(cls, value: Any) -> str | None:
+        return None if value is None or not str(value).strip() else text(value, "unit")
+
+
 class Retract(Command):
     """Correct the record: state is computed as if the event never happened; nothing is deleted."""
 
@@ -362,7 +512,16 @@ class Retract(Command):
         return text(value, "reason", max_length=500)
 
 
+MeasureCommand = (
+    ReportRetrofit | RecordIncubation | RecordInnovationProject | RecordStandard | AssignSpecialist
+)
 ReportCommand = (
-    ReportFinancials | ReportLease | ReportTalent | ReportRdSubsidy | ReportPatent | RecordDemonstration
+    ReportFinancials
+    | ReportLease
+    | ReportTalent
+    | ReportRdSubsidy
+    | ReportPatent
+    | RecordDemonstration
+    | MeasureCommand
 )
 AnyCommand = RegisterEnterprise | ChangeEnterpriseDetails | RecordMilestone | ReportCommand | Retract

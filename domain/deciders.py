@@ -12,15 +12,20 @@ from datetime import UTC, date, datetime
 
 from domain import ladder
 from domain.commands import (
+    AssignSpecialist,
     ChangeEnterpriseDetails,
     RecordDemonstration,
+    RecordIncubation,
+    RecordInnovationProject,
     RecordMilestone,
+    RecordStandard,
     RegisterEnterprise,
     ReportCommand,
     ReportFinancials,
     ReportLease,
     ReportPatent,
     ReportRdSubsidy,
+    ReportRetrofit,
     ReportTalent,
     Retract,
 )
@@ -43,10 +48,15 @@ from events.schemas import (
     EnterpriseRegistered,
     EventRetracted,
     FinancialsReported,
+    IncubationRecorded,
+    InnovationProjectRecorded,
     LeaseReported,
     MilestoneRecorded,
     PatentGranted,
     RdSubsidyReported,
+    RetrofitReported,
+    SpecialistAssigned,
+    StandardRecorded,
     TalentContributionReported,
 )
 
@@ -199,6 +209,27 @@ def report(enterprise: Enterprise, cmd: ReportCommand, today: date, actor: str) 
                 f"{cmd.uscc} is already a demonstration enterprise of {cmd.year}; nothing to do"
             )
         event = DemonstrationSelected(uscc=cmd.uscc, year=cmd.year)
+    elif isinstance(cmd, ReportRetrofit):
+        event = RetrofitReported(
+            uscc=cmd.uscc, year=cmd.year, kind=cmd.kind, investment=cmd.investment, project=cmd.project
+        )
+    elif isinstance(cmd, RecordIncubation):
+        if any(m.kind == "incubation" for m in enterprise.measures):
+            raise InvalidInput(f"{cmd.uscc} is already recorded as incubated; nothing to do")
+        event = IncubationRecorded(uscc=cmd.uscc, institute=cmd.institute)
+    elif isinstance(cmd, RecordInnovationProject):
+        if any(m.kind == "innovation-project" and m.name == cmd.project for m in enterprise.measures):
+            raise InvalidInput(f"project {cmd.project!r} is already recorded for {cmd.uscc}; nothing to do")
+        event = InnovationProjectRecorded(uscc=cmd.uscc, project=cmd.project, field=cmd.field)
+    elif isinstance(cmd, RecordStandard):
+        if any(m.kind == "standard" and m.name == cmd.standard for m in enterprise.measures):
+            raise InvalidInput(f"standard {cmd.standard!r} is already recorded for {cmd.uscc}; nothing to do")
+        event = StandardRecorded(uscc=cmd.uscc, standard=cmd.standard, level=cmd.level, role=cmd.role)
+    elif isinstance(cmd, AssignSpecialist):
+        current = enterprise.specialist
+        if current is not None and (current.name, current.detail) == (cmd.person, cmd.unit):
+            raise InvalidInput(f"{cmd.person} already serves {cmd.uscc}; nothing to do")
+        event = SpecialistAssigned(uscc=cmd.uscc, person=cmd.person, unit=cmd.unit)
     else:  # pragma: no cover - the union is closed
         raise TypeError(type(cmd).__name__)
     return [NewEvent(event, on, actor)]

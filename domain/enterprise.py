@@ -28,6 +28,7 @@ from domain.records import (
     EntitlementRecord,
     Financials,
     Lease,
+    MeasureFact,
     Milestone,
     Patent,
     RdSubsidy,
@@ -51,6 +52,14 @@ __all__ = [
 ]
 
 RETRACTION = "EventRetracted"
+MEASURE_TYPES: dict[str, str] = {
+    "RetrofitReported": "retrofit",
+    "IncubationRecorded": "incubation",
+    "InnovationProjectRecorded": "innovation-project",
+    "StandardRecorded": "standard",
+    "SpecialistAssigned": "specialist",
+}
+"""Event types folded into `Enterprise.measures`, and the kind of `MeasureFact` each records."""
 REGISTRATION = "EnterpriseRegistered"
 DETAILS_CHANGE = "EnterpriseDetailsChanged"
 ENTITLEMENT_TYPES = frozenset(
@@ -72,6 +81,7 @@ RETRACTABLE_TYPES = frozenset(
         "RdSubsidyReported",
         "PatentGranted",
         "DemonstrationSelected",
+        *MEASURE_TYPES,
     }
 )
 """Facts staff record and may correct; registrations, retractions and entitlements are not."""
@@ -100,6 +110,7 @@ class Enterprise:
     rd_subsidies: list[RdSubsidy] = field(default_factory=list)
     patents: list[Patent] = field(default_factory=list)
     demonstrations: list[Demonstration] = field(default_factory=list)
+    measures: list[MeasureFact] = field(default_factory=list)
     entitlements: dict[str, EntitlementRecord] = field(default_factory=dict)
     retracted: frozenset[str] = frozenset()
     retractions: dict[str, RecordedEvent] = field(default_factory=dict, compare=False)
@@ -155,7 +166,15 @@ class Enterprise:
         copy = Enterprise(**{name: getattr(self, name) for name in self.__dataclass_fields__})
         for name in ("titles", "memberships", "financials", "retractions"):
             setattr(copy, name, dict(getattr(self, name)))
-        for name in ("milestones", "leases", "talents", "rd_subsidies", "patents", "demonstrations"):
+        for name in (
+            "milestones",
+            "leases",
+            "talents",
+            "rd_subsidies",
+            "patents",
+            "demonstrations",
+            "measures",
+        ):
             setattr(copy, name, list(getattr(self, name)))
         copy.effective = list(self.effective)
         copy.stream = list(self.stream)
@@ -225,6 +244,8 @@ class Enterprise:
             self.patents.append(Patent(eid, on, data["number"], data.get("kind", "invention")))
         elif kind == "DemonstrationSelected":
             self.demonstrations.append(Demonstration(eid, on, data["year"]))
+        elif kind in MEASURE_TYPES:
+            self.measures.append(_measure(event))
         elif kind in ENTITLEMENT_TYPES:
             key = data["entitlement_id"]
             self.entitlements.setdefault(key, EntitlementRecord(key)).apply(event)
@@ -277,7 +298,14 @@ class Enterprise:
             "industry": self.industry,
             "pools": self.memberships_json("pool"),
             "designations": self.memberships_json("designation"),
+            "specialist": _specialist_json(self.specialist),
+            "records": [_measure_json(m) for m in self.measures if m.kind != "specialist"],
         }
+
+    @property
+    def specialist(self) -> MeasureFact | None:
+        """The service specialist assigned last (一企一策一人), if any."""
+        return next((m for m in reversed(self.measures) if m.kind == "specialist"), None)
 
     def memberships_json(self, kind: str) -> dict[str, dict[str, str | None]]:
         """Pools or designations ever recorded, in tracks.toml order (`srdi measures`)."""
@@ -286,6 +314,48 @@ class Enterprise:
             for t, spec in tracks().items()
             if spec.kind == kind and t in self.memberships
         }
+
+
+def _measure(event: RecordedEvent) -> MeasureFact:
+    """The `MeasureFact` one measure event records (stored JSON read directly)."""
+    data, kind = event.data, MEASURE_TYPES[event.event_type]
+    subject = {"retrofit": "kind", "innovation-project": "field", "standard": "level"}.get(kind)
+    name = {
+        "retrofit": "project",
+        "incubation": "institute",
+        "innovation-project": "project",
+        "standard": "standard",
+        "specialist": "person",
+    }[kind]
+    return MeasureFact(
+        event.event_id,
+        event.occurred_on,
+        kind,
+        data.get(subject) if subject else None,
+        data.get(name),
+        data.get("year"),
+        money_or_none(data.get("investment")),
+        data.get("unit") or data.get("role"),
+    )
+
+
+def _measure_json(m: MeasureFact) -> dict[str, Any]:
+    return {
+        "event_id": m.event_id,
+        "kind": m.kind,
+        "on": m.on.isoformat(),
+        "subject": m.subject,
+        "name": m.name,
+        "year": m.year,
+        "amount": None if m.amount is None else str(m.amount),
+        "detail": m.detail,
+    }
+
+
+def _specialist_json(m: MeasureFact | None) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {"person": m.name, "unit": m.detail, "since": m.on.isoformat(), "event_id": m.event_id}
 
 
 def _uscc_of(events: Sequence[RecordedEvent]) -> str:

@@ -8,7 +8,7 @@ Yubei art 4 counts the SRDI share of 汽车电子 enterprises; Yubei art 9, Rong
 from __future__ import annotations
 
 from domain.errors import InvalidInput, shown
-from domain.inputs import utf8
+from domain.inputs import option, utf8
 from domain.reference import normalise
 
 INDUSTRIES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -28,15 +28,15 @@ INDUSTRIES: dict[str, tuple[str, tuple[str, ...]]] = {
 _INDEX = {normalise(name): key for key, (zh, aliases) in INDUSTRIES.items() for name in (key, zh, *aliases)}
 
 
-def parse_industry(value: object) -> str | None:
-    """The industry key for a key or Chinese name; None for nothing; else one refusal line."""
+def parse_industry(value: object, field: str = "industry") -> str | None:
+    """The industry key for a key or Chinese name; None for nothing; else one line naming ``--field``."""
     if value is None or not str(value).strip():
         return None
-    written = utf8(str(value), "industry")
+    written = utf8(str(value), field)
     key = _INDEX.get(normalise(written))
     if key is None:
         names = ", ".join(f"{k} ({zh})" for k, (zh, _) in INDUSTRIES.items())
-        raise InvalidInput(f"--industry {shown(written)} is unknown; use one of: {names}")
+        raise InvalidInput(f"{option(field)} {shown(written)} is unknown; use one of: {names}")
     return key
 
 

@@ -84,6 +84,26 @@ class Demonstration:
     year: int
 
 
+@dataclass(frozen=True, slots=True)
+class MeasureFact:
+    """A recorded measure of the documents that is not a milestone: a retrofit, an incubation, a
+    major innovation project, a standard, a specialist assignment (``kind`` says which).
+
+    ``subject`` is what it is about (the retrofit kind, the standard's level, the project's field);
+    ``name`` its name (project, standard, institute, person); ``year`` and ``amount`` for a retrofit;
+    ``detail`` the specialist's unit or the enterprise's role in setting a standard (lead, participant).
+    """
+
+    event_id: str
+    on: date
+    kind: str
+    subject: str | None
+    name: str | None
+    year: int | None = None
+    amount: Decimal | None = None
+    detail: str | None = None
+
+
 @dataclass
 class EntitlementRecord:
     """An entitlement folded generically from its events; the policy engine owns the meaning.

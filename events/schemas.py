@@ -137,6 +137,48 @@ class DemonstrationSelected(Event, event_type="DemonstrationSelected"):
     year: int
 
 
+class RetrofitReported(Event, event_type="RetrofitReported"):
+    """A smart (智能化), green (绿色化) or digital (数字化 new models) retrofit project and its investment."""
+
+    uscc: str
+    year: int
+    kind: Literal["smart", "green", "digital"]
+    investment: Money
+    project: str | None = None
+
+
+class IncubationRecorded(Event, event_type="IncubationRecorded"):
+    """Incubated by a research institute (Rongchang art 29: 重庆市高新技术产业研究院)."""
+
+    uscc: str
+    institute: str
+
+
+class InnovationProjectRecorded(Event, event_type="InnovationProjectRecorded"):
+    """A major innovation project (重大创新攻关项目, 揭榜挂帅) of the enterprise (Yubei art 9)."""
+
+    uscc: str
+    project: str
+    field: str | None = None  # an industry key (domain.industries)
+
+
+class StandardRecorded(Event, event_type="StandardRecorded"):
+    """A standard the enterprise led or took part in setting (标准制修订, Yubei art 18)."""
+
+    uscc: str
+    standard: str
+    level: Literal["international", "national", "industry", "local", "group"]
+    role: Literal["lead", "participant"] = "participant"
+
+
+class SpecialistAssigned(Event, event_type="SpecialistAssigned"):
+    """The service specialist (服务专员, 一企一策一人) now serving the enterprise; a later one replaces."""
+
+    uscc: str
+    person: str
+    unit: str | None = None
+
+
 class EventRetracted(Event, event_type="EventRetracted"):
     """A correction: state is computed as if the retracted event never happened."""
 

@@ -70,7 +70,13 @@ class Counted:
     on: date
 
 
-COUNTED_FACTS: dict[str, str] = {"PatentGranted": "patent"}
+COUNTED_FACTS: dict[str, str] = {
+    "PatentGranted": "patent",
+    "RetrofitReported": "retrofit",
+    "InnovationProjectRecorded": "innovation-project",
+    "StandardRecorded": "standard",
+    "IncubationRecorded": "incubation",
+}
 """Event types kept in the fold as `Counted` facts; the subject is this prefix (and a kind)."""
 
 
@@ -79,10 +85,11 @@ def counted_subject(event_type: str, data: dict[str, Any]) -> str | None:
     prefix = COUNTED_FACTS.get(event_type)
     if prefix is None:
         return None
-    kind = data.get("kind")
-    if prefix == "patent" and kind is None:
-        kind = "invention"
-    return f"{prefix}-{kind}" if kind else prefix
+    if prefix == "patent":
+        return f"patent-{data.get('kind') or 'invention'}"
+    if prefix == "retrofit":
+        return f"retrofit-{data['kind']}"
+    return prefix
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import TypeAlias
 
 from domain.details import DetailsHistory
-from domain.policy.vocab import Owner, Size, Stage, TitleStart, Track
+from domain.policy.vocab import Owner, ReportKind, Size, Stage, TitleStart, Track
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,22 @@ class DemonstrationSelection:
 
 
 @dataclass(frozen=True)
+class MeasureRecord:
+    """A measure the documents support without an amount: a retrofit (`subject` smart / green /
+    digital, `amount` its investment, about `year`), a designation certified (`subject` its track),
+    an incubation, a major innovation project (`subject` its field), a standard (`subject` its level).
+    """
+
+    kind: ReportKind
+    subject: str | None
+    year: int
+    on: date
+    event_id: str
+    amount: Decimal | None = None
+    year_based: bool = False
+
+
+@dataclass(frozen=True)
 class EnterpriseFacts:
     """Everything the engine may ask about one enterprise.
 
@@ -173,6 +189,8 @@ class EnterpriseFacts:
         if self.details is None:
             return frozenset({self.district})
         return frozenset({self.district, *(d for _, d in self.details.changes_of("district"))})
+
+    measures: tuple[MeasureRecord, ...] = ()
 
     # titles
 
@@ -269,10 +287,17 @@ class EnterpriseFacts:
             *self.talents,
             *self.patents,
             *self.demonstrations,
+            *self.measures,
         )
         return next((r for r in everything if r.event_id == event_id), None)
 
 
 Report: TypeAlias = (
-    FinancialReport | RdSubsidyGrant | LeaseReport | TalentReport | PatentGrant | DemonstrationSelection
+    FinancialReport
+    | RdSubsidyGrant
+    | LeaseReport
+    | TalentReport
+    | PatentGrant
+    | DemonstrationSelection
+    | MeasureRecord
 )

@@ -33,12 +33,14 @@ from domain.policy.facts import (
     FinancialReport,
     LeaseReport,
     ListingMilestone,
+    MeasureRecord,
     PatentGrant,
     RdSubsidyGrant,
     TalentReport,
     TitlePeriod,
 )
-from domain.policy.vocab import STAGES, TRACKS, Owner, Size, Status, TitleStart
+from domain.policy.vocab import STAGES, TRACKS, Owner, ReportKind, Size, Status, TitleStart
+from domain.reference import track_kind
 
 STATUSES: tuple[str, ...] = get_args(Status)
 PERIOD_STARTS = ("certified", "review-passed")
@@ -77,7 +79,39 @@ def build_facts(enterprise: Enterprise) -> EnterpriseFacts:
             DemonstrationSelection(d.year, d.on, d.event_id) for d in enterprise.demonstrations
         ),
         details=enterprise.details,
+        measures=_measures(enterprise),
     )
+
+
+MEASURE_KINDS: dict[str, ReportKind] = {
+    "retrofit": "retrofit",
+    "incubation": "incubation",
+    "innovation-project": "innovation-project",
+    "standard": "standard",
+}
+"""Measure facts the engine sees (a specialist assignment creates no entitlement)."""
+
+
+def _measures(enterprise: Enterprise) -> tuple[MeasureRecord, ...]:
+    """Retrofits, incubations, projects, standards, and every designation certification, in order.
+
+    A designation certification is a milestone of the aggregate; for the engine it is a record
+    `designation` about its track (RC-28 / JJ-28 support what was built, not a title held).
+    """
+    found: list[tuple[int, MeasureRecord]] = []
+    order = {e.event_id: i for i, e in enumerate(enterprise.effective)}
+    for m in enterprise.measures:
+        kind = MEASURE_KINDS.get(m.kind)
+        if kind is None:
+            continue
+        year = m.year if m.year is not None else m.on.year
+        record = MeasureRecord(kind, m.subject, year, m.on, m.event_id, m.amount, m.year is not None)
+        found.append((order.get(m.event_id, 0), record))
+    for ms in enterprise.milestones:
+        if ms.action == "certified" and track_kind(ms.track) == "designation":
+            record = MeasureRecord("designation", ms.track, ms.on.year, ms.on, ms.event_id)
+            found.append((order.get(ms.event_id, 0), record))
+    return tuple(r for _, r in sorted(found, key=lambda pair: pair[0]))
 
 
 def _titles(enterprise: Enterprise) -> tuple[TitlePeriod, ...]:

@@ -16,6 +16,7 @@ from domain.policy.facts import (
     EnterpriseFacts,
     FinancialReport,
     LeaseReport,
+    MeasureRecord,
     PatentGrant,
     RdSubsidyGrant,
     Report,
@@ -39,6 +40,7 @@ def past_triggers(facts: EnterpriseFacts) -> list[PastTrigger]:
         *facts.talents,
         *facts.patents,
         *facts.demonstrations,
+        *facts.measures,
     )
     found += [report_filed(r) for r in reports]
     return sorted(found, key=_day)
@@ -55,6 +57,8 @@ def report_filed(report: Report) -> ReportFiled:
         return ReportFiled("patent-granted", day.year, day, report.event_id)
     if isinstance(report, DemonstrationSelection):
         return ReportFiled("demonstration-selected", report.year, report.selected_on, report.event_id)
+    if isinstance(report, MeasureRecord):
+        return ReportFiled(report.kind, report.year, report.on, report.event_id)
     kind: ReportKind
     if isinstance(report, FinancialReport):
         kind = "financials"

@@ -21,6 +21,7 @@ from domain.policy.facts import (
     DemonstrationSelection,
     EnterpriseFacts,
     FinancialReport,
+    MeasureRecord,
     PatentGrant,
     Report,
     TalentReport,
@@ -126,11 +127,13 @@ def _title_held(spec: TitleHeldTrigger, facts: EnterpriseFacts, trigger: Milesto
 
 
 def _report(spec: ReportTrigger, facts: EnterpriseFacts, trigger: ReportFiled) -> Match:
-    if trigger.kind != spec.report:
+    if trigger.kind not in spec.kinds:
         return None
     report = facts.report(trigger.event_id)
     if report is None:
         raise ValueError(f"facts lack the report recorded by event {trigger.event_id}")
+    if isinstance(report, MeasureRecord):
+        return _measure(spec, report)
     if spec.requires_rd_expense and not (
         isinstance(report, FinancialReport) and report.rd_expense is not None
     ):
@@ -151,6 +154,22 @@ def _report(spec: ReportTrigger, facts: EnterpriseFacts, trigger: ReportFiled) -
         year_based=True,
         subject=subject,
         report=report,
+    )
+
+
+def _measure(spec: ReportTrigger, record: MeasureRecord) -> Match:
+    """A retrofit, designation, incubation, project or standard; `subjects` narrows which."""
+    if spec.subjects and record.subject not in spec.subjects:
+        return None
+    check_on = min(record.on, date(record.year, 12, 31)) if record.year_based else record.on
+    return Occasion(
+        event_id=record.event_id,
+        on=record.on,
+        check_on=check_on,
+        year=record.year,
+        year_based=record.year_based,
+        subject=record.subject or record.kind,
+        report=record,
     )
 
 

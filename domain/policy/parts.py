@@ -76,9 +76,20 @@ class ReportTrigger(Frozen):
 
     on: Literal["report"]
     report: ReportKind
+    also: tuple[ReportKind, ...] = Field(
+        default=(), description="further report kinds that trigger the same rule (RC-28: designations too)"
+    )
+    subjects: tuple[str, ...] = Field(
+        default=(), description="only records about these subjects (retrofit kinds, designation tracks)"
+    )
     requires_rd_expense: bool = Field(
         default=False, description="only a financials report that declares an R&D expense"
     )
+
+    @property
+    def kinds(self) -> tuple[ReportKind, ...]:
+        """Every report kind that triggers the rule."""
+        return (self.report, *self.also)
 
 
 class TitleHeldTrigger(Frozen):

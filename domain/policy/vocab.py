@@ -44,9 +44,20 @@ Action = Literal[
 Size = Literal["micro", "small", "medium"]
 
 ReportKind = Literal[
-    "financials", "lease", "talent", "rd-subsidy", "patent-granted", "demonstration-selected"
+    "financials",
+    "lease",
+    "talent",
+    "rd-subsidy",
+    "patent-granted",
+    "demonstration-selected",
+    "retrofit",
+    "designation",
+    "incubation",
+    "innovation-project",
+    "standard",
 ]
-"""What a report trigger says was reported (the CLI's `report` kinds, plus two record kinds)."""
+"""What a report trigger says was reported (the CLI's `report` kinds, plus record kinds:
+`designation` is the certification of a 数字化车间 / 智能工厂 / 绿色工厂 / benchmark designation)."""
 
 Owner = Literal["state", "private"]
 """Who owns rented space: a state-owned platform (国有厂房) or private idle space (社会闲置)."""

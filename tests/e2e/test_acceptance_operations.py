@@ -176,9 +176,10 @@ def test_audit_verify_finds_an_edited_payload(office: Srdi, tmp_path: Path) -> N
 
 
 def test_machines_mermaid(office: Srdi) -> None:
-    """machines --format mermaid draws both machines as stateDiagram-v2 from their definitions."""
+    """machines --format mermaid draws every machine (titles, listing, pools, designations)."""
     text = office.ok("machines", "--format", "mermaid")
-    assert text.count("stateDiagram-v2") == 2
+    assert text.count("stateDiagram-v2") == 4
+    assert "admitted --> left : left" in text
     for needle in (
         "certified --> certified : review-passed",
         "ipo_accepted --> ipo_tutoring : ipo-withdrawn",
