@@ -26,9 +26,9 @@ from domain.policy import (
     TalentReport,
     TitlePeriod,
 )
-from domain.policy.facts import DemonstrationSelection, PatentGrant
+from domain.policy.facts import DemonstrationSelection, MeasureRecord, PatentGrant
 from domain.policy.history import report_filed
-from domain.policy.vocab import Owner, Size, Stage, TitleStart, Track
+from domain.policy.vocab import Owner, ReportKind, Size, Stage, TitleStart, Track
 
 USCC = "91500112MA5UABCD1X"
 
@@ -114,6 +114,20 @@ def demonstration(year: int, on: date) -> DemonstrationSelection:
     return DemonstrationSelection(year, on, f"demo:{year}")
 
 
+def measure(
+    kind: ReportKind,
+    on: date,
+    subject: str | None = None,
+    *,
+    year: int | None = None,
+    amount: int | None = None,
+) -> MeasureRecord:
+    """A retrofit (about ``year``), designation, incubation, project or standard recorded on ``on``."""
+    event = f"{kind}-{subject}-{on.isoformat()}"
+    invested = None if amount is None else Decimal(amount)
+    return MeasureRecord(kind, subject, year or on.year, on, event, invested, year is not None)
+
+
 def facts(
     district: str,
     *,
@@ -143,6 +157,7 @@ def add(
     | RdSubsidyGrant
     | PatentGrant
     | DemonstrationSelection
+    | MeasureRecord
     | TitlePeriod
     | ListingMilestone,
 ) -> EnterpriseFacts:
@@ -161,6 +176,8 @@ def add(
             result = replace(result, patents=(*result.patents, item))
         elif isinstance(item, DemonstrationSelection):
             result = replace(result, demonstrations=(*result.demonstrations, item))
+        elif isinstance(item, MeasureRecord):
+            result = replace(result, measures=(*result.measures, item))
         elif isinstance(item, TitlePeriod):
             result = replace(result, titles=(*result.titles, item))
         else:
@@ -181,7 +198,8 @@ def filed(
     | TalentReport
     | RdSubsidyGrant
     | PatentGrant
-    | DemonstrationSelection,
+    | DemonstrationSelection
+    | MeasureRecord,
 ) -> ReportFiled:
     """The trigger for a recorded report."""
     return report_filed(report)

@@ -32,6 +32,9 @@ CATALOGUE: dict[str, dict[str, Decimal | None]] = {
         "YB-7f": Decimal(3000000),
         "YB-7g": Decimal(5000000),
         "YB-8": None,
+        "YB-6": None,
+        "YB-9": None,
+        "YB-18": None,
     },
     "rongchang-2022": {
         "RC-27a": Decimal(1000000),
@@ -39,9 +42,11 @@ CATALOGUE: dict[str, dict[str, Decimal | None]] = {
         "RC-29a": None,
         "RC-29b": None,
         "RC-30": None,
+        "RC-28": None,
+        "RC-29i": None,
     },
     "liangjiang-2022": {"LJ-13": None, "LJ-21": None},
-    "jiangjin-2022": {"JJ-27": None, "JJ-29": None, "JJ-30": None},
+    "jiangjin-2022": {"JJ-27": None, "JJ-29": None, "JJ-30": None, "JJ-28": None},
     "qianjiang-2023": {},
 }
 SEED_FILES = {

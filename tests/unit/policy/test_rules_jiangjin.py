@@ -14,6 +14,7 @@ from tests.unit.policy.builders import (
     filed,
     fin,
     listing,
+    measure,
     only,
     reached,
     title,
@@ -86,3 +87,30 @@ def test_jj30_before_the_plan_is_not_reached() -> None:
     early = listing("otc-listed", date(2022, 7, 4))
     f = facts("jiangjin", titles=[INNOVATIVE], listings=[early])
     assert evaluate(JJ, f, reached(early)) == []
+
+
+def test_jj28_retrofit_and_designation_amount_not_stated_once_a_year() -> None:
+    """JJ-28: a green retrofit and a 智能工厂 each owe support of an unstated amount; same kind+year once."""
+    retrofit = measure("retrofit", date(2024, 5, 1), "green", year=2024, amount=500000)
+    factory = measure("designation", date(2024, 6, 1), "smart-factory")
+    f = add(facts("jiangjin", titles=[INNOVATIVE]), retrofit, factory)
+    e = only(evaluate(JJ, f, filed(retrofit)), "JJ-28")
+    assert (e.amount, e.status, e.period_year, e.responsible_units) == (
+        None,
+        "awaiting-approval",
+        2024,
+        UNITS,
+    )
+    assert only(evaluate(JJ, f, filed(factory)), "JJ-28").status == "awaiting-approval"
+    again = measure("retrofit", date(2024, 9, 1), "green", year=2024, amount=600000)
+    g = add(f, again)
+    assert created(evaluate(JJ, g, filed(again), apply([], [e])), "JJ-28") == []
+
+
+def test_jj28_needs_a_title_and_ignores_benchmarks() -> None:
+    """JJ-28 needs Jiangjin's SRDI scope; a benchmark designation is not in its subjects."""
+    retrofit = measure("retrofit", date(2024, 5, 1), "smart", year=2024, amount=1)
+    assert created(evaluate(JJ, add(facts("jiangjin"), retrofit), filed(retrofit))) == []
+    benchmark = measure("designation", date(2024, 6, 1), "benchmark")
+    f = add(facts("jiangjin", titles=[INNOVATIVE]), benchmark)
+    assert evaluate(JJ, f, filed(benchmark)) == []

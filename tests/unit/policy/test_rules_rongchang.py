@@ -14,6 +14,7 @@ from tests.unit.policy.builders import (
     filed,
     fin,
     listing,
+    measure,
     only,
     rd_subsidy,
     reached,
@@ -165,3 +166,27 @@ def test_rc30_refused_without_any_srdi_title() -> None:
     innovative = title("innovative-sme", date(2022, 9, 1))
     f = facts("rongchang", titles=[innovative], listings=[otc])
     assert created(evaluate(RC, f, reached(otc))) == []
+
+
+def test_rc28_retrofit_and_designation_amount_not_stated() -> None:
+    """RC-28: a smart retrofit and a 数字化车间 of a 高新 holder → support to be set (art 28)."""
+    hnte = title("hnte", date(2022, 3, 1))
+    retrofit = measure("retrofit", date(2023, 8, 1), "smart", year=2023, amount=1200000)
+    workshop = measure("designation", date(2023, 10, 1), "digital-workshop")
+    f = add(facts("rongchang", titles=[hnte]), retrofit, workshop)
+    e = only(evaluate(RC, f, filed(retrofit)), "RC-28")
+    assert (e.amount, e.status, e.ceiling, e.subject) == (None, "awaiting-approval", False, "smart")
+    assert e.explanation.source_zh.startswith("对“专精特新”企业实施智能化、绿色化改造")
+    assert only(evaluate(RC, f, filed(workshop)), "RC-28").subject == "digital-workshop"
+    late = measure("retrofit", date(2026, 3, 1), "smart", year=2026, amount=1)
+    assert created(evaluate(RC, add(f, late), filed(late))) == []  # the plan ended with 2025
+
+
+def test_rc29i_incubation_is_not_rc29a() -> None:
+    """RC-29i: incubated by the institute → an award to be set, once; RC-29a stays the R&D matching."""
+    incubated = measure("incubation", date(2023, 1, 10))
+    f = add(facts("rongchang"), incubated)
+    e = only(evaluate(RC, f, filed(incubated)), "RC-29i")
+    assert (e.amount, e.status, e.kind) == (None, "awaiting-approval", "award")
+    assert RC.rule("RC-29a").kind == "matching" and RC.rule("RC-29a").formula is not None
+    assert evaluate(RC, f, filed(incubated), apply([], [e])) == []

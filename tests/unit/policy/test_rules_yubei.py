@@ -25,7 +25,9 @@ from tests.unit.policy.builders import (
     fin,
     lease,
     listing,
+    measure,
     only,
+    patent,
     reached,
     resolutions,
     title,
@@ -450,3 +452,35 @@ def test_explanation_is_json_ready() -> None:
     data = only(evaluate(YB, f, reached(review)), "YB-5c").explanation.to_dict()
     assert json.loads(json.dumps(data, ensure_ascii=False))["figures"]["revenue 2025"] == "122"
     assert data["readings"] == {"growth-averaging": "arithmetic"}
+
+
+def test_yb6_retrofit_of_an_srdi_holder_amount_not_stated() -> None:
+    """YB-6: a digital (new models) retrofit of a 市级专精特新 holder → support to be set; none without."""
+    retrofit = measure("retrofit", date(2024, 5, 1), "digital", year=2024, amount=800000)
+    f = add(facts("yubei", titles=[SRDI_2023]), retrofit)
+    e = only(evaluate(YB, f, filed(retrofit)), "YB-6")
+    assert (e.amount, e.status, e.responsible_units) == (
+        None,
+        "awaiting-approval",
+        ("区财政局", "区经济信息委"),
+    )
+    assert created(evaluate(YB, add(facts("yubei"), retrofit), filed(retrofit))) == []
+
+
+def test_yb9_major_innovation_project_reaches_any_enterprise() -> None:
+    """YB-9: each major innovation project, titles or not, owes support to be set (区科技局)."""
+    project = measure("innovation-project", date(2025, 3, 1), "equipment")
+    f = add(facts("yubei"), project)
+    e = only(evaluate(YB, f, filed(project)), "YB-9")
+    assert (e.amount, e.status, e.responsible_units) == (None, "awaiting-approval", ("区科技局",))
+
+
+def test_yb18_invention_patents_and_standards_of_srdi_holders() -> None:
+    """YB-18: an invention patent and a standard of a 市级专精特新 holder each owe support to be set."""
+    granted = patent("ZL2025100001.1", date(2025, 4, 1))
+    standard = measure("standard", date(2025, 5, 1), "national")
+    f = add(facts("yubei", titles=[SRDI_2023]), granted, standard)
+    assert only(evaluate(YB, f, filed(granted)), "YB-18").status == "awaiting-approval"
+    e = only(evaluate(YB, f, filed(standard)), "YB-18")
+    assert e.explanation.source_zh == "对“专精特新”企业发明专利和参与标准化工作按政策给予扶持。"
+    assert created(evaluate(YB, add(facts("yubei"), standard), filed(standard))) == []
