@@ -162,7 +162,7 @@ def retract(
 
 def register(app: typer.Typer) -> None:
     """Add every lifecycle command: enterprise, record, report, retract, status, history, machines, import."""
-    from cli_commands import importing, measures, reading, reports
+    from cli_commands import facilities, importing, measures, reading, reports
 
     app.add_typer(enterprise_app, name="enterprise")
     app.command("record")(record)
@@ -170,4 +170,5 @@ def register(app: typer.Typer) -> None:
     app.command("retract")(retract)
     reading.register(app)
     measures.register(app)
+    facilities.register(app)
     importing.register(app)

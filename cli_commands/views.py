@@ -43,14 +43,14 @@ def targets(
     from domain.reference import label, parse_district
     from projections.feed import view
     from projections.framework import Cutoff
-    from projections.targets import read_targets
+    from projections.targets import TARGET_VIEWS, read_targets
 
     key = parse_district(district)
     label("x", lang)  # refuse an unknown --lang before any work
     svc = services(ctx, reading=True)
     cutoff = Cutoff.parse(as_of, recorded_before, svc.settings.timezone)
     on = cutoff.as_of or _today(ctx)
-    with view(svc.engine, ["targets"], Cutoff(recorded_before=cutoff.recorded_before)) as conn:
+    with view(svc.engine, TARGET_VIEWS, Cutoff(recorded_before=cutoff.recorded_before)) as conn:
         rows = read_targets(conn, key, year=year, on=on)
     if as_json:
         print_json(

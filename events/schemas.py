@@ -36,6 +36,10 @@ POLICIES_STREAM = "policies"
 """The one stream of `PolicyActivated` events (``policy_stream`` is kept for compatibility)."""
 
 
+def facility_stream(facility_id: str) -> str:
+    return f"facility-{facility_id}"
+
+
 def reminder_stream(uscc: str) -> str:
     return f"reminders-{uscc}"
 
@@ -185,6 +189,25 @@ class EventRetracted(Event, event_type="EventRetracted"):
     uscc: str
     retracted_event_id: str
     retracted_type: str
+    reason: str
+
+
+# -- facilities (parks, internship bases, incubators) ------------------------------------------
+class FacilityEstablished(Event, event_type="FacilityEstablished"):
+    """A park (产业园), internship base (见习基地) or incubator (孵化器) established in a district."""
+
+    facility_id: str
+    kind: Literal["srdi-park", "internship-base", "incubator"]
+    name: str
+    district: str
+    unit: str | None = None
+    ref: str | None = None
+
+
+class FacilityClosed(Event, event_type="FacilityClosed"):
+    """The facility closed or lost its designation; it no longer counts from that day."""
+
+    facility_id: str
     reason: str
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from projections.calendar import CalendarProjection
+from projections.facilities import FacilitiesProjection
 from projections.framework import Projection
 from projections.ledger import LedgerProjection
 from projections.status import StatusProjection
@@ -20,6 +21,7 @@ PROJECTIONS: dict[str, Projection] = {
         CalendarProjection(),
         TargetsProjection(),
         LedgerProjection(),
+        FacilitiesProjection(),
     )
 }
 

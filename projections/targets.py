@@ -41,12 +41,16 @@ from sqlalchemy.engine import Connection
 from domain import reference
 from domain.policy.model import Policy, builtin_keys, load_builtin
 from domain.policy.targets import Target
+from projections.facilities import facilities_table
 from projections.fold import EnterpriseFold, EnterpriseProjection, Row
 from projections.framework import DateParam, metadata
 
 BSE_OPENED = date(2021, 11, 15)  # 精选层 → 北京证券交易所: from this day a neeq-select is a listing
 LISTED = "listed"  # the derived first-listing subject in targets_firsts
 LISTING_MEASURES = frozenset({"new-listings", "listings", "listed", "listed-enterprises"})
+TARGET_VIEWS = ("targets", "facilities")
+"""The projections `read_targets` reads: catch both up (or snapshot both) before reading."""
+FACILITY_MEASURES = frozenset({"srdi-park", "internship-base", "incubator"})
 FACT_MEASURES = {"high-value-patents": "patent-invention", "invention-patents": "patent-invention"}
 """Measures counted from `targets_entries` facts, and the fact subject each counts."""
 SRDI_TRACKS = ("srdi-municipal", "little-giant")
@@ -256,6 +260,8 @@ def actual(conn: Connection, district: str, target: Target, on: date) -> int | N
     holding = target.holding
     if kind == "fact":
         return _facts(conn, district, dept, FACT_MEASURES.get(what, what), target, ref)
+    if kind == "facility":
+        return _facilities(conn, district, what, target, ref)
     subject = LISTED if kind in ("listed", "listed-srdi") else what
     if target.basis == "total":
         if kind in ("title", "member"):
@@ -290,6 +296,8 @@ def _kind(measure: str) -> str | None:
         return "listed-srdi"
     if measure in FACT_MEASURES or measure.startswith("patent-"):
         return "fact"
+    if measure in FACILITY_MEASURES:
+        return "facility"
     spec = reference.tracks().get(measure)
     if spec is None:
         return None
@@ -325,6 +333,23 @@ def _facts(conn: Connection, district: str, dept: str | None, subject: str, targ
     if target.holding:
         query = query.where(_holds(x.uscc, target.holding, x.on))
     return int(conn.execute(_in_district(query, district, dept)).scalar_one())
+
+
+def _facilities(conn: Connection, district: str, kind: str, target: Target, ref: date) -> int:
+    """Parks, bases, incubators: open on ``ref`` for a total, else established in the period / year."""
+    f = facilities_table.c
+    query = (
+        sa.select(sa.func.count())
+        .select_from(facilities_table)
+        .where(f.district == district, f.kind == kind, f.established_on <= ref)
+    )
+    if target.basis == "total":
+        query = query.where(sa.or_(f.closed_on.is_(None), f.closed_on > ref))
+    elif target.basis == "new-in-year":
+        query = query.where(f.established_on >= date(target.year, 1, 1))
+    else:
+        query = query.where(f.established_on >= date(target.from_year or target.year, 1, 1))
+    return int(conn.execute(query).scalar_one())
 
 
 def _entries(

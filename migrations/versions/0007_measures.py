@@ -1,9 +1,9 @@
 """Measures of the documents: the industry of an enterprise and every dated entry targets count.
 
-Adds ``targets_enterprises.industry`` and ``targets_entries`` (pool admissions, designation
-certifications, invention patents, one row each). The enterprise folds now keep counted facts
-(patents) too, so the status, calendar and targets views are emptied with their checkpoints and
-rebuilt from the log on the next read.
+Adds ``targets_enterprises.industry``, ``facilities`` (parks, internship bases, incubators) and
+``targets_entries`` (pool admissions, designation certifications, invention patents, one row
+each). The enterprise folds now keep counted facts (patents) too, so the status, calendar and
+targets views are emptied with their checkpoints and rebuilt from the log on the next read.
 
 Revision ID: 0007
 Revises: 0006
@@ -37,6 +37,16 @@ def upgrade() -> None:
         sa.Column("on", sa.Date, nullable=False),
     )
     op.create_index("ix_targets_entries_subject", "targets_entries", ["subject", "on"])
+    op.create_table(
+        "facilities",
+        sa.Column("facility_id", sa.String(64), primary_key=True),
+        sa.Column("kind", sa.String(30), nullable=False),
+        sa.Column("name", sa.String(300), nullable=False),
+        sa.Column("district", sa.String(50), nullable=False),
+        sa.Column("established_on", sa.Date, nullable=False),
+        sa.Column("closed_on", sa.Date),
+    )
+    op.create_index("ix_facilities_district_kind", "facilities", ["district", "kind"])
     checkpoints = sa.table("projection_checkpoints", sa.column("name", sa.String))
     for name, tables in REBUILT.items():
         for table in tables:
@@ -45,6 +55,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_facilities_district_kind", "facilities")
+    op.drop_table("facilities")
     op.drop_index("ix_targets_entries_subject", "targets_entries")
     op.drop_table("targets_entries")
     with op.batch_alter_table("targets_enterprises") as batch:

@@ -238,8 +238,8 @@ def test_demo_is_deterministic_for_a_seed(db_url: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_machines_are_drawn(db_url: str) -> None:
-    """`srdi machines --format mermaid` draws both machines; the table shows the scheduler-only action."""
-    assert ok(db_url, "machines", "--format", "mermaid").count("stateDiagram-v2") == 2
+    """`srdi machines --format mermaid` draws all four machines; the table shows the scheduler-only action."""
+    assert ok(db_url, "machines", "--format", "mermaid").count("stateDiagram-v2") == 4
     rows = ok_json(db_url, "machines")
     assert any(r["action"] == "expired" and r["system_only"] for r in rows)
     assert "到期失效" in ok(db_url, "machines", "--lang", "zh")

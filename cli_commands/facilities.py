@@ -1,0 +1,166 @@
+"""``srdi facility add|close|list``: SRDI parks, internship bases and incubators the targets count.
+
+Each facility is an entity of its own (stream ``facility-<ID>``), not an enterprise: Liangjiang's
+targets count 10 parks and 30 internship bases (docs/cli.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from cli_commands.common import guarded, parse_date, print_json, services
+from cli_commands.enterprises import JSON_OPTION
+
+if TYPE_CHECKING:
+    from events.envelope import NewEvent
+
+facility_app = typer.Typer(
+    help="SRDI parks, internship bases and incubators (counted by the district targets).",
+    no_args_is_help=True,
+)
+
+
+def _today(ctx: typer.Context) -> object:
+    from service_layer.commands import today
+
+    settings = getattr(services(ctx), "settings", None)
+    return today(getattr(settings, "timezone", None) or "Asia/Shanghai")
+
+
+@facility_app.command("add")
+@guarded
+def facility_add(
+    ctx: typer.Context,
+    facility_id: str = typer.Argument(..., metavar="ID", help="Your id for it, e.g. LJ-PARK-01."),
+    kind: str = typer.Option(
+        ..., "--kind", help="srdi-park (产业园), internship-base (见习基地) or incubator."
+    ),
+    name: str = typer.Option(..., "--name", help="Its name."),
+    district: str = typer.Option(..., "--district", help="District key or Chinese name."),
+    on: str = typer.Option(..., "--on", help="Date established or designated (YYYY-MM-DD)."),
+    unit: str | None = typer.Option(None, "--unit", help="Responsible unit (两江产业集团…)."),
+    ref: str | None = typer.Option(None, "--ref", help="Document reference (文号)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Record a park, internship base or incubator established in a district on a date."""
+    from datetime import date
+
+    from domain import facilities
+    from domain.inputs import text
+    from domain.reference import parse_district
+    from service_layer import facilities as service
+    from service_layer.commands import current_actor
+
+    key = facilities.parse_id(facility_id)
+    chosen_kind, label = facilities.parse_kind(kind), text(name, "name")
+    where, day = parse_district(district), parse_date(on)
+    by = text(unit, "unit") if unit and unit.strip() else None
+    doc = text(ref, "ref") if ref and ref.strip() else None
+    today, actor = _today(ctx), current_actor()
+    assert isinstance(today, date)
+
+    def decide(f: facilities.Facility) -> list[NewEvent]:
+        return facilities.establish(
+            f,
+            kind=chosen_kind,
+            name=label,
+            district=where,
+            on=day,
+            today=today,
+            actor=actor,
+            unit=by,
+            ref=doc,
+        )
+
+    after, new = service.run(services(ctx).store, key, decide)
+    if as_json:
+        print_json({"event_id": new[0].event_id, "facility": after.as_json()})
+    else:
+        typer.echo(f"added {after.kind} {key} {after.name} ({after.district}): event {new[0].event_id}")
+
+
+@facility_app.command("close")
+@guarded
+def facility_close(
+    ctx: typer.Context,
+    facility_id: str = typer.Argument(..., metavar="ID"),
+    on: str = typer.Option(..., "--on", help="Date it closed or lost its designation (YYYY-MM-DD)."),
+    reason: str = typer.Option(..., "--reason", help="Why (stored)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Record that a facility closed: it no longer counts from that day."""
+    from datetime import date
+
+    from domain import facilities
+    from domain.inputs import text
+    from service_layer import facilities as service
+    from service_layer.commands import current_actor
+
+    key = facilities.parse_id(facility_id)
+    day, why = parse_date(on), text(reason, "reason", max_length=500)
+    today, actor = _today(ctx), current_actor()
+    assert isinstance(today, date)
+    after, new = service.run(
+        services(ctx).store, key, lambda f: facilities.close(f, on=day, reason=why, today=today, actor=actor)
+    )
+    if as_json:
+        print_json({"event_id": new[0].event_id, "facility": after.as_json()})
+    else:
+        typer.echo(f"closed {key} on {day.isoformat()}: event {new[0].event_id}")
+
+
+@facility_app.command("list")
+@guarded
+def facility_list(
+    ctx: typer.Context,
+    district: str | None = typer.Option(None, "--district", help="Only this district."),
+    kind: str | None = typer.Option(None, "--kind", help="Only this kind."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Those open on DATE (default: all, closed too)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Every facility recorded (the live view), oldest first."""
+    import sqlalchemy as sa
+
+    from domain import facilities
+    from domain.reference import parse_district
+    from projections.facilities import facilities_table as t
+    from projections.feed import view
+
+    key = parse_district(district) if district else None
+    chosen_kind = facilities.parse_kind(kind) if kind else None
+    day = parse_date(as_of, "--as-of") if as_of else None
+    query = sa.select(t).order_by(t.c.established_on, t.c.facility_id)
+    if key:
+        query = query.where(t.c.district == key)
+    if chosen_kind:
+        query = query.where(t.c.kind == chosen_kind)
+    if day:
+        query = query.where(t.c.established_on <= day, sa.or_(t.c.closed_on.is_(None), t.c.closed_on > day))
+    with view(services(ctx).engine, ["facilities"]) as conn:
+        rows = [
+            {
+                "id": r.facility_id,
+                "kind": r.kind,
+                "name": r.name,
+                "district": r.district,
+                "established_on": str(r.established_on)[:10],
+                "closed_on": None if r.closed_on is None else str(r.closed_on)[:10],
+            }
+            for r in conn.execute(query)
+        ]
+    if as_json:
+        print_json({"facilities": rows})
+        return
+    for row in rows:
+        closed = f" closed {row['closed_on']}" if row["closed_on"] else ""
+        typer.echo(
+            f"{row['id']}  {row['kind']}  {row['name']}  {row['district']}  {row['established_on']}{closed}"
+        )
+    if not rows:
+        typer.echo("no facility recorded")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(facility_app, name="facility")
