@@ -58,7 +58,7 @@ def facility_add(
     where, day = parse_district(district), parse_date(on)
     by = text(unit, "unit") if unit and unit.strip() else None
     doc = text(ref, "ref") if ref and ref.strip() else None
-    today, actor = _today(ctx), current_actor()
+    today, actor = _today(ctx), current_actor(services(ctx))
     assert isinstance(today, date)
 
     def decide(f: facilities.Facility) -> list[NewEvent]:
@@ -100,7 +100,7 @@ def facility_close(
 
     key = facilities.parse_id(facility_id)
     day, why = parse_date(on), text(reason, "reason", max_length=500)
-    today, actor = _today(ctx), current_actor()
+    today, actor = _today(ctx), current_actor(services(ctx))
     assert isinstance(today, date)
     after, new = service.run(
         services(ctx).store, key, lambda f: facilities.close(f, on=day, reason=why, today=today, actor=actor)
