@@ -414,6 +414,11 @@ def _stock(
     return int(conn.execute(_in_district(_in_force(query, ref), district, dept)).scalar_one())
 
 
+def _title_tracks() -> list[str]:
+    """The qualification tracks (``targets_periods`` also holds pool and designation periods)."""
+    return [k for k, spec in reference.tracks().items() if spec.kind == "qualification"]
+
+
 def titles_in_force(conn: Connection, ref: date, district: str | None = None) -> dict[tuple[str, str], int]:
     """Enterprises holding each title on ``ref``, by (district, track): the ``total`` count of a
     title target (``_stock``) for every district and track in one grouped query."""
@@ -421,7 +426,7 @@ def titles_in_force(conn: Connection, ref: date, district: str | None = None) ->
     query = (
         sa.select(e.district, p.track, sa.func.count(sa.distinct(p.uscc)))
         .select_from(periods_table.join(enterprises_table, p.uscc == e.uscc))
-        .where(e.district.is_not(None))
+        .where(e.district.is_not(None), p.track.in_(_title_tracks()))
         .group_by(e.district, p.track)
     )
     if district is not None:
@@ -432,8 +437,10 @@ def titles_in_force(conn: Connection, ref: date, district: str | None = None) ->
 def first_period_year(conn: Connection, district: str | None = None) -> int | None:
     """The year the district's earliest title period began (None when it has none)."""
     p, e = periods_table.c, enterprises_table.c
-    query = sa.select(sa.func.min(p.start_on)).select_from(
-        periods_table.join(enterprises_table, p.uscc == e.uscc)
+    query = (
+        sa.select(sa.func.min(p.start_on))
+        .select_from(periods_table.join(enterprises_table, p.uscc == e.uscc))
+        .where(p.track.in_(_title_tracks()))
     )
     if district is not None:
         query = query.where(e.district == district)
