@@ -22,6 +22,9 @@ def audit_verify(
     public_key: Path | None = typer.Option(
         None, "--public-key", metavar="PATH", help="The expected signer of the anchors (PATH.pub of keygen)."
     ),
+    views: bool = typer.Option(
+        False, "--views", help="Also recompute every view from the log and compare it with the stored one."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Walk the hash chain and name the first bad position (exit 4 if any); print the last hash."""
@@ -54,6 +57,16 @@ def audit_verify(
         )
         if not check.ok:
             document.update(ok=False, first_bad_position=check.first_bad_position, reason=check.reason)
+    views_check = None
+    if views and document["ok"]:  # views are only worth comparing with a log that holds
+        from projections.check import check_views
+
+        views_check = check_views(svc.engine)
+        document.update(views_check.to_json())
+        if not views_check.ok:
+            document["ok"] = False
+    elif views:
+        document.update(views_ok=None, first_differing_view=None, views_difference="the log is not intact")
     ok = bool(document["ok"])
     if as_json:
         print_json(document)
@@ -66,6 +79,13 @@ def audit_verify(
                 f"anchored up to position {check.anchored_position}; "
                 f"{check.unanchored_events} events not yet anchored"
             )
+        if views_check is not None:
+            typer.echo(f"views: all {views_check.views} equal their recomputation from the log")
+    elif views_check is not None and not views_check.ok:
+        typer.echo(
+            f"FAILED: the {views_check.first_view} view differs from the log: {views_check.difference}"
+        )
+        typer.echo(f"last position {result.last_position}, last hash {result.last_hash}")
     elif check is None or check.ok:
         typer.echo(
             f"FAILED at position {result.first_bad_position} ({result.checked} of {result.events} events "
@@ -76,9 +96,14 @@ def audit_verify(
         typer.echo(f"FAILED at position {check.first_bad_position}: {check.reason}")
         typer.echo(f"last position {result.last_position}, last hash {result.last_hash}")
     if not ok:
-        if not as_json:
-            raise Integrity(f"the log is not intact at position {document['first_bad_position']}")
-        raise typer.Exit(4)
+        if as_json:
+            raise typer.Exit(4)
+        if views_check is not None and not views_check.ok:
+            raise Integrity(
+                f"the {views_check.first_view} view differs from the log: {views_check.difference}; "
+                "rebuild the views with srdi replay"
+            )
+        raise Integrity(f"the log is not intact at position {document['first_bad_position']}")
 
 
 @audit_app.command("keygen")

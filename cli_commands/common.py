@@ -70,7 +70,7 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from domain.errors import DomainError, NotPermitted
-        from events.store import ConcurrencyConflict, DuplicateEventId
+        from events.store import ConcurrencyConflict, DuplicateEventId, IdempotencyMismatch
 
         try:
             return fn(*args, **kwargs)
@@ -84,7 +84,7 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             fail(_one_line(error), 3)
         except DuplicateEventId as error:
             fail(_one_line(error), 2)
-        except Integrity as error:
+        except (Integrity, IdempotencyMismatch) as error:
             fail(_one_line(error), 4)
         except Unavailable as error:
             fail(_one_line(error), 5)
@@ -96,6 +96,8 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             refusal = _not_permitted(error)
             if refusal is not None:
                 fail(refusal, 6)
+            if type(error).__name__ == "CheckpointAhead":  # projections.feed (not imported for every command)
+                fail(_one_line(error), 4)
             if os.environ.get("SRDI_DEBUG"):
                 raise
             fail(

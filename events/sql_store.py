@@ -9,8 +9,9 @@ The same lock serialises the hash chain, which needs the previous hash anyway.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from events.base import registry
 from events.db import WRITE, is_sqlite
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
 from events.lazy_logging import configured, get_logger, pending_level, structlog_module
-from events.store import ConcurrencyConflict, DuplicateEventId, as_batch, check_limit
+from events.store import ConcurrencyConflict, DuplicateEventId, IdempotencyMismatch, as_batch, check_limit
 from events.tables import events_table as T
 from events.tables import idempotency_table as K
 
@@ -162,7 +163,7 @@ class SqlEventStore:
         if idempotency_key is not None:
             seen = self._fetch(conn, sql.seen, (idempotency_key,))
             if seen:
-                return AppendResult.from_json(json.loads(seen[0][0]), replayed=True)
+                return self._replayed(conn, idempotency_key, seen[0][0])
         current = self._versions(conn, {a.stream_id for a in appends})
         versions: dict[str, int] = {}
         for item in appends:
@@ -245,8 +246,43 @@ class SqlEventStore:
             stream_versions=versions,
         )
         if idempotency_key is not None:
-            conn.exec_driver_sql(sql.remember, (idempotency_key, json.dumps(result.to_json()), stored_now))
+            record = {**result.to_json(), "digest": covered_digest(r[12] for r in rows)}
+            conn.exec_driver_sql(sql.remember, (idempotency_key, json.dumps(record), stored_now))
         _log_appended(rows)
+        return result
+
+    def _replayed(self, conn: Connection, key: str, text: str) -> AppendResult:
+        """The remembered result of ``key``, once the log shows the events it claims.
+
+        The record names the events it covered (positions, ids) and the digest of their chain
+        hashes: each hash covers its event and everything before it, so a record planted without
+        its events, or left behind by a cut log, does not match and the append is refused
+        (``IdempotencyMismatch``) instead of skipped in silence.
+        """
+        try:
+            record = json.loads(text)
+            result = AppendResult.from_json(record, replayed=True)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise IdempotencyMismatch(key, "its record is not one srdi wrote") from None
+        count = len(result.event_ids)
+        if count == 0:
+            raise IdempotencyMismatch(key, "its record names no event")
+        if result.last_position - result.first_position + 1 != count:
+            raise IdempotencyMismatch(key, "its record's positions and events disagree")
+        rows = self._fetch(
+            conn,
+            f"SELECT position, event_id, hash FROM {T.name} WHERE position >= {self._sql.mark} "
+            f"AND position <= {self._sql.mark} ORDER BY position",
+            (result.first_position, result.last_position),
+        )
+        if tuple(r[1] for r in rows) != result.event_ids:
+            raise IdempotencyMismatch(
+                key,
+                f"the log does not hold its events at {result.first_position}-{result.last_position}",
+            )
+        digest = record.get("digest")
+        if digest is not None and digest != covered_digest(r[2] for r in rows):
+            raise IdempotencyMismatch(key, "the events it covered are not the ones in the log")
         return result
 
     def _lock(self, conn: Connection) -> None:
@@ -469,6 +505,11 @@ class SqlEventStore:
             row[0], row[1], row[2], row[3], event_type, version, _as_date(row[6]), _as_utc(row[7]),
             row[8], row[9], row[10], data, row[12],
         )  # fmt: skip
+
+
+def covered_digest(hashes: Iterable[str]) -> str:
+    """What an idempotency record covered: sha256 of its events' chain hashes, one per line."""
+    return hashlib.sha256("\n".join(hashes).encode("ascii")).hexdigest()
 
 
 # what json.loads runs, minus its whitespace handling

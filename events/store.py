@@ -36,6 +36,20 @@ class DuplicateEventId(StoreError):
         self.event_id = event_id
 
 
+class IdempotencyMismatch(StoreError):
+    """A remembered idempotency key whose record does not match the log: planted, or the log was cut.
+
+    The append is refused rather than skipped in silence (CLI exit 4).
+    """
+
+    def __init__(self, key: str, why: str) -> None:
+        super().__init__(
+            f"the idempotency key {key} is recorded but {why}: the key was planted or the log changed; "
+            "nothing was written (check the log with 'srdi audit verify --anchors')"
+        )
+        self.key = key
+
+
 class EventStore(Protocol):
     """What the domain and the projections need of a store."""
 

@@ -82,6 +82,23 @@ class RebuildResult:
         return out
 
 
+class CheckpointAhead(Exception):
+    """A view claims events the log does not hold: the log was cut or the checkpoint was moved.
+
+    Reading refuses (CLI exit 4) rather than rebuilding quietly, because either is tampering or a
+    restore gone wrong, which someone must look at; ``srdi replay`` rebuilds the views from the log
+    once the log itself checks out (``srdi audit verify --anchors``).
+    """
+
+    def __init__(self, view: str, position: int, end: int) -> None:
+        super().__init__(
+            f"the {view} view's checkpoint is at position {position} but the log ends at {end}: "
+            "the log was cut or the view tampered with; check the log with 'srdi audit verify "
+            "--anchors', then rebuild the views with 'srdi replay'"
+        )
+        self.view, self.position, self.end = view, position, end
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """A connection on which the chosen projections' tables hold an as-of / as-recorded view."""
@@ -107,8 +124,12 @@ def catch_up(
     """Bring the named projections (all by default) up to the log's end as it is now."""
     chosen = registry.select(names)
     store = SqlEventStore(engine)
+    known = checkpoints(engine)  # before the log's end: a checkpoint read first can never pass it
     end = store.last_position() if until_position is None else until_position
-    known = checkpoints(engine)
+    if until_position is None:
+        for p in chosen:
+            if known.get(p.name, 0) > end:
+                raise CheckpointAhead(p.name, known[p.name], end)
     after = min(known.get(p.name, 0) for p in chosen)
     if after >= end:
         return CatchUpResult(after)

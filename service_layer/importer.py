@@ -4,7 +4,9 @@ Every line goes through the same handlers as the CLI, against an `OverlayStore` 
 what the lines before it decided while nothing is written. Only when every line is accepted is
 everything written, in ONE ``append_batch`` keyed ``import:<sha256 of the file>``: importing the
 same file again writes nothing (the store remembers the key), and a milestone already on record
-(same track, action and date) is skipped, so overlapping files write only what is new.
+(same track, action and date) is skipped, so overlapping files write only what is new. The events of
+an import carry its key (their correlation id): a remembered key is honoured only when the events it
+names do (``_check_covered``), so a key planted in the database cannot make a file skip in silence.
 
 Columns (header required, any order, names case-insensitive; see docs/cli.md):
 ``uscc,name,district,department,size,milestone,on,ref,override_reason``.
@@ -25,7 +27,7 @@ from domain.handlers import Reactor, guard_appends, handle, load, refresh_reacto
 from domain.inputs import iso_date
 from domain.retry import retry
 from domain.uscc import validate_uscc
-from events.store import EventStore
+from events.store import EventStore, IdempotencyMismatch
 from service_layer.overlay import OverlayStore
 
 COLUMNS = ("uscc", "name", "district", "department", "size", "milestone", "on", "ref", "override_reason")
@@ -143,10 +145,21 @@ def import_csv(
             # The lines were decided with the policy list the reactor read: assert it is still the
             # one in force, or an activation committed meanwhile would never see these enterprises.
             guards = guard_appends(reactor, store)
-            replayed = store.append_batch([*appends, *guards], idempotency_key=key).replayed
+            receipt = store.append_batch([*appends, *guards], idempotency_key=key)
+            replayed = receipt.replayed
+            if replayed:
+                _check_covered(store, key, receipt.event_ids)
         return ImportReport(key, len(rows), **counts, events=0 if replayed else events, replayed=replayed)
 
     return retry(attempt, sleep=sleep, on_conflict=lambda _conflict: refresh_reactor(reactor))
+
+
+def _check_covered(store: EventStore, key: str, event_ids: tuple[str, ...]) -> None:
+    """The store found ``key`` remembered (and checked that the events it names stand, contiguous,
+    in the log); the first of them, a line's own event, must carry this file's key."""
+    first = store.get_event(event_ids[0]) if event_ids else None
+    if first is None or first.correlation_id != key[:36]:
+        raise IdempotencyMismatch(key, "the events it names were not written by an import of this file")
 
 
 def _apply(
