@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,8 +20,10 @@ from events import anchors
 from events.db import make_engine
 from scheduler import daemon, jobs, outbox
 from scheduler.tables import notices_table
+from service_layer.anchoring import anchor
 from tests.integration.scheduler_support import outbox as outbox_lines
 from tests.integration.scheduler_support import record, register, reminders, services_for, url_of
+from tests.integration.test_scheduler_email import Inbox, _free_port
 
 CERTIFIED = date(2021, 3, 1)
 V = date(2024, 2, 29)  # innovative-sme certified 2021-03-01 is valid through 2024-02-29
@@ -142,3 +146,38 @@ def test_a_notice_exists_exactly_when_its_event_does(
     jobs.scan_since_last(svc, V - timedelta(days=30))
     assert reminders(svc, code) == [("innovative-sme", 30, 30)]
     assert [n["uscc"] for n in outbox_lines(tmp_path / "outbox.jsonl")] == [code]
+
+
+@pytest.fixture
+def auditors_smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on loopback for the auditors' mail."""
+    from aiosmtpd.controller import Controller
+
+    inbox, port = Inbox(), _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def test_an_anchor_is_mailed_to_the_auditors(
+    engine: Engine, tmp_path: Path, auditors_smtp: tuple[Inbox, int]
+) -> None:
+    """With SRDI_AUDITOR_EMAILS set, each anchor is also mailed there, its signed line in the body."""
+    inbox, port = auditors_smtp
+    key = tmp_path / "anchor.key"
+    anchors.keygen(key)
+    svc = services_for(
+        engine, tmp_path, smtp_port=port, auditor_emails=["audit@czj.example"], anchor_key=key,
+        anchor_log=tmp_path / "anchors.jsonl",
+    )  # fmt: skip
+    register(svc, 3)
+    done = anchor(svc.settings, svc.engine)
+    assert done.mailed_to == ("audit@czj.example",)
+    ((to, message),) = inbox.received
+    assert to == ["audit@czj.example"] and f"position {done.anchor.position}" in str(message["Subject"])
+    body = message.get_content()
+    signed = next(json.loads(line) for line in body.splitlines() if line.startswith("{"))
+    assert signed == json.loads((tmp_path / "anchors.jsonl").read_text())
