@@ -77,6 +77,7 @@ class RuleMoney:
     rule: str
     article: str
     summary: str
+    units: tuple[str, ...]  # the responsible units the document names for the rule
     years: dict[int, MoneyLine]
     total: MoneyLine
 
@@ -265,6 +266,7 @@ def money(entries: Iterable[LedgerEntry], policies: dict[str, Any]) -> Money:
                 rule,
                 group[0].article,
                 _summary(policies.get(policy), rule),
+                group[0].responsible_units,
                 {y: MoneyLine.of(years[y]) for y in sorted(years)},
                 MoneyLine.of(group),
             )

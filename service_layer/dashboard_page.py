@@ -22,6 +22,7 @@ from domain.reference import DISTRICTS
 from domain.reference import label as ref_label
 from service_layer.dashboard import HORIZON_DAYS, MONEY_KEYS, Dashboard, DistrictReport, MoneyLine
 
+DUE_SHOWN = 200  # rows of the due list drawn per district; the count always covers them all
 PALETTE = ("#1f5fa8", "#e07b28", "#2e8b57", "#8e44ad", "#c0392b", "#17a2b8", "#7f8c8d")
 MONEY_COLOURS = {
     "fixed": "#1f5fa8",
@@ -51,6 +52,7 @@ TEXT: dict[str, dict[str, str]] = {
         "due": f"{HORIZON_DAYS}日内复核/到期的称号",
         "due_short": f"{HORIZON_DAYS}日内到期",
         "none_due": f"未来{HORIZON_DAYS}日内没有需要复核或到期的称号。",
+        "more_due": "另有 {n} 项未列出（srdi calendar --within 90 --district {d} 可列出全部）。",
         "money": "资金兑现",
         "listing": "挂牌上市",
         "measure": "指标",
@@ -107,6 +109,7 @@ TEXT: dict[str, dict[str, str]] = {
         "due": f"Titles due for review or expiring within {HORIZON_DAYS} days",
         "due_short": f"Due in {HORIZON_DAYS} days",
         "none_due": f"No title falls due for review or expires in the next {HORIZON_DAYS} days.",
+        "more_due": "{n} more not listed (srdi calendar --within 90 --district {d} lists them all).",
         "money": "Money",
         "listing": "Listing",
         "measure": "Measure",
@@ -328,9 +331,16 @@ def track_label(track: str, lang: str) -> str:
     return ref_label(track, "zh", namespace="track") if lang == "zh" else TRACK_EN.get(track, track)
 
 
+MEASURE_EN = {
+    "new-listings": "New listings",
+    "listed-srdi": "Listed SRDI enterprises",
+    "srdi-parks": "SRDI industrial parks",
+}
+
+
 def measure_en(measure: str) -> str:
     """A target's measure in English: a title's name, else its key in words."""
-    return TRACK_EN.get(measure) or measure.replace("-", " ").capitalize()
+    return TRACK_EN.get(measure) or MEASURE_EN.get(measure) or measure.replace("-", " ").capitalize()
 
 
 def district_label(key: str, lang: str) -> str:
@@ -401,6 +411,7 @@ def render(dashboard: Dashboard, lang: str = "zh") -> str:
         lang=lang,
         t=TEXT[lang],
         money_keys=MONEY_KEYS,
+        due_shown=DUE_SHOWN,
         money_colours=MONEY_COLOURS,
         bullet=bullet,
         line_chart=lambda report: line_chart(report, dashboard.tracks, lang),

@@ -19,6 +19,7 @@ class PageFigures:
     due: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     listing: dict[str, dict[str, int]] = field(default_factory=dict)
     enterprises: dict[str, int] = field(default_factory=dict)
+    due_count: dict[str, int] = field(default_factory=dict)
     money_lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     statuses: dict[str, dict[str, int]] = field(default_factory=dict)
     elements: list[str] = field(default_factory=list)  # every tag name met, in order
@@ -74,6 +75,8 @@ class _Reader(HTMLParser):
             )
         elif "listing-count" in classes:
             page.listing.setdefault(district, {})[a["data-stage"]] = int(a["data-count"])
+        elif "due-count" in classes:
+            page.due_count[district] = int(a["data-count"])
         elif "enterprises" in classes:
             page.enterprises[district] = int(a["data-count"])
         elif "money-line" in classes:

@@ -168,6 +168,7 @@ def _check_statuses(page: PageFigures, statuses: list[dict[str, Any]], day: date
                 (d["uscc"], d["track"], d["valid_until"], d["days_left"]) for d in page.due.get(district, [])
             )
             assert got == sorted(due), district
+            assert page.due_count[district] == len(due)
             stages = Counter(s["listing"]["stage"] or "none" for s in mine)
             assert {k: v for k, v in page.listing[district].items() if v} == dict(stages), district
             assert page.enterprises[district] == len(mine)
