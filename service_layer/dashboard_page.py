@@ -216,8 +216,10 @@ class Axis:
 
 
 def axis(value: float, *, money: bool = False) -> Axis:
+    """An axis from 0 to a round top; counts get whole-number ticks (4, 5, 2 or 1 steps)."""
     top = nice_top(value)
-    ticks = [(i / 4, _tick(top * i / 4, money)) for i in range(5)]
+    steps = 4 if money else next(n for n in (4, 5, 2, 1) if top % n == 0)
+    ticks = [(i / steps, _tick(top * i / steps, money)) for i in range(steps + 1)]
     return Axis(top, ticks)
 
 
@@ -371,11 +373,19 @@ def exact(value: Decimal | int | None) -> str:
     return format(value.normalize(), "f") if value != value.to_integral_value() else str(int(value))
 
 
+CHINESE_NUMERALS = set("一二三四五六七八九十百")
+
+
 def article_label(article: str, lang: str) -> str:
+    """An article as the document numbers it: 第5条, 一、 (a section), 附件1, 序言."""
     if lang != "zh":
         return f"art. {article}"
-    if article and (article[0].isdigit()):
+    if article == "preamble":
+        return "序言"
+    if article and article.isdigit():
         return f"第{article}条"
+    if article and set(article) <= CHINESE_NUMERALS:
+        return f"{article}、"
     return article
 
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from domain.reference import DISTRICTS
@@ -252,13 +251,3 @@ def test_an_existing_file_is_kept_unless_forced_and_bad_input_writes_nothing(tmp
     assert srdi.run("dashboard", str(path), "--force").code == 0
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-
-
-@pytest.mark.parametrize(
-    "value, top", [(0, 1), (1, 1), (3, 5), (7, 10), (11, 20), (180, 200), (2_445_287, 2_500_000)]
-)
-def test_axis_ends_are_round_numbers_at_or_above_the_peak(value: float, top: int) -> None:
-    """Chart axes end on 1, 2, 2.5 or 5 × 10^k, never below the largest bar."""
-    from service_layer.dashboard_page import nice_top
-
-    assert nice_top(value) == top

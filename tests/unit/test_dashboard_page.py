@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from projections.calendar import CalendarEntry
 from projections.ledger_view import LedgerEntry
 from projections.targets import TargetRow
 from service_layer.dashboard import Dashboard, DistrictReport, money
-from service_layer.dashboard_page import DUE_SHOWN, render
+from service_layer.dashboard_page import DUE_SHOWN, article_label, axis, nice_top, render
 from tests.dashboard_support import read_page
 
 DAY = date(2026, 6, 30)
@@ -135,3 +137,29 @@ def test_english_labels_and_the_drawn_position() -> None:
         "ab" * 32,
     )
     assert html.startswith("<!DOCTYPE html>") and 'lang="en"' in html
+
+
+@pytest.mark.parametrize(
+    "value, top", [(0, 1), (1, 1), (3, 5), (7, 10), (11, 20), (180, 200), (2_445_287, 2_500_000)]
+)
+def test_axis_ends_are_round_numbers_at_or_above_the_peak(value: float, top: int) -> None:
+    """Chart axes end on 1, 2, 2.5 or 5 × 10^k, never below the largest bar."""
+    assert nice_top(value) == top
+
+
+@pytest.mark.parametrize("value", [1, 3, 7, 30, 50, 180, 2500])
+def test_count_axes_have_whole_number_ticks(value: int) -> None:
+    """Enterprise counts are whole: no 12.5 on an axis of enterprises."""
+    labels = [label for _, label in axis(value).ticks]
+    assert all("." not in label for label in labels) and labels[0] == "0"
+
+
+def test_articles_read_as_the_documents_number_them() -> None:
+    """第5条 for an article, 一、 for a section, 附件1 and 一（二） as written, 序言 for the preamble."""
+    assert [article_label(a, "zh") for a in ("5", "一", "附件1", "一（二）", "preamble")] == [
+        "第5条",
+        "一、",
+        "附件1",
+        "一（二）",
+        "序言",
+    ]
