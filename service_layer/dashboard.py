@@ -40,6 +40,7 @@ PROJECTIONS = ("ledger", "targets", "status", "calendar", "facilities")
 ATTEMPTS = 5  # catch-up rounds to find the projections at one position while others write
 MONEY_KEYS = ("fixed", "ceilings", "approved", "paid", "recover")
 ZERO = Decimal(0)
+EMPTY_LOG_HASH = "0" * 64  # what `audit verify` names as the last hash of an empty log
 
 
 class Unsettled(Exception):
@@ -180,7 +181,7 @@ def _read(
         as_of,
         day,
         position,
-        _hash_at(conn, position) if position else None,
+        _hash_at(conn, position) if position else EMPTY_LOG_HASH,
         policies,
         reports,
         money(entries, policies),

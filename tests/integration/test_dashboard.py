@@ -250,4 +250,7 @@ def test_an_existing_file_is_kept_unless_forced_and_bad_input_writes_nothing(tmp
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".html", ".tmp")) == ["page.html"]
     assert srdi.run("dashboard", str(path), "--force").code == 0
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    empty = read_page(path.read_text(encoding="utf-8")).head  # an empty log, named as audit verify names it
+    verified = srdi.json("audit", "verify", here=True)
+    assert (int(empty["position"]), empty["last-hash"]) == (verified["last_position"], verified["last_hash"])
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
