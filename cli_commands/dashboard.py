@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from cli_commands.common import guarded, parse_date, services
+from cli_commands.common import fail, guarded, parse_date, services
 
 
 @guarded
@@ -28,7 +28,7 @@ def dashboard(
     from domain.errors import InvalidInput
     from domain.reference import parse_district
     from service_layer.commands import today
-    from service_layer.dashboard import assemble
+    from service_layer.dashboard import Unsettled, assemble
     from service_layer.dashboard_page import TEXT, check_path, render, write_page
 
     if lang not in TEXT:
@@ -37,7 +37,10 @@ def dashboard(
     day = parse_date(as_of, "--as-of") if as_of else None
     check_path(path, force=force)  # refuse before any reading
     svc = services(ctx)
-    page = assemble(svc.engine, district=key, as_of=day, today=today(svc.settings.timezone))
+    try:
+        page = assemble(svc.engine, district=key, as_of=day, today=today(svc.settings.timezone))
+    except Unsettled as busy:  # writers kept moving the views apart: try again (exit 3)
+        fail(str(busy), 3)
     write_page(path, render(page, lang), force=force)
     where = key or "all districts"
     typer.echo(f"wrote {path} ({where}, as of {page.day.isoformat()}, log position {page.position}, {lang})")

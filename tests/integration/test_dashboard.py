@@ -14,7 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from domain.reference import DISTRICTS
 from domain.uscc import make_uscc
@@ -254,3 +256,26 @@ def test_an_existing_file_is_kept_unless_forced_and_bad_input_writes_nothing(tmp
     verified = srdi.json("audit", "verify", here=True)
     assert (int(empty["position"]), empty["last-hash"]) == (verified["last_position"], verified["last_hash"])
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_views_standing_at_different_positions_are_never_drawn_together(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the views cannot be brought to one position, no page: Unsettled, and the CLI exits 3."""
+    from projections import feed
+    from projections.framework import checkpoints_table
+    from service_layer.dashboard import Unsettled, assemble
+
+    monkeypatch.setattr(feed, "catch_up", lambda *args, **kwargs: None)  # writers keep them apart
+    with engine.begin() as conn:
+        for name, position in (("ledger", 2), ("targets", 1), ("status", 2), ("calendar", 2)):
+            conn.execute(sa.insert(checkpoints_table).values(name=name, position=position))
+    with pytest.raises(Unsettled):
+        assemble(engine, district=None, as_of=None, today=date(2026, 1, 1))
+    done = Srdi(engine.url.render_as_string(hide_password=False)).here("dashboard", str(tmp_path / "p.html"))
+    assert (done.code, len(done.stderr.splitlines())) == (3, 1), str(done)
+    assert not (tmp_path / "p.html").exists()
+    with engine.begin() as conn:
+        conn.execute(sa.update(checkpoints_table).values(position=0))
+    page = assemble(engine, district="yubei", as_of=None, today=date(2026, 1, 1))
+    assert (page.position, page.money.total.entries) == (0, 0)
