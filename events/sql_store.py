@@ -27,11 +27,13 @@ from events.lazy_logging import configured, get_logger, pending_level, structlog
 from events.store import ConcurrencyConflict, DuplicateEventId, IdempotencyMismatch, as_batch, check_limit
 from events.tables import events_table as T
 from events.tables import idempotency_table as K
+from events.wakeup import CHANNEL
 
 log = get_logger("srdi.store")
 
 APPEND_LOCK_KEY = 0x5_2D1  # pg_advisory_xact_lock key reserved for the event log
 _IN_CHUNK = 500
+_ONE_BY_ONE = 8  # streams in one append up to which each stream's version is read on its own
 _COPY_FROM = 50  # rows in one append from which PostgreSQL gets COPY instead of INSERTs
 _COLUMNS = (
     T.c.position,
@@ -64,7 +66,8 @@ class _Statements:
         self.sqlite = is_sqlite(engine)
         mark = "?" if self.sqlite else "%s"
         self.mark = mark
-        self.lock = f"SELECT pg_advisory_xact_lock({mark})"
+        # the write lock, and the wake-up of LISTENing followers (sent at commit, dropped on rollback)
+        self.lock = f"SELECT pg_advisory_xact_lock({mark}), pg_notify('{CHANNEL}', '')"
         self.seen = f'SELECT result FROM {K.name} WHERE "key" = {mark}'
         self.remember = f'INSERT INTO {K.name} ("key", result, recorded_at) VALUES ({mark}, {mark}, {mark})'
         self.tail = f"SELECT position, hash FROM {T.name} ORDER BY position DESC LIMIT 1"
@@ -73,6 +76,10 @@ class _Statements:
         self.scan = f"SELECT {_SELECT} FROM {T.name} WHERE position > {mark}"
         self.scan_until = f"{self.scan} AND position <= {mark}"
         self.order = f" ORDER BY position LIMIT {mark}"
+        self.version = (
+            f"SELECT stream_version FROM {T.name} WHERE stream_id = {mark}"
+            " ORDER BY stream_version DESC LIMIT 1"
+        )
         self.stream = f"SELECT {_SELECT} FROM {T.name} WHERE stream_id = {mark} AND stream_version > {mark}"
         # Stored text of Date / DateTime on SQLite, and their parsers: SQLAlchemy's own processors.
         date_type, moment_type = T.c.occurred_on.type, T.c.recorded_at.type
@@ -139,11 +146,12 @@ class SqlEventStore:
         idempotency_key: str | None,
         check: Callable[[int], object] | None,
     ) -> AppendResult:
+        prepared = self._prepare(appends)  # before the connection and the lock
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(**WRITE)
                 with conn.begin():
-                    receipt = self.append_in(conn, appends, idempotency_key=idempotency_key)
+                    receipt = self._append_prepared(conn, appends, prepared, idempotency_key)
                     if check is not None:
                         check(receipt.first_position)
                     return receipt
@@ -158,6 +166,59 @@ class SqlEventStore:
         idempotency_key: str | None = None,
     ) -> AppendResult:
         """Append inside the caller's write transaction (so projections can share it)."""
+        return self._append_prepared(conn, appends, self._prepare(appends), idempotency_key)
+
+    def _prepare(self, appends: Sequence[StreamAppend]) -> list[list[tuple[Any, ...]]]:
+        """Per append, per event: every column and canonical piece that does not need the lock.
+
+        The payload's canonical JSON, the stored business date and the canonical text around
+        position, ``recorded_at`` and stream version (``canonical.canonical_parts``) are made here,
+        outside the write lock; holding it, an append only numbers, joins and hashes (the hash needs
+        the previous event's hash, so it cannot leave the lock).
+        """
+        bind_date = self._sql.bind_date
+        days: dict[date, tuple[str, Any]] = {}  # business date -> (canonical text, stored value)
+        dumps, parts = canonical.dumps, canonical.canonical_parts
+        out: list[list[tuple[Any, ...]]] = []
+        for item in appends:
+            stream_id = item.stream_id
+            prepared: list[tuple[Any, ...]] = []
+            for new in item.events:
+                event = new.event
+                event_type, schema_version = event.event_type, event.schema_version
+                payload = dumps(event.payload())
+                occurred_on = new.occurred_on
+                day = days.get(occurred_on)
+                if day is None:
+                    stored_day = bind_date(occurred_on) if bind_date is not None else occurred_on
+                    day = days[occurred_on] = (occurred_on.isoformat(), stored_day)
+                head, middle = parts(
+                    event_id=new.event_id,
+                    stream_id=stream_id,
+                    event_type=event_type,
+                    schema_version=schema_version,
+                    occurred_on=day[0],
+                    actor=new.actor,
+                    causation_id=new.causation_id,
+                    correlation_id=new.correlation_id,
+                    payload=payload,
+                )
+                prepared.append(
+                    (
+                        new.event_id, event_type, schema_version, day[1], new.actor, new.causation_id,
+                        new.correlation_id, payload, head, middle,
+                    )
+                )  # fmt: skip
+            out.append(prepared)
+        return out
+
+    def _append_prepared(
+        self,
+        conn: Connection,
+        appends: Sequence[StreamAppend],
+        prepared: Sequence[Sequence[tuple[Any, ...]]],
+        idempotency_key: str | None,
+    ) -> AppendResult:
         sql = self._sql
         self._lock(conn)
         if idempotency_key is not None:
@@ -177,60 +238,25 @@ class SqlEventStore:
         stored_now: Any = now.replace(tzinfo=None) if self._sqlite else now
         if sql.bind_moment is not None:
             stored_now = sql.bind_moment(stored_now)
-        recorded_text = canonical.format_recorded_at(now)
-        bind_date = sql.bind_date
-        days: dict[date, tuple[str, Any]] = {}  # business date -> (canonical text, stored value)
-        dumps, canonical_text, chain_hash = canonical.dumps, canonical.canonical_text, canonical.chain_hash
+        recorded = canonical.recorded_part(canonical.format_recorded_at(now))
+        sha256 = hashlib.sha256
         rows: list[tuple[Any, ...]] = []
         local: dict[str, int] = {}
-        for item in appends:
+        for item, events in zip(appends, prepared, strict=True):
             stream_id = item.stream_id
             version = local.get(stream_id, current.get(stream_id, 0))
-            for new in item.events:
+            for event_id, kind, schema, day, actor, cause, correlation, payload, head, middle in events:
                 position += 1
                 version += 1
-                event = new.event
-                event_type, schema_version = event.event_type, event.schema_version
-                payload = dumps(event.payload())
-                occurred_on = new.occurred_on
-                day = days.get(occurred_on)
-                if day is None:
-                    stored_day = bind_date(occurred_on) if bind_date is not None else occurred_on
-                    day = days[occurred_on] = (occurred_on.isoformat(), stored_day)
-                previous = chain_hash(
-                    previous,
-                    canonical_text(
-                        position=position,
-                        event_id=new.event_id,
-                        stream_id=stream_id,
-                        stream_version=version,
-                        event_type=event_type,
-                        schema_version=schema_version,
-                        occurred_on=day[0],
-                        recorded_at=recorded_text,
-                        actor=new.actor,
-                        causation_id=new.causation_id,
-                        correlation_id=new.correlation_id,
-                        payload=payload,
-                    ),
-                )
+                # chain_hash(previous, assemble(head, position, recorded, middle, version)), inlined
+                text = f"{previous}{head}{position}{recorded}{middle}{version}}}"
+                previous = sha256(text.encode()).hexdigest()
                 rows.append(
                     (
-                        position,
-                        new.event_id,
-                        stream_id,
-                        version,
-                        event_type,
-                        schema_version,
-                        day[1],
-                        stored_now,
-                        new.actor,
-                        new.causation_id,
-                        new.correlation_id,
-                        payload,
-                        previous,
+                        position, event_id, stream_id, version, kind, schema, day, stored_now,
+                        actor, cause, correlation, payload, previous,
                     )
-                )
+                )  # fmt: skip
             local[stream_id] = version
         if self._sqlite:
             self._insert_sqlite(conn, rows)
@@ -290,8 +316,21 @@ class SqlEventStore:
             conn.exec_driver_sql(self._sql.lock, (APPEND_LOCK_KEY,))
 
     def _versions(self, conn: Connection, stream_ids: set[str]) -> dict[str, int]:
+        """Each stream's current version.
+
+        A few streams: one ``ORDER BY stream_version DESC LIMIT 1`` each, a descent of the
+        ``(stream_id, stream_version)`` index whatever the stream's length. Many (an import, an
+        activation; short streams): ``MAX ... GROUP BY`` over bounded ``IN`` lists, which reads
+        every row of those streams but saves a round trip per stream.
+        """
         found: dict[str, int] = {}
         ids = sorted(stream_ids)
+        if len(ids) <= _ONE_BY_ONE:
+            for stream_id in ids:
+                row = self._fetch(conn, self._sql.version, (stream_id,))
+                if row:
+                    found[stream_id] = int(row[0][0])
+            return found
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = tuple(ids[start : start + _IN_CHUNK])
             found.update({sid: int(v) for sid, v in self._fetch(conn, self._sql.versions(len(chunk)), chunk)})

@@ -36,10 +36,10 @@ from events.db import WRITE, is_sqlite
 from events.envelope import RecordedEvent
 from events.lazy_logging import get_logger
 from events.sql_store import SqlEventStore
+from events.tracking import record_position, rewind_position, tracked_positions
 from projections import registry
 from projections.fold import EnterpriseProjection, apply_enterprises
 from projections.framework import Cutoff, Projection, temp_copy
-from projections.framework import checkpoints_table as C
 
 log = get_logger("srdi.projections")
 
@@ -109,8 +109,8 @@ class Snapshot:
 
 
 def checkpoints(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {name: int(pos) for name, pos in conn.execute(sa.select(C.c.name, C.c.position))}
+    """Each projection's tracking record (other followers of the log left out)."""
+    return tracked_positions(engine, registry.PROJECTIONS)
 
 
 def catch_up(
@@ -177,7 +177,7 @@ def rebuild(
     with _write(engine) as conn:
         for p in chosen:
             p.reset(conn)
-            _set_checkpoint(conn, p.name, 0)
+            rewind_position(conn, p.name, 0)
     done = catch_up(engine, [p.name for p in chosen], batch=batch, progress=progress)
     with engine.connect() as conn:
         rows = {p.name: p.count_rows(conn) for p in chosen}
@@ -357,7 +357,7 @@ def _commit(
     """
     given: dict[str, int] = {}
     with _write(engine) as conn:
-        current = {name: int(pos) for name, pos in conn.execute(sa.select(C.c.name, C.c.position))}
+        current = tracked_positions(conn, (p.name for p in chosen))
         groups: dict[int, list[Projection]] = {}
         for p in chosen:
             at = current.get(p.name, 0)
@@ -394,8 +394,5 @@ def _write(engine: Engine) -> Iterator[Connection]:
 
 
 def _set_checkpoint(conn: Connection, name: str, position: int, *, exists: bool | None = None) -> None:
-    if exists is None or exists:
-        done = conn.execute(sa.update(C).where(C.c.name == name).values(position=position))
-        if done.rowcount:
-            return
-    conn.execute(sa.insert(C).values(name=name, position=position))
+    """Move the projection's tracking record forward (``TrackingConflict`` if it would go back)."""
+    record_position(conn, name, position)

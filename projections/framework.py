@@ -2,8 +2,9 @@
 
 A projection turns batches of recorded events into rows (SQLAlchemy Core, bulk writes). It never
 commits and never touches its checkpoint: the runner calls ``apply`` inside the transaction that
-also moves the checkpoint in ``projection_checkpoints``, so rows and checkpoint commit or roll back
-together and a crash can leave a view neither ahead of nor behind its checkpoint.
+also moves the projection's tracking record (``events.tracking``, keyed by the projection's name),
+so rows and checkpoint commit or roll back together and a crash can leave a view neither ahead of
+nor behind its checkpoint.
 
 Adding a projection: one module defining its tables on ``metadata`` and a ``TableProjection``
 subclass, one entry in ``projections.registry``, one migration creating the tables.
@@ -27,15 +28,12 @@ from sqlalchemy.engine import Connection
 from domain.errors import InvalidInput
 from events.envelope import RecordedEvent
 from events.sql_store import _as_date, _as_utc
+from events.tracking import tracking_table
 
 metadata = sa.MetaData()
 
-checkpoints_table = sa.Table(
-    "projection_checkpoints",
-    metadata,
-    sa.Column("name", sa.String(100), primary_key=True),
-    sa.Column("position", sa.BigInteger, nullable=False),
-)
+# A projection's checkpoint is its tracking record (name = the projection's name).
+checkpoints_table = tracking_table
 
 # Facts that hold whatever the business date: a registration is the enterprise's identity (history
 # taken over is recorded with dates before it), and a retraction says an event never happened.

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.sql_store import SqlEventStore
+from events.tracking import rewind_position
 from projections import feed, registry
 from projections.feed import _batches, catch_up, checkpoints, rebuild
 from projections.fold import EnterpriseFold
@@ -140,7 +141,7 @@ def test_a_reset_elsewhere_mid_catch_up_makes_it_read_again_instead_of_skipping(
             resets.append(1)
             with feed._write(engine) as conn:
                 StatusProjection().reset(conn)
-                feed._set_checkpoint(conn, "status", 0)
+                rewind_position(conn, "status", 0)  # what a rebuild does
         return given
 
     monkeypatch.setattr(feed, "_commit", reset_after_first_batch)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -16,6 +18,14 @@ from events.memory import InMemoryEventStore
 from events.schemas import FinancialsReported, MilestoneRecorded
 from events.sql_store import SqlEventStore
 from events.store import ConcurrencyConflict, DuplicateEventId, EventStore
+from events.tracking import (
+    TrackingConflict,
+    record_position,
+    rewind_position,
+    tracked_position,
+    tracked_positions,
+)
+from events.wakeup import LogWaiter
 from tests.backends import bypass_append_only, fresh_engine
 
 STORES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -289,3 +299,89 @@ class TestUpcasting:
         with sql_store.engine.connect() as conn:
             stored = conn.execute(sa.text("SELECT payload FROM events")).scalar()
         assert stored == v1_payload
+
+
+class TestTracking:
+    """``events.tracking``: a follower's position commits with its rows and never goes back."""
+
+    def test_position_moves_with_the_followers_rows_and_rolls_back_with_them(
+        self, sql_store: SqlEventStore
+    ) -> None:
+        """A tracked position and a follower's row commit together, and roll back together."""
+        engine = sql_store.engine
+        scratch = sa.Table(f"follower_rows_{uuid.uuid4().hex[:8]}", sa.MetaData(), sa.Column("n", sa.Integer))
+        scratch.create(engine)
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.insert(scratch).values(n=1))
+                record_position(conn, "mailer", 5)
+            assert tracked_position(engine, "mailer") == 5
+            with pytest.raises(RuntimeError), engine.begin() as conn:
+                conn.execute(sa.insert(scratch).values(n=2))
+                record_position(conn, "mailer", 9)
+                raise RuntimeError("crash before commit")
+            assert tracked_position(engine, "mailer") == 5
+            with engine.connect() as conn:
+                assert conn.execute(sa.select(scratch.c.n)).scalars().all() == [1]
+        finally:
+            scratch.drop(engine)
+
+    def test_a_lower_or_equal_position_is_refused(self, sql_store: SqlEventStore) -> None:
+        """Recording a position at or below the stored one raises TrackingConflict and changes nothing."""
+        engine = sql_store.engine
+        with engine.begin() as conn:
+            record_position(conn, "mailer", 7)
+        for stale in (7, 3):
+            with pytest.raises(TrackingConflict) as caught, engine.begin() as conn:
+                record_position(conn, "mailer", stale)
+            assert (caught.value.stored, caught.value.position) == (7, stale)
+        assert tracked_position(engine, "mailer") == 7
+        with engine.begin() as conn:
+            record_position(conn, "mailer", 8)
+            rewind_position(conn, "other", 4)
+            rewind_position(conn, "other", 0)
+        assert tracked_positions(engine) == {"mailer": 8, "other": 0}
+        assert tracked_position(engine, "never") == 0
+
+    def test_two_workers_of_one_follower_cannot_both_record(self, sql_store: SqlEventStore) -> None:
+        """Of two concurrent transactions recording the same follower past the same point, one is refused."""
+        engine = sql_store.engine
+        with engine.begin() as conn:
+            record_position(conn, "worker", 1)
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def work() -> None:
+            barrier.wait()
+            try:
+                with engine.connect() as conn:
+                    conn = conn.execution_options(srdi_write=True)
+                    with conn.begin():
+                        record_position(conn, "worker", 10)
+                outcomes.append("recorded")
+            except TrackingConflict:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["recorded", "refused"]
+        assert tracked_position(engine, "worker") == 10
+
+
+class TestWakeup:
+    def test_waiter_wakes_on_an_append_and_times_out_without_one(self, sql_store: SqlEventStore) -> None:
+        """LogWaiter returns the new last position after an append, and the old one at its timeout."""
+        sql_store.append("a", [milestone()], 0)
+        with LogWaiter(sql_store.engine, poll_seconds=0.02) as waiter:
+            assert waiter.listening == (sql_store.engine.dialect.name == "postgresql")
+            assert waiter.wait(1, timeout=0.05) == 1
+            timer = threading.Timer(0.1, lambda: sql_store.append("b", [milestone()], 0))
+            timer.start()
+            try:
+                assert waiter.wait(1, timeout=30) == 2
+            finally:
+                timer.join()
+            assert waiter.wait(0, timeout=0) == 2

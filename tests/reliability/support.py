@@ -148,7 +148,7 @@ def projection_tables() -> list[str]:
     from projections import registry
 
     names = [t.name for p in registry.PROJECTIONS.values() for t in p.tables]
-    return [*names, "projection_checkpoints"]
+    return [*names, "tracking"]
 
 
 def projection_dump(engine: Engine) -> dict[str, list[str]]:

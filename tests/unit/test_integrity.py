@@ -54,3 +54,32 @@ def test_a_deleted_event_counts_what_is_left(engine: Engine) -> None:
         conn.execute(sa.text("DELETE FROM events WHERE position = 2"))
     result = verify(engine)
     assert (result.ok, result.events, result.first_bad_position, result.checked) == (False, 5, 3, 2)
+
+
+@pytest.mark.parametrize(
+    "actor, causation, stream, payload",
+    [
+        ("tester", None, "enterprise-U1", '{"a":1}'),
+        ('区县"经信委"\n', "c-1", "s\u2028x", '{"name":"重庆"}'),
+    ],
+)
+def test_parts_prepared_before_the_lock_join_into_the_canonical_text(
+    actor: str, causation: str | None, stream: str, payload: str
+) -> None:
+    """canonical_parts + assemble give byte for byte canonical_text (what verify recomputes)."""
+    from events import canonical
+
+    fields = dict(
+        event_id="e-1", stream_id=stream, event_type="MilestoneRecorded", schema_version=2,
+        occurred_on="2024-03-01", actor=actor, causation_id=causation, correlation_id=None, payload=payload,
+    )  # fmt: skip
+    head, middle = canonical.canonical_parts(**fields)  # type: ignore[arg-type]
+    recorded = "2025-01-02T03:04:05.000006Z"
+    joined = canonical.assemble(head, 12345, canonical.recorded_part(recorded), middle, 7)
+    expected = canonical.canonical_text(
+        position=12345,
+        stream_version=7,
+        recorded_at=recorded,
+        **fields,  # type: ignore[arg-type]
+    )
+    assert joined == expected
