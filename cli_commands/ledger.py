@@ -177,6 +177,12 @@ _EXPLAIN_ZH = {
     "missing figures": "缺少数据",
     "arithmetic": "计算过程",
     "lifecycle": "处理过程",
+    "in force": "现行",
+    "superseded by": "已被更正",
+    "adjustments": "更正调整",
+    "recovery due": "应追回",
+    "before": "调整前",
+    "after": "调整后",
 }
 
 
@@ -204,11 +210,17 @@ def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
         f"{t('approved')} {_yuan(doc['approved_amount'])}, {t('paid')} {_yuan(doc['paid_amount'])} "
         f"{'元' if zh else 'yuan'}; {t('accrued on')} {doc['accrued_on']}"
     )
+    if doc.get("recovery_amount"):
+        echo(f"  {t('recovery due')}: {_yuan(doc['recovery_amount'])} {'元' if zh else 'yuan'}")
     if doc["note"]:
         echo(f"  {t('note')}: {doc['note']}")
     echo(f"{t('triggered by')}:")
     for trigger in doc["triggers"]:
         gone = f" [{t('retracted')}]" if trigger.get("retracted") else ""
+        if trigger.get("in_force"):
+            gone += f" [{t('in force')}]"
+        if trigger.get("superseded_by"):
+            gone += f" [{t('superseded by')} {trigger['superseded_by']}]"
         data = trigger.get("data", {})
         what = " ".join(label(str(data[k]), lang) for k in ("track", "action", "year") if data.get(k))
         echo(
@@ -225,6 +237,16 @@ def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
     echo(f"{t('arithmetic')}:")
     for n, step in enumerate(doc["steps"], start=1):
         echo(f"  {n}. {step}")
+    if doc.get("adjustments"):
+        echo(f"{t('adjustments')}:")
+        for adj in doc["adjustments"]:
+            echo(
+                f"  {adj['on']} {_yuan(adj['from'])} → {_yuan(adj['to'])} "
+                f"({adj['status_to']}): {adj['reason']}"
+            )
+            for side in ("before", "after"):
+                for step in adj[side]["steps"]:
+                    echo(f"    {t(side)}: {step}")
     echo(f"{t('lifecycle')}:")
     for step in doc["history"]:
         extra = " ".join(f"{k}={v}" for k, v in step.items() if k not in ("event", "on"))

@@ -39,8 +39,10 @@ STATUS_ZH = {
     "awaiting-approval": "待核定",
     "pending-data": "待补数据",
     "approved": "已核定",
+    "partly-paid": "部分拨付",
     "paid": "已拨付",
     "reversed": "已撤销",
+    "recovery-due": "应追回",
 }
 KIND_ZH = {
     "award": "奖励",

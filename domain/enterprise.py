@@ -66,6 +66,7 @@ ENTITLEMENT_TYPES = frozenset(
     {
         "EntitlementCreated",
         "EntitlementResolved",
+        "EntitlementAdjusted",
         "EntitlementApproved",
         "EntitlementPaid",
         "EntitlementReversed",
@@ -178,20 +179,7 @@ class Enterprise:
             setattr(copy, name, list(getattr(self, name)))
         copy.effective = list(self.effective)
         copy.stream = list(self.stream)
-        copy.entitlements = {
-            key: EntitlementRecord(
-                r.entitlement_id,
-                r.rule,
-                r.status,
-                r.amount,
-                r.approved_amount,
-                r.paid_amount,
-                r.created,
-                list(r.events),
-                r.approved_by,
-            )
-            for key, r in self.entitlements.items()
-        }
+        copy.entitlements = {key: r.copy() for key, r in self.entitlements.items()}
         return copy
 
     def _apply(self, event: RecordedEvent) -> None:

@@ -7,11 +7,12 @@ from its events, generically: the policy engine owns what the statuses mean.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from domain.entitlement_status import Standing, standing
 from events.envelope import RecordedEvent
 
 
@@ -108,12 +109,14 @@ class MeasureFact:
 class EntitlementRecord:
     """An entitlement folded generically from its events; the policy engine owns the meaning.
 
-    ``events`` keeps every (event type, event id, date, raw data) so nothing is lost here.
+    ``decided`` is the engine's last decision (created, resolved, adjusted, reversed); ``status``
+    adds the money people decided (`domain.entitlement_status`). ``events`` keeps every
+    (event type, event id, date, raw data) so nothing is lost here.
     """
 
     entitlement_id: str
     rule: str | None = None
-    status: str | None = None
+    decided: str | None = None
     amount: Decimal | None = None
     approved_amount: Decimal | None = None
     paid_amount: Decimal = Decimal(0)
@@ -121,6 +124,9 @@ class EntitlementRecord:
     events: list[tuple[str, str, date, dict[str, Any]]] = field(default_factory=list)
     approved_by: str | None = None
     """The actor of the approval: the one person who may not also pay it (four eyes)."""
+    adjusted_from: Decimal | None = None
+    ceiling: bool = False
+    trigger_event_id: str | None = None
 
     def apply(self, event: RecordedEvent) -> None:
         data = event.data
@@ -129,17 +135,41 @@ class EntitlementRecord:
         if kind == "EntitlementCreated":
             self.created = data
             self.rule = data.get("rule")
-            self.status = data.get("status")
+            self.decided = data.get("status")
             self.amount = money_or_none(data.get("amount"))
+            self.ceiling = bool(data.get("ceiling", False))
+            self.trigger_event_id = data.get("trigger_event_id")
         elif kind == "EntitlementResolved":
-            self.status = data.get("status")
+            self.decided = data.get("status")
             self.amount = money_or_none(data.get("amount"))
+        elif kind == "EntitlementAdjusted":
+            self.decided = data.get("status")
+            self.adjusted_from = money_or_none(data.get("previous_amount"))
+            self.amount = money_or_none(data.get("amount"))
+            self.ceiling = bool(data.get("ceiling", self.ceiling))
+            self.trigger_event_id = data.get("trigger_event_id", self.trigger_event_id)
         elif kind == "EntitlementApproved":
-            self.status = "approved"
             self.approved_amount = money_or_none(data.get("amount"))
             self.approved_by = event.actor
         elif kind == "EntitlementPaid":
-            self.status = "paid"
             self.paid_amount += money_or_none(data.get("amount")) or Decimal(0)
         elif kind == "EntitlementReversed":
-            self.status = "reversed"
+            self.decided = "reversed"
+
+    @property
+    def standing(self) -> Standing:
+        """Status, amount owed and amount to recover (`domain.entitlement_status`)."""
+        return standing(self.decided, self.amount, self.ceiling, self.approved_amount, self.paid_amount)
+
+    @property
+    def status(self) -> str:
+        """The ledger status: the engine's decision with the approvals and payments made."""
+        return self.standing.status
+
+    @property
+    def recovery_amount(self) -> Decimal:
+        return self.standing.recovery_amount
+
+    def copy(self) -> EntitlementRecord:
+        """An independent copy (the aggregate's `evolve` folds new events into copies)."""
+        return replace(self, events=list(self.events))

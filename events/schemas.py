@@ -239,6 +239,7 @@ class EntitlementCreated(Event, event_type="EntitlementCreated"):
     explanation: dict[str, Any] = Field(default_factory=dict)
     subject: str | None = None  # the track, stage, person or patent once-only limits count by
     period_year: int | None = None  # the year of the report it rewards (yearly caps)
+    occasion: str | None = None  # what makes it one entitlement: a report's kind and period, else the trigger
 
 
 class EntitlementResolved(Event, event_type="EntitlementResolved"):
@@ -252,6 +253,31 @@ class EntitlementResolved(Event, event_type="EntitlementResolved"):
     status: Literal["accrued", "awaiting-approval", "not-eligible", "pending-data"]
     amount: Money | None
     note: str = ""
+    cause_event_id: str | None = None
+    explanation: dict[str, Any] = Field(default_factory=dict)
+
+
+class EntitlementAdjusted(Event, event_type="EntitlementAdjusted"):
+    """A correction changed what an entitlement is owed: its amount, status, trigger or figures.
+
+    A restated or retracted figure, a retracted milestone, changed details or a policy activated
+    made the engine decide the entitlement again (``domain.policy.reactor``). The earlier decision
+    stays in the stream (``previous_amount``, the earlier event's explanation); approvals and
+    payments already made are untouched: if they exceed what is now owed the ledger shows
+    ``recovery-due``. ``status`` ``reversed`` is never carried here (that is `EntitlementReversed`);
+    an entitlement reversed earlier that the facts owe again is reinstated by this event.
+    """
+
+    entitlement_id: str
+    status: Literal["accrued", "awaiting-approval", "pending-data"]
+    previous_status: str | None = None
+    previous_amount: Money | None = None
+    amount: Money | None
+    ceiling: bool
+    trigger_event_id: str
+    accrued_on: date
+    note: str = ""
+    reason: str = ""
     cause_event_id: str | None = None
     explanation: dict[str, Any] = Field(default_factory=dict)
 

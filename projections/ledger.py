@@ -8,8 +8,11 @@ in the row are the fold of all steps. `--as-of DATE` folds only the steps dated 
 `--recorded-before` (what the log knew at an instant) rebuilds one (`projections.feed.view`).
 Reading, filters and totals are in `projections.ledger_view`.
 
-Statuses are the contract's six: an entitlement decided `not-eligible` (its figures arrived and said
-no) shows as `reversed` with the reason in its note. Money is Decimal, stored as exact text.
+Statuses (`domain.entitlement_status`, the one function the aggregate uses too): accrued,
+awaiting-approval, pending-data, approved, partly-paid, paid, reversed, recovery-due. An entitlement
+decided `not-eligible` (its figures arrived and said no) shows as `reversed` with the reason in its
+note. An `adjusted` step (a correction decided it again) carries the previous amount
+(`adjusted_from`). Money is Decimal, stored as exact text.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from domain.entitlement_status import standing as entitlement_standing
 from events.envelope import RecordedEvent
 from events.lazy_logging import get_logger
 from projections.framework import TableProjection, chunks, delete_where_in, metadata
@@ -104,6 +108,20 @@ class Entry:
         step: dict[str, Any] = {"type": kind, "on": event.occurred_on.isoformat(), "event_id": event.event_id}
         if kind in ("created", "resolved"):
             step.update(status=d["status"], amount=d.get("amount"), note=d.get("note", ""))
+            if kind == "created":
+                step["ceiling"] = bool(d.get("ceiling"))
+        elif kind == "adjusted":
+            step.update(
+                status=d["status"],
+                amount=d.get("amount"),
+                previous_amount=d.get("previous_amount"),
+                ceiling=bool(d.get("ceiling")),
+                note=d.get("note", ""),
+                reason=d.get("reason", ""),
+            )
+            self.trigger_event = str(d.get("trigger_event_id") or self.trigger_event)
+            self.accrued_on = date.fromisoformat(str(d.get("accrued_on") or self.accrued_on.isoformat()))
+            self.ceiling = bool(d.get("ceiling", self.ceiling))
         elif kind in ("approved", "paid"):
             step.update(amount=d["amount"], ref=d.get("ref"))
         elif kind == "reversed":
@@ -112,25 +130,46 @@ class Entry:
 
     def state(self, as_of: date | None = None) -> State:
         """Status and amounts after the steps dated on or before `as_of` (all of them for None)."""
-        s = State()
+        s = State(ceiling=self.first_ceiling())
         for step in self.steps:
             if as_of is not None and step["type"] != "created" and date.fromisoformat(step["on"]) > as_of:
                 continue
             kind = step["type"]
             if kind in ("created", "resolved"):
-                s.status = "reversed" if step["status"] == "not-eligible" else step["status"]
+                s.decided = step["status"]
                 s.amount = _money(step.get("amount"))
                 s.note = str(step.get("note") or "")
+            elif kind == "adjusted":
+                s.decided, s.ceiling = step["status"], bool(step.get("ceiling"))
+                s.adjusted_from, s.amount = _money(step.get("previous_amount")), _money(step.get("amount"))
+                s.note = "; ".join(
+                    n for n in (str(step.get("note") or ""), str(step.get("reason") or "")) if n
+                )
             elif kind == "approved":
-                s.status, s.approved = "approved", _money(step["amount"])
+                s.approved = _money(step["amount"])
             elif kind == "paid":
-                s.status, s.paid = "paid", s.paid + (_money(step["amount"]) or ZERO)
+                s.paid += _money(step["amount"]) or ZERO
             elif kind == "reversed":
-                s.status, s.note = "reversed", f"reversed: {step.get('note', '')}"
-        limit = s.approved if s.approved is not None else s.amount
-        if s.status == "paid" and limit is not None and s.paid < limit:
+                s.decided, s.note = "reversed", f"reversed: {step.get('note', '')}"
+        standing = entitlement_standing(s.decided, s.amount, s.ceiling, s.approved, s.paid)
+        s.status, s.recovery = standing.status, standing.recovery_amount
+        if s.status == "partly-paid":
+            limit = s.approved if s.approved is not None else s.amount
             s.note = "; ".join(n for n in (s.note, f"partly paid: {s.paid} of {limit} yuan") if n)
+        elif s.status == "recovery-due":
+            owed = standing.owed if standing.owed is not None else ZERO
+            what = f"recovery due: {s.recovery} yuan paid beyond the {owed} yuan now owed"
+            if s.recovery == 0:
+                what = f"recovery due: {s.approved} yuan approved beyond the {owed} yuan now owed"
+            s.note = "; ".join(n for n in (s.note, what) if n)
         return s
+
+    def first_ceiling(self) -> bool:
+        """Whether the entitlement was created as a ceiling (an adjustment may change it)."""
+        for step in self.steps:
+            if step["type"] == "created":
+                return bool(step.get("ceiling", self.ceiling))
+        return self.ceiling
 
     def row(self) -> dict[str, Any]:
         s = self.state()
@@ -178,10 +217,16 @@ class Entry:
 
 @dataclass
 class State:
+    """An entry folded to a date: the engine's decision, the money decided, the resulting status."""
+
+    decided: str = "accrued"
     status: str = "accrued"
     amount: Decimal | None = None
+    ceiling: bool = False
     approved: Decimal | None = None
     paid: Decimal = ZERO
+    recovery: Decimal = ZERO
+    adjusted_from: Decimal | None = None
     note: str = ""
 
 
@@ -191,6 +236,7 @@ class LedgerProjection(TableProjection):
         {
             "EntitlementCreated",
             "EntitlementResolved",
+            "EntitlementAdjusted",
             "EntitlementApproved",
             "EntitlementPaid",
             "EntitlementReversed",

@@ -3,7 +3,8 @@
 Totals (docs/cli.md): `fixed` sums the amount of non-reversed entries with no ceiling (no amount: 0);
 `ceilings` the ceilings still awaiting approval; `approved` the approved amounts of non-reversed
 entries; `paid` every payment made, a reversed entry's included (the money left the treasury and
-the reversal says it is to be recovered).
+the reversal says it is to be recovered); `recovery_due` sums what corrections left paid beyond
+what is owed (`recovery_amount` of the `recovery-due` entries).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class LedgerEntry:
     note: str
     responsible_units: tuple[str, ...]
     payments: tuple[tuple[date, Decimal, str], ...]
+    recovery_amount: Decimal = ZERO
+    adjusted_from: Decimal | None = None
+    decided: str = "accrued"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +72,8 @@ class LedgerEntry:
             "approved_amount": self.approved_amount,
             "paid_amount": self.paid_amount,
             "status": self.status,
+            "recovery_amount": self.recovery_amount,
+            "adjusted_from": self.adjusted_from,
             "note": self.note,
             "responsible_units": list(self.responsible_units),
             "payments": [{"on": on, "amount": amount, "ref": ref} for on, amount, ref in self.payments],
@@ -120,25 +126,35 @@ def view_of(entry: Entry, as_of: date | None) -> LedgerEntry:
         s.note,
         tuple(entry.responsible_units),
         payments,
+        s.recovery,
+        s.adjusted_from,
+        "reversed" if s.decided == "not-eligible" else s.decided,
     )
 
 
 def totals(entries: Iterable[LedgerEntry]) -> dict[str, Decimal]:
-    """the contract's totals: fixed, ceilings (awaiting approval), approved, paid."""
-    fixed = ceilings = approved = paid = ZERO
+    """The contract's totals (fixed, ceilings awaiting approval, approved, paid) and `recovery_due`."""
+    fixed = ceilings = approved = paid = recovery = ZERO
     for e in entries:
         paid += e.paid_amount
-        if e.status == "reversed":
+        recovery += e.recovery_amount
+        if e.decided == "reversed":
             continue
         if not e.ceiling:
             fixed += e.amount or ZERO
         elif e.status == "awaiting-approval":
             ceilings += e.amount or ZERO
         approved += e.approved_amount or ZERO
-    return {"fixed": fixed, "ceilings": ceilings, "approved": approved, "paid": paid}
+    return {
+        "fixed": fixed,
+        "ceilings": ceilings,
+        "approved": approved,
+        "paid": paid,
+        "recovery_due": recovery,
+    }
 
 
 def to_recover(entry: LedgerEntry) -> Decimal:
-    """What is to be recovered from the enterprise on this entry: the payments made on an entry
-    since reversed (the money left the treasury; `totals` still counts it under `paid`)."""
-    return entry.paid_amount if entry.status == "reversed" else ZERO
+    """What is to be recovered from the enterprise on this entry: paid beyond what a correction
+    left owed (`recovery_amount`; a reversed entry's payments included)."""
+    return entry.recovery_amount

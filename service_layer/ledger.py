@@ -18,6 +18,7 @@ from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import InvalidInput, shown
 from domain.inputs import utf8
 from domain.policy.activation import read_active
+from domain.policy.facts_builder import report_slot
 from domain.policy.payouts import ApproveEntitlement, PayEntitlement, decide
 from events.envelope import RecordedEvent
 from events.schemas import enterprise_stream
@@ -60,10 +61,11 @@ def record_json(record: EntitlementRecord) -> dict[str, Any]:
     return {
         "id": record.entitlement_id,
         "rule": record.rule,
-        "status": "reversed" if record.status == "not-eligible" else record.status,
+        "status": record.status,
         "amount": record.amount,
         "approved_amount": record.approved_amount,
         "paid_amount": record.paid_amount,
+        "recovery_amount": record.recovery_amount,
     }
 
 
@@ -76,12 +78,18 @@ def explain(services: Any, entitlement_id: str) -> dict[str, Any]:
     created = record.created
     explanation = dict(created.get("explanation") or {})
     causes = [str(created["trigger_event_id"])]
-    for kind, _id, _on, data in record.events:
-        if kind == "EntitlementResolved" and data.get("explanation"):
+    adjustments: list[dict[str, Any]] = []
+    for kind, _id, on, data in record.events:
+        if kind == "EntitlementAdjusted":
+            adjustments.append(_adjustment(on, data, explanation))
+        if kind in ("EntitlementResolved", "EntitlementAdjusted") and data.get("explanation"):
             explanation = dict(data["explanation"])
-        cause = data.get("cause_event_id")
-        if kind in ("EntitlementResolved", "EntitlementReversed") and cause and cause not in causes:
-            causes.append(str(cause))
+        for cause in (
+            data.get("trigger_event_id") if kind == "EntitlementAdjusted" else None,
+            data.get("cause_event_id"),
+        ):
+            if kind in DECIDED and cause and cause not in causes:
+                causes.append(str(cause))
     active = read_active(store)[0].get(str(created["policy"]))
     summary, units = "", created.get("responsible_units", [])
     if active is not None:
@@ -102,13 +110,17 @@ def explain(services: Any, entitlement_id: str) -> dict[str, Any]:
         "source_zh": source,
         "responsible_units": units,
         "accrued_on": created.get("accrued_on"),
-        "status": "reversed" if record.status == "not-eligible" else record.status,
+        "status": record.status,
         "amount": record.amount,
-        "ceiling": bool(created.get("ceiling")),
+        "ceiling": record.ceiling,
         "approved_amount": record.approved_amount,
         "paid_amount": record.paid_amount,
+        "recovery_amount": record.recovery_amount,
+        "adjusted_from": record.adjusted_from,
         "note": _note(record),
-        "triggers": [_trigger(store.get_event(c), c, enterprise) for c in causes],
+        "in_force": record.trigger_event_id,
+        "triggers": [_trigger(store.get_event(c), c, enterprise, record) for c in causes],
+        "adjustments": adjustments,
         "readings": explanation.get("readings", {}),
         "figures": explanation.get("figures", {}),
         "steps": explanation.get("steps", []),
@@ -117,20 +129,56 @@ def explain(services: Any, entitlement_id: str) -> dict[str, Any]:
     }
 
 
+DECIDED = ("EntitlementResolved", "EntitlementAdjusted", "EntitlementReversed")
+
+
+def _adjustment(on: date, data: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """One correction of the amount: from → to, why, and both arithmetics (before and after)."""
+    after = dict(data.get("explanation") or {})
+    return {
+        "on": on,
+        "from": _money(data.get("previous_amount")),
+        "to": _money(data.get("amount")),
+        "status_from": data.get("previous_status"),
+        "status_to": data.get("status"),
+        "reason": data.get("reason", ""),
+        "cause_event_id": data.get("cause_event_id"),
+        "trigger_event_id": data.get("trigger_event_id"),
+        "before": {"figures": before.get("figures", {}), "steps": before.get("steps", [])},
+        "after": {"figures": after.get("figures", {}), "steps": after.get("steps", [])},
+    }
+
+
+def _money(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
 def _note(record: EntitlementRecord) -> str:
     note = str(record.created.get("note", ""))
     for kind, _id, _on, data in record.events:
         if kind == "EntitlementResolved":
             note = str(data.get("note") or "")
+        elif kind == "EntitlementAdjusted":
+            note = "; ".join(n for n in (str(data.get("note") or ""), str(data.get("reason") or "")) if n)
         elif kind == "EntitlementReversed":
             note = f"reversed: {data.get('reason', '')}"
     return note
 
 
-def _trigger(event: RecordedEvent | None, event_id: str, enterprise: Enterprise) -> dict[str, Any]:
+def _trigger(
+    event: RecordedEvent | None, event_id: str, enterprise: Enterprise, record: EntitlementRecord
+) -> dict[str, Any]:
+    """A fact the entitlement was decided on; ``in_force`` names the one it now rests on, and a
+    figure reported again for its period names the report that superseded it."""
     if event is None:
         return {"event_id": event_id, "event_type": None}
     data = {k: v for k, v in event.data.items() if k != "policy"}
+    slot = report_slot(event.event_type, event.data)
+    later = [
+        e.event_id
+        for e in enterprise.effective
+        if slot is not None and e.event_type == event.event_type and report_slot(e.event_type, e.data) == slot
+    ]
     return {
         "event_id": event.event_id,
         "event_type": event.event_type,
@@ -138,14 +186,18 @@ def _trigger(event: RecordedEvent | None, event_id: str, enterprise: Enterprise)
         "recorded_at": event.recorded_at.isoformat(),
         "actor": event.actor,
         "retracted": event.event_id in enterprise.retracted,
+        "in_force": event.event_id == record.trigger_event_id,
+        "superseded_by": later[-1]
+        if later and later[-1] != event.event_id and event.event_id in later
+        else None,
         "data": data,
     }
 
 
 def _step(kind: str, on: date, data: dict[str, Any]) -> dict[str, Any]:
     step: dict[str, Any] = {"event": kind, "on": on}
-    for key in ("status", "amount", "ref", "reason", "cause_event_id"):
+    for key in ("status", "previous_amount", "amount", "ref", "reason", "cause_event_id"):
         if data.get(key) is not None:
             value = data[key]
-            step[key] = Decimal(str(value)) if key == "amount" else value
+            step[key] = Decimal(str(value)) if key in ("amount", "previous_amount") else value
     return step

@@ -49,10 +49,9 @@ from datetime import date
 
 from domain.deciders import not_in_future
 from domain.enterprise import Enterprise
-from domain.policy.engine import evaluate_history
-from domain.policy.facts_builder import build_facts, existing_entitlements
+from domain.policy.facts_builder import build_facts
 from domain.policy.model import Policy
-from domain.policy.reactor import decision_events
+from domain.policy.reactor import reconcile
 from domain.retry import retry
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
 from events.schemas import POLICIES_STREAM, PolicyActivated, enterprise_stream
@@ -236,8 +235,9 @@ def activate(
             if not facts.districts() & set(policy.districts):
                 continue
             evaluated.add(uscc)
-            decisions = evaluate_history(policy, facts, existing_entitlements(enterprise, policy.key))
-            new = decision_events(decisions, facts, on=on, cause=event_id)
+            new = reconcile(
+                [policy], enterprise, cause_id=event_id, on=on, what=f"policy {policy.key} activated"
+            )
             appends.append(StreamAppend(stream, tuple(new), enterprise.version))
             owed += new
 

@@ -145,6 +145,7 @@ class CreateEntitlement:
     period_year: int | None
     note: str
     explanation: Explanation
+    occasion: str = ""
 
     def as_existing(self) -> ExistingEntitlement:
         """The entitlement as it exists once this decision is applied."""

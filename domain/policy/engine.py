@@ -32,8 +32,9 @@ as a reading the district can change or in the rule's `decided` lines):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from decimal import Decimal
 
 from domain.policy.decisions import (
     Assessment,
@@ -87,6 +88,38 @@ def assess_history(
 ) -> Assessment:
     """Like `evaluate_history`, with the refusals."""
     return _run(policy, facts, past_triggers(facts), existing)
+
+
+def derive(
+    policy: Policy, facts: EnterpriseFacts, decided: Mapping[str, Decimal] | None = None
+) -> Assessment:
+    """Everything the facts in force owe under `policy`, computed afresh: no record is read.
+
+    Every trigger the facts contain is judged, oldest first, each rule once, exactly as a live
+    evaluation would have on a history that never had an error; figures still missing give
+    `pending-data`. The only thing carried over from what was decided before is `decided`: the
+    amounts people approved (by entitlement id), which caps shared between entitlements count
+    instead of the ceiling (what a yearly cap really used). The reactor compares the result with
+    the entitlements on record and records the differences.
+    """
+    if not facts.districts() & set(policy.districts):
+        return Assessment((), ())
+    approved = decided or {}
+    book = Book.of(())
+    decisions: list[Decision] = []
+    refusals: list[Refusal] = []
+    for trigger in past_triggers(facts):
+        for rule in policy.rules:
+            outcome = judge(policy, rule, facts, trigger, book)
+            if isinstance(outcome, CreateEntitlement):
+                decisions.append(outcome)
+                entry = outcome.as_existing()
+                if outcome.id in approved and outcome.status != "pending-data":
+                    entry = replace(entry, amount=approved[outcome.id])
+                book.put(entry)
+            elif isinstance(outcome, Refusal):
+                refusals.append(outcome)
+    return Assessment(tuple(decisions), tuple(refusals))
 
 
 def assess_pending(

@@ -8,8 +8,10 @@ activation and `simulate` all see an enterprise the same way:
   ending action (revoked, review failed, expired) cut it short, taken from the very `TitleState`
   fold the aggregate decides with, so the engine and `status` never disagree about a date;
 - listings: the stages reached, in order (the scheduler's tutoring lapse is not a stage);
-- reports: every effective report in event order (a later report of a year supersedes an earlier
-  one, which the facts' own queries handle); only invention patents count (LJ-13 says 发明专利);
+- reports: for financials, leases, talents and R&D subsidies only the report IN FORCE for each
+  enterprise, kind and period (`in_force`: a later report supersedes an earlier one; retracting
+  the later brings the earlier back), dated the day the period was first reported; only invention
+  patents count (LJ-13 says 发明专利);
 - details (size, district …) are dated: a rule reads those in force on its trigger's date;
 - retracted events are already out: the aggregate folds as if they never happened.
 
@@ -20,10 +22,10 @@ approved below its ceiling counts with the approved amount (what YB-3's yearly c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import cast, get_args
+from typing import Any, cast, get_args
 
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.policy.decisions import ExistingEntitlement
@@ -41,6 +43,7 @@ from domain.policy.facts import (
 )
 from domain.policy.vocab import STAGES, TRACKS, Owner, ReportKind, Size, Status, TitleStart
 from domain.reference import track_kind
+from events.envelope import RecordedEvent
 
 STATUSES: tuple[str, ...] = get_args(Status)
 PERIOD_STARTS = ("certified", "review-passed")
@@ -59,18 +62,37 @@ def build_facts(enterprise: Enterprise) -> EnterpriseFacts:
             for m in enterprise.milestones
             if m.track == "listing" and m.action in STAGES
         ),
-        financials=_financials(enterprise),
+        financials=tuple(
+            FinancialReport(
+                int(d["year"]),
+                Decimal(str(d["revenue"])),
+                None if d.get("rd_expense") is None else Decimal(str(d["rd_expense"])),
+                e.event_id,
+                first_on,
+            )
+            for e, d, first_on in in_force(enterprise, "FinancialsReported")
+        ),
         rd_subsidies=tuple(
-            RdSubsidyGrant(r.year, r.amount, r.event_id, r.on) for r in enterprise.rd_subsidies
+            RdSubsidyGrant(int(d["year"]), Decimal(str(d["amount"])), e.event_id, first_on)
+            for e, d, first_on in in_force(enterprise, "RdSubsidyReported")
         ),
         leases=tuple(
             LeaseReport(
-                x.year, x.area_m2, x.rent_per_m2_month, x.months, cast(Owner, x.owner), x.event_id, x.on
+                int(d["year"]),
+                Decimal(str(d["area_m2"])),
+                Decimal(str(d["rent_per_m2_month"])),
+                int(d["months"]),
+                cast(Owner, d["owner"]),
+                e.event_id,
+                first_on,
             )
-            for x in enterprise.leases
+            for e, d, first_on in in_force(enterprise, "LeaseReported")
         ),
         talents=tuple(
-            TalentReport(t.person, t.year, t.contribution, t.event_id, t.on) for t in enterprise.talents
+            TalentReport(
+                str(d["person"]), int(d["year"]), Decimal(str(d["contribution"])), e.event_id, first_on
+            )
+            for e, d, first_on in in_force(enterprise, "TalentContributionReported")
         ),
         patents=tuple(
             PatentGrant(p.number, p.on, p.event_id) for p in enterprise.patents if p.kind == "invention"
@@ -140,25 +162,44 @@ def _titles(enterprise: Enterprise) -> tuple[TitlePeriod, ...]:
     return tuple(sorted(found, key=lambda p: order.get(p.event_id, 0)))
 
 
-def _financials(enterprise: Enterprise) -> tuple[FinancialReport, ...]:
-    """Every effective financials report in stream order (the aggregate keeps only the latest
-    per year, but a pending entitlement's trigger may be a superseded report)."""
-    reports: list[FinancialReport] = []
+SUPERSEDING = {
+    "FinancialsReported": "financials",
+    "LeaseReported": "lease",
+    "TalentContributionReported": "talent",
+    "RdSubsidyReported": "rd-subsidy",
+}
+"""The reported figures of which one is in force per enterprise, kind and period."""
+
+
+def report_slot(event_type: str, data: Mapping[str, Any]) -> str | None:
+    """The period a figure is about: ``financials:2024``, ``talent:2024:P-1``; None for other events.
+
+    A later report of the same slot supersedes the earlier one (the earlier stays in history).
+    """
+    kind = SUPERSEDING.get(event_type)
+    if kind is None:
+        return None
+    slot = f"{kind}:{data['year']}"
+    return f"{slot}:{data['person']}" if kind == "talent" else slot
+
+
+def in_force(enterprise: Enterprise, event_type: str) -> list[tuple[RecordedEvent, Mapping[str, Any], date]]:
+    """The reports of one kind in force: the latest effective report of each period, in the order
+    the periods were first reported, with the day the period was FIRST reported.
+
+    That day is when the claim was made: a restatement corrects the figures, not the date an
+    entitlement accrued on (so a ledger after a restatement equals one where the first report had
+    carried the right figures). Retracted reports are already out of ``enterprise.effective``.
+    """
+    latest: dict[str, RecordedEvent] = {}
+    first: dict[str, date] = {}
     for event in enterprise.effective:
-        if event.event_type != "FinancialsReported":
+        if event.event_type != event_type:
             continue
-        data = event.data
-        rd = data.get("rd_expense")
-        reports.append(
-            FinancialReport(
-                int(data["year"]),
-                Decimal(str(data["revenue"])),
-                None if rd is None else Decimal(str(rd)),
-                event.event_id,
-                event.occurred_on,
-            )
-        )
-    return tuple(reports)
+        slot = report_slot(event_type, event.data) or event.event_id
+        latest[slot] = event
+        first.setdefault(slot, event.occurred_on)
+    return [(latest[slot], latest[slot].data, first[slot]) for slot in latest]
 
 
 def existing_entitlements(enterprise: Enterprise, policy_key: str) -> list[ExistingEntitlement]:

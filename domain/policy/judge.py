@@ -82,7 +82,7 @@ def judge(
     if not in_reach(policy, occ):
         until = policy.in_force_until or "open"
         return _refuse(policy, rule, occ.event_id, f"outside the reach {policy.reach_from}–{until}")
-    new_id = entitlement_id(policy.key, rule.id, facts.uscc, occ.event_id)
+    new_id = entitlement_id(policy.key, rule.id, facts.uscc, occ.key)
     if resolving is None and new_id in book.entries:
         return None
     others = book.active(excluding=resolving)
@@ -130,6 +130,7 @@ def judge(
         accrued_on=occ.on,
         subject=occ.subject,
         period_year=occ.year,
+        occasion=occ.key,
         note=_note(rule, amount, missing),
         explanation=explanation,
     )

@@ -44,6 +44,13 @@ class Occasion:
     subject: str | None = None
     track: Track | None = None
     report: Report | None = None
+    slot: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What makes one entitlement of a rule: a figure's kind and period (``financials:2024``),
+        so a restated figure decides the same entitlement again; otherwise the triggering event."""
+        return self.slot or self.event_id
 
 
 Match = Occasion | str | None
@@ -135,9 +142,9 @@ def _report(spec: ReportTrigger, facts: EnterpriseFacts, trigger: ReportFiled) -
     if isinstance(report, MeasureRecord):
         return _measure(spec, report)
     if spec.requires_rd_expense and not (
-        isinstance(report, FinancialReport) and report.rd_expense is not None
+        isinstance(report, FinancialReport) and report.rd_expense is not None and report.rd_expense > 0
     ):
-        return f"the {trigger.year} financials report declares no R&D expense"
+        return f"the {trigger.year} financials report declares no R&D expense (none, or 0)"
     if isinstance(report, PatentGrant):
         day = report.granted_on
         return Occasion(trigger.event_id, day, day, day.year, subject=report.patent, report=report)
@@ -146,6 +153,7 @@ def _report(spec: ReportTrigger, facts: EnterpriseFacts, trigger: ReportFiled) -
         return Occasion(trigger.event_id, day, day, report.year, report=report)
     check_on = min(trigger.occurred_on, date(report.year, 12, 31))
     subject = report.person if isinstance(report, TalentReport) else None
+    slot = f"{trigger.kind}:{report.year}" + (f":{subject}" if subject is not None else "")
     return Occasion(
         event_id=trigger.event_id,
         on=trigger.occurred_on,
@@ -154,6 +162,7 @@ def _report(spec: ReportTrigger, facts: EnterpriseFacts, trigger: ReportFiled) -
         year_based=True,
         subject=subject,
         report=report,
+        slot=slot,
     )
 
 

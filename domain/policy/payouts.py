@@ -5,10 +5,14 @@ An entitlement lives in its enterprise's stream, so these handlers load the ente
 check the entitlement's lifecycle, and append one event at the version they read, retrying on a
 conflict like every other command (`domain.retry`: decided again after a short jittered wait).
 
-The lifecycle (docs/cli.md): accrued | awaiting-approval | pending-data → approved → paid | reversed.
+The lifecycle (docs/cli.md): accrued | awaiting-approval | pending-data → approved → partly-paid →
+paid | reversed, and `recovery-due` when a correction leaves less owed than was approved or paid
+(`domain.entitlement_status`).
 - approve: only an entitlement `awaiting-approval` (a ceiling, or an amount the document does
-  not state); at most the ceiling when there is one; once (a second approval is refused). A tax
-  relief is applied by the tax office and has no payout: refused.
+  not state); at most the ceiling when there is one; once (a second approval is refused), except
+  that an approval a correction left above the new ceiling may be approved again within it (not
+  below what was paid). A tax relief is applied by the tax office and has no payout: refused.
+- pay: refused while the entitlement is `recovery-due`.
 - pay: an `accrued` entitlement (a fixed amount) is paid directly up to its amount; an approved
   one up to the approved amount; several payments may add up to it, never beyond. A payment needs
   a reference and a date, not in the future and not before the accrual (the approval's date is
@@ -93,17 +97,23 @@ def decide_approval(record: EntitlementRecord, cmd: ApproveEntitlement, today: d
         raise InvalidInput(
             f"entitlement {record.entitlement_id} is a tax relief applied by the tax office; no payout"
         )
-    if record.status == "approved" or record.approved_amount is not None:
+    standing = record.standing
+    if record.approved_amount is not None and not standing.recovery_due:
         raise InvalidInput(
             f"entitlement {record.entitlement_id} is already approved at "
             f"{yuan(record.approved_amount or Decimal(0))} yuan; nothing to do"
         )
-    if record.status != "awaiting-approval":
+    if record.decided != "awaiting-approval":
         raise InvalidInput(
             f"entitlement {record.entitlement_id} is {record.status}: only an entitlement awaiting approval "
             "(a ceiling or an unstated amount) is approved; pay a fixed amount with 'srdi entitlement pay'"
         )
-    ceiling = record.amount if record.created.get("ceiling") else None
+    if standing.recovery_due and cmd.amount < record.paid_amount:
+        raise InvalidInput(
+            f"--amount {yuan(cmd.amount)} is below the {yuan(record.paid_amount)} yuan already paid; "
+            "approve at least what was paid, up to the corrected ceiling"
+        )
+    ceiling = record.amount if record.ceiling else None
     if ceiling is not None and cmd.amount > ceiling:
         raise InvalidInput(
             f"--amount {yuan(cmd.amount)} is above the ceiling of {yuan(ceiling)} yuan "
@@ -126,11 +136,7 @@ def decide_payment(record: EntitlementRecord, cmd: PayEntitlement, today: date, 
         # that date is often just the day the approval was entered, and a payment voucher from
         # before it (history being entered) could then never be recorded: approvals are once only.
         limit, basis = record.approved_amount, "approved"
-    elif (
-        record.status in ("accrued", "paid")
-        and record.amount is not None
-        and not record.created.get("ceiling")
-    ):
+    elif record.decided == "accrued" and record.amount is not None and not record.ceiling:
         limit, basis = record.amount, "owed"
     else:
         raise InvalidInput(
@@ -159,15 +165,22 @@ def four_eyes(record: EntitlementRecord, actor: str) -> None:
 
 
 def _open(record: EntitlementRecord, what: str) -> None:
-    if record.status in ("reversed", "not-eligible"):
+    if record.decided in ("reversed", "not-eligible"):
         raise InvalidInput(
             f"entitlement {record.entitlement_id} is {record.status}: it cannot be {what}; "
             "see 'srdi explain' for why"
         )
-    if record.status == "pending-data":
+    if record.decided == "pending-data":
         raise InvalidInput(
             f"entitlement {record.entitlement_id} is pending-data (waiting for figures): it cannot be {what} "
             "until a report decides it"
+        )
+    standing = record.standing
+    if standing.recovery_due and what == "paid":
+        raise InvalidInput(
+            f"entitlement {record.entitlement_id} is recovery-due: a correction left "
+            f"{yuan(standing.owed or Decimal(0))} yuan owed, less than was approved or paid "
+            f"({yuan(standing.recovery_amount)} yuan to recover); no further payment"
         )
 
 

@@ -1,52 +1,71 @@
-"""The policy engine as a process manager: what each new enterprise event makes the enterprise owed.
+"""The policy engine as a process manager: the entitlement events that keep the books equal to the facts.
 
-`PolicyReactor` implements `domain.handlers.Reactor`. The handler calls it with the enterprise
-AFTER the command's events and appends what it returns in the same append, so a milestone and
-the entitlements it triggers are stored together or not at all. It is pure: the active policies
-are handed to it (the service layer reads them from the `policies` stream), and everything else
-comes from the aggregate, so a retried command gets the same answer from the reloaded state.
+`PolicyReactor` implements the unit of work's reactor. It is called with the enterprise AFTER a
+command's events, and what it returns is appended in the same transaction, so a fact and the
+entitlements it changes are stored together or not at all. It is pure: the active policies are
+handed to it, everything else comes from the aggregate, so a retried command gets the same answer.
 
-For each new event:
-- a milestone or a report is a trigger: every active policy governing the enterprise's district
-  is evaluated on it (`domain.policy.evaluate`), with the entitlements that already exist, and each
-  decision becomes an event (`EntitlementCreated`, or `EntitlementResolved` for a pending-data
-  entitlement the new figures decide);
-- a change of details (`EnterpriseDetailsChanged`) decides again the `pending-data` entitlements:
-  the size YB-8 waits for may have arrived;
-- a retraction (a correction) reverses what the retracted event triggered: every entitlement whose
-  trigger it was gets `EntitlementReversed`, whatever its status (if money was paid, the reversal
-  says so: it is to be recovered). An entitlement that the retracted report had *resolved* (and
-  that no one has approved or paid since) is re-opened: decided again from the figures left (a
-  superseded report of the same year may still supply them), else back to `pending-data`.
-  Nothing else claws back: a later revocation or failed review changes no entitlement, and an
-  entitlement capped because of a stage whose milestone is retracted stays as it was.
+How: `reconcile` computes what the enterprise is owed from the facts in force, afresh
+(`engine.derive`: a pure function of facts and policies, plus the amounts people approved), and
+compares it with the entitlements on record. Each difference is one explicit event:
 
-Event ids are uuid5 of (what, entitlement id, cause), entitlement ids uuid5 of (policy, rule,
-USCC, trigger): evaluating the same trigger again, replaying, or retrying a command can never
-create a second entitlement or a second event for the same decision.
+- owed and not on record → `EntitlementCreated`;
+- on record as `pending-data` and now decidable → `EntitlementResolved` (or `not-eligible` with
+  the condition that failed);
+- on record with another amount, status, ceiling, trigger, accrual day or arithmetic →
+  `EntitlementAdjusted` (old and new amount; the earlier explanation stays in the stream, so
+  `explain` shows both); an entitlement reversed earlier that is owed again is reinstated so;
+- on record and no longer owed → `EntitlementReversed`.
+
+So whatever changed — a figure reported, restated or retracted, a milestone retracted, details
+changed, a policy activated, an approval that a shared cap counts — every entitlement whose
+inputs changed is decided again, not only those the event itself triggered, and the books after
+any sequence of commands equal the books computed from scratch on the final facts. Approvals
+and payments are never touched: where they exceed what a correction leaves owed the entitlement
+reads `recovery-due` (`domain.entitlement_status`). A later revocation or failed review is a
+change in the world, not a correction: every condition is checked on its trigger's date, so it
+changes nothing already owed.
+
+Entitlement ids are uuid5 of (policy, rule, USCC, occasion): the occasion is a figure's kind and
+period (``financials:2024``) for reports, else the triggering event. A figure reported again for
+the same period therefore decides the same entitlement again, never a second one. Event ids are
+uuid5 of (what, entitlement id, cause): retrying a command can never record a decision twice.
+Records made before occasions were stored are matched by rule and trigger event.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from domain.enterprise import Enterprise, EntitlementRecord
-from domain.policy.decisions import CreateEntitlement, Decision, ExistingEntitlement, ResolvePending
-from domain.policy.engine import assess_pending, evaluate
-from domain.policy.facts import EnterpriseFacts
-from domain.policy.facts_builder import build_facts, existing_entitlements, policy_of
-from domain.policy.history import trigger_for_event
+from domain.entitlement_status import CLOSED
+from domain.policy.decisions import Assessment, CreateEntitlement, Refusal
+from domain.policy.engine import derive
+from domain.policy.facts import (
+    EnterpriseFacts,
+    FinancialReport,
+    LeaseReport,
+    RdSubsidyGrant,
+    TalentReport,
+)
+from domain.policy.facts_builder import build_facts, policy_of
+from domain.policy.history import report_filed
 from domain.policy.model import Policy
 from events.envelope import SYSTEM_ACTOR, NewEvent
-from events.schemas import EntitlementCreated, EntitlementResolved, EntitlementReversed
+from events.schemas import (
+    EntitlementAdjusted,
+    EntitlementCreated,
+    EntitlementResolved,
+    EntitlementReversed,
+)
 
 EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:srdi:entitlement-event")
 RETRACTION = "EventRetracted"
-DETAILS_CHANGE = "EnterpriseDetailsChanged"
-CLOSED = ("reversed", "not-eligible")
+DerivedEvent = EntitlementCreated | EntitlementResolved | EntitlementAdjusted | EntitlementReversed
 
 
 def derived_event_id(what: str, entitlement_id: str, cause: str) -> str:
@@ -55,188 +74,240 @@ def derived_event_id(what: str, entitlement_id: str, cause: str) -> str:
 
 
 class PolicyReactor:
-    """Evaluates the active policies on every new enterprise event (see the module docstring)."""
+    """Keeps an enterprise's entitlements equal to what the active policies owe (module docstring)."""
 
     def __init__(self, policies: Iterable[Policy]) -> None:
         self.policies = tuple(policies)
 
     def react(self, enterprise: Enterprise, new_events: Sequence[NewEvent], *, today: date) -> list[NewEvent]:
         """The entitlement events `new_events` lead to; `enterprise` already includes them."""
-        if not enterprise.registered:
+        if not new_events:
             return []
-        facts = build_facts(enterprise)
-        districts = facts.districts()
-        policies = [p for p in self.policies if districts & set(p.districts)]
-        books = {p.key: {e.id: e for e in existing_entitlements(enterprise, p.key)} for p in policies}
-        out: list[NewEvent] = []
-        for new in new_events:
-            if new.event_type == RETRACTION:
-                out += self._retraction(enterprise, facts, new, policies, books)
-                continue
-            if new.event_type == DETAILS_CHANGE:
-                out += self._details(facts, new, policies, books)
-                continue
-            trigger = trigger_for_event(facts, new.event_id)
-            if trigger is None:
-                continue
-            for policy in policies:
-                decisions = evaluate(policy, facts, trigger, books[policy.key].values())
-                _book(books[policy.key], decisions)
-                out += decision_events(decisions, facts, on=new.occurred_on, cause=new.event_id)
-        return out
-
-    @staticmethod
-    def _details(
-        facts: EnterpriseFacts,
-        new: NewEvent,
-        policies: list[Policy],
-        books: dict[str, dict[str, ExistingEntitlement]],
-    ) -> list[NewEvent]:
-        """A change of details may bring what a pending-data entitlement waits for (YB-8's size)."""
-        out: list[NewEvent] = []
-        for policy in policies:
-            decided = assess_pending(policy, facts, books[policy.key].values()).decisions
-            _book(books[policy.key], decided)
-            out += decision_events(decided, facts, on=new.occurred_on, cause=new.event_id)
-        return out
-
-    def _retraction(
-        self,
-        enterprise: Enterprise,
-        facts: EnterpriseFacts,
-        new: NewEvent,
-        policies: list[Policy],
-        books: dict[str, dict[str, ExistingEntitlement]],
-    ) -> list[NewEvent]:
-        data = new.event.payload()
-        gone, reason = str(data["retracted_event_id"]), str(data.get("reason", ""))
-        what = f"{data.get('retracted_type', 'event')} {gone} was retracted ({reason})"
-        out: list[NewEvent] = []
-        reopened: dict[str, list[str]] = {}
-        for record in enterprise.entitlements.values():
-            if record.status in CLOSED:
-                continue
-            if record.created.get("trigger_event_id") == gone:
-                out.append(reversal(record, what, new))
-                book = books.get(policy_of(record), {})
-                if record.entitlement_id in book:
-                    book[record.entitlement_id] = replace(book[record.entitlement_id], status="reversed")
-            elif _resolved_by(record) == gone and record.status in ("accrued", "awaiting-approval"):
-                reopened.setdefault(policy_of(record), []).append(record.entitlement_id)
-        for policy in policies:
-            ids = reopened.get(policy.key, [])
-            if ids:
-                out += self._reopen(policy, facts, books[policy.key], ids, what, new)
-        return out
-
-    @staticmethod
-    def _reopen(
-        policy: Policy,
-        facts: EnterpriseFacts,
-        book: dict[str, ExistingEntitlement],
-        ids: list[str],
-        what: str,
-        new: NewEvent,
-    ) -> list[NewEvent]:
-        """Decide re-opened entitlements again from the figures left, else back to pending-data."""
-        for key in ids:
-            book[key] = replace(book[key], status="pending-data", amount=None)
-        decided = [
-            d
-            for d in assess_pending(policy, facts, book.values()).decisions
-            if isinstance(d, ResolvePending) and d.entitlement_id in ids
-        ]
-        _book(book, decided)
-        out = decision_events(decided, facts, on=new.occurred_on, cause=new.event_id)
-        done = {d.entitlement_id for d in decided}
-        for key in ids:
-            if key in done:
-                continue
-            event = EntitlementResolved(
-                entitlement_id=key,
-                status="pending-data",
-                amount=None,
-                note=f"re-opened: {what}; waiting for the figures again",
-                cause_event_id=new.event_id,
-            )
-            out.append(
-                _new(event, new.occurred_on, derived_event_id("reopened", key, new.event_id), new.event_id)
-            )
-        return out
+        cause = new_events[0]
+        return reconcile(
+            self.policies, enterprise, cause_id=cause.event_id, on=cause.occurred_on, what=describe(cause)
+        )
 
 
-def _resolved_by(record: EntitlementRecord) -> str | None:
-    """The event whose figures last decided this entitlement (None if never resolved)."""
-    for kind, _event_id, _on, data in reversed(record.events):
-        if kind == "EntitlementResolved":
-            cause = data.get("cause_event_id")
-            return None if data.get("status") == "pending-data" else cause
-    return None
+def describe(cause: NewEvent) -> str:
+    """What changed, in the words a reversal or an adjustment is noted with."""
+    data = cause.event.payload()
+    if cause.event_type == RETRACTION:
+        return (
+            f"{data.get('retracted_type', 'event')} {data['retracted_event_id']} was retracted "
+            f"({data.get('reason', '')})"
+        )
+    if cause.event_type == "PolicyActivated":
+        return f"policy {data.get('key')} activated"
+    return f"{cause.event_type} {cause.event_id}"
 
 
-def _book(book: dict[str, ExistingEntitlement], decisions: Iterable[Decision]) -> None:
-    """Keep the working copy current, so a second trigger in the same command sees the first."""
-    for d in decisions:
-        if isinstance(d, CreateEntitlement):
-            book[d.id] = d.as_existing()
-        elif d.entitlement_id in book:
-            book[d.entitlement_id] = replace(book[d.entitlement_id], status=d.status, amount=d.amount)
-
-
-def reversal(record: EntitlementRecord, what: str, cause: NewEvent) -> NewEvent:
-    """`EntitlementReversed` for a correction; a payment already made is named for recovery."""
-    paid = record.paid_amount
-    recover = f"; {paid} yuan already paid is to be recovered" if paid else ""
-    event = EntitlementReversed(
-        entitlement_id=record.entitlement_id,
-        reason=f"its trigger {what}{recover}",
-        cause_event_id=cause.event_id,
-    )
-    event_id = derived_event_id("reversed", record.entitlement_id, cause.event_id)
-    return _new(event, cause.occurred_on, event_id, cause.event_id)
-
-
-def decision_events(
-    decisions: Iterable[Decision], facts: EnterpriseFacts, *, on: date, cause: str
+def reconcile(
+    policies: Iterable[Policy], enterprise: Enterprise, *, cause_id: str, on: date, what: str
 ) -> list[NewEvent]:
-    """The events recording the engine's decisions (dated `on`, caused by event `cause`)."""
+    """The events that make the enterprise's entitlements under `policies` what its facts owe.
+
+    Only the policies governing a district the enterprise ever belonged to are compared (each
+    rule reads the district in force on its trigger's date); entitlements of other policies are
+    left as they are.
+    """
+    if not enterprise.registered:
+        return []
+    facts = build_facts(enterprise)
+    districts = facts.districts()
     out: list[NewEvent] = []
-    for d in decisions:
-        if isinstance(d, CreateEntitlement):
-            created = EntitlementCreated(
-                entitlement_id=d.id,
-                policy=d.policy,
-                rule=d.rule,
-                article=d.article,
-                kind=d.kind,
-                uscc=facts.uscc,
-                district=facts.district_on(d.accrued_on),
-                trigger_event_id=d.trigger_event,
-                accrued_on=d.accrued_on,
-                amount=d.amount,
-                ceiling=d.ceiling,
-                status=d.status,
-                responsible_units=list(d.responsible_units),
-                note=d.note,
-                explanation=d.explanation.to_dict(),
-                subject=d.subject,
-                period_year=d.period_year,
-            )
-            out.append(_new(created, on, derived_event_id("created", d.id, ""), cause))
-        else:
-            resolved = EntitlementResolved(
-                entitlement_id=d.entitlement_id,
-                status="not-eligible" if d.status == "reversed" else d.status,
-                amount=d.amount,
-                note=d.note,
-                cause_event_id=cause,
-                explanation=d.explanation.to_dict(),
-            )
-            out.append(_new(resolved, on, derived_event_id("resolved", d.entitlement_id, cause), cause))
+    for policy in policies:
+        if not districts & set(policy.districts):
+            continue
+        records = {
+            r.entitlement_id: r for r in enterprise.entitlements.values() if policy_of(r) == policy.key
+        }
+        approved = {k: r.approved_amount for k, r in records.items() if r.approved_amount is not None}
+        assessment = derive(policy, facts, approved)
+        out += _differences(facts, assessment, records, cause_id=cause_id, on=on, what=what)
     return out
 
 
-def _new(
-    event: EntitlementCreated | EntitlementResolved | EntitlementReversed, on: date, event_id: str, cause: str
-) -> NewEvent:
+def _differences(
+    facts: EnterpriseFacts,
+    assessment: Assessment,
+    records: dict[str, EntitlementRecord],
+    *,
+    cause_id: str,
+    on: date,
+    what: str,
+) -> list[NewEvent]:
+    legacy = {
+        (r.rule, r.created.get("trigger_event_id")): r
+        for r in records.values()
+        if not r.created.get("occasion")
+    }
+    out: list[NewEvent] = []
+    matched: set[str] = set()
+    for d in assessment.decisions:
+        assert isinstance(d, CreateEntitlement)
+        record = records.get(d.id) or legacy.get((d.rule, d.trigger_event))
+        if record is None:
+            out.append(_new(created_event(d, facts), on, derived_event_id("created", d.id, ""), cause_id))
+            continue
+        matched.add(record.entitlement_id)
+        change = _change(record, d, cause_id, what)
+        if change is not None:
+            kind = "resolved" if isinstance(change, EntitlementResolved) else "adjusted"
+            out.append(_new(change, on, derived_event_id(kind, record.entitlement_id, cause_id), cause_id))
+    refusals = _refusals_by_occasion(facts, assessment.refusals)
+    for record in records.values():
+        if record.entitlement_id in matched or record.decided in CLOSED:
+            continue
+        refusal = refusals.get((record.rule, _occasion(record)))
+        event: DerivedEvent
+        if record.decided == "pending-data" and refusal is not None:
+            event = EntitlementResolved(
+                entitlement_id=record.entitlement_id,
+                status="not-eligible",
+                amount=None,
+                note=f"not eligible: {refusal.reason}",
+                cause_event_id=cause_id,
+            )
+            kind = "resolved"
+        else:
+            why = (
+                f"its trigger {what}" if refusal is None else f"no longer owed after {what}: {refusal.reason}"
+            )
+            paid = record.paid_amount
+            recover = f"; {paid} yuan already paid is to be recovered" if paid else ""
+            event = EntitlementReversed(
+                entitlement_id=record.entitlement_id, reason=f"{why}{recover}", cause_event_id=cause_id
+            )
+            kind = "reversed"
+        out.append(_new(event, on, derived_event_id(kind, record.entitlement_id, cause_id), cause_id))
+    return out
+
+
+def current(record: EntitlementRecord) -> dict[str, Any]:
+    """The engine's last decision on record: status, amount, ceiling, trigger, day, note, arithmetic."""
+    now: dict[str, Any] = {
+        "status": record.decided,
+        "amount": record.amount,
+        "ceiling": record.ceiling,
+        "trigger_event_id": record.trigger_event_id,
+        "accrued_on": str(record.created.get("accrued_on")),
+        "note": record.created.get("note", ""),
+        "explanation": record.created.get("explanation") or {},
+    }
+    for kind, _id, _on, data in record.events:
+        if kind in ("EntitlementResolved", "EntitlementAdjusted"):
+            now["note"] = data.get("note", "")
+            if data.get("explanation"):
+                now["explanation"] = data["explanation"]
+        if kind == "EntitlementAdjusted":
+            now["accrued_on"] = str(data.get("accrued_on"))
+    return now
+
+
+def _change(
+    record: EntitlementRecord, d: CreateEntitlement, cause_id: str, what: str
+) -> EntitlementResolved | EntitlementAdjusted | None:
+    """The event that brings `record` to decision `d`, or None when they already agree."""
+    now = current(record)
+    explanation = d.explanation.to_dict()
+    same_trigger = (
+        now["trigger_event_id"] == d.trigger_event and now["accrued_on"] == d.accrued_on.isoformat()
+    )
+    if record.decided == "pending-data" and d.status != "pending-data" and same_trigger:
+        return EntitlementResolved(
+            entitlement_id=record.entitlement_id,
+            status=d.status,
+            amount=d.amount,
+            note=d.note,
+            cause_event_id=cause_id,
+            explanation=explanation,
+        )
+    if record.decided == "pending-data" and d.status == "pending-data" and same_trigger:
+        return None  # still waiting: the figures that arrived are not all it needs
+    unchanged = (
+        record.decided == d.status
+        and _same_money(record.amount, d.amount)
+        and record.ceiling == d.ceiling
+        and same_trigger
+        and _figures(now["explanation"]) == _figures(explanation)
+    )
+    if unchanged:
+        return None
+    return EntitlementAdjusted(
+        entitlement_id=record.entitlement_id,
+        status=d.status,
+        previous_status=record.decided,
+        previous_amount=record.amount,
+        amount=d.amount,
+        ceiling=d.ceiling,
+        trigger_event_id=d.trigger_event,
+        accrued_on=d.accrued_on,
+        note=d.note,
+        reason=f"decided again after {what}",
+        cause_event_id=cause_id,
+        explanation=explanation,
+    )
+
+
+def _same_money(a: Decimal | None, b: Decimal | None) -> bool:
+    return a == b if a is not None and b is not None else a is b
+
+
+def _figures(explanation: dict[str, Any]) -> list[tuple[str, str]]:
+    """The reported figures an arithmetic rests on, as compared between two decisions.
+
+    The titles held on the checking day are left out: a title retracted while another still
+    satisfies the condition changes no money, and is no reason to record a new decision.
+    """
+    figures = explanation.get("figures") or {}
+    return sorted((str(k), str(v)) for k, v in dict(figures).items() if not str(k).startswith("titles held"))
+
+
+def _occasion(record: EntitlementRecord) -> str:
+    return str(record.created.get("occasion") or record.trigger_event_id or "")
+
+
+def _refusals_by_occasion(
+    facts: EnterpriseFacts, refusals: Iterable[Refusal]
+) -> dict[tuple[str | None, str], Refusal]:
+    """Each refusal under the occasion its entitlement would have had (a report's kind and period)."""
+    found: dict[tuple[str | None, str], Refusal] = {}
+    for r in refusals:
+        found.setdefault((r.rule, r.trigger_event), r)
+        report = facts.report(r.trigger_event)
+        if isinstance(report, FinancialReport | LeaseReport | TalentReport | RdSubsidyGrant):
+            filed = report_filed(report)
+            slot = f"{filed.kind}:{filed.year}"
+            if isinstance(report, TalentReport):
+                slot += f":{report.person}"
+            found.setdefault((r.rule, slot), r)
+    return found
+
+
+def created_event(d: CreateEntitlement, facts: EnterpriseFacts) -> EntitlementCreated:
+    """The `EntitlementCreated` recording decision `d`."""
+    return EntitlementCreated(
+        entitlement_id=d.id,
+        policy=d.policy,
+        rule=d.rule,
+        article=d.article,
+        kind=d.kind,
+        uscc=facts.uscc,
+        district=facts.district_on(d.accrued_on),
+        trigger_event_id=d.trigger_event,
+        accrued_on=d.accrued_on,
+        amount=d.amount,
+        ceiling=d.ceiling,
+        status=d.status,
+        responsible_units=list(d.responsible_units),
+        note=d.note,
+        explanation=d.explanation.to_dict(),
+        subject=d.subject,
+        period_year=d.period_year,
+        occasion=d.occasion or None,
+    )
+
+
+def _new(event: DerivedEvent, on: date, event_id: str, cause: str) -> NewEvent:
     return NewEvent(event, on, SYSTEM_ACTOR, event_id=event_id, causation_id=cause)

@@ -360,7 +360,13 @@ def test_key_story_on_both_backends(db_url: str) -> None:
         == 0
     )
     ledger = srdi.ledger(here=True)
-    assert ledger["totals"] == {"fixed": 100000, "ceilings": 0, "approved": 180000, "paid": 180000}
+    assert ledger["totals"] == {
+        "fixed": 100000,
+        "ceilings": 0,
+        "approved": 180000,
+        "paid": 180000,
+        "recovery_due": 0,
+    }
     retracted = srdi.json("retract", certified["event_id"], "--reason", "录入错误")
     assert {(r["rule"], r["status"]) for r in retracted["entitlements"]} >= {("YB-5a", "reversed")}
     assert srdi.ledger(here=True)["totals"]["fixed"] == 0

@@ -135,7 +135,7 @@ def _y5(srdi: Srdi, o: dict[str, Any]) -> None:
     o["lease1"] = srdi.report(
         Y5, "lease", *lease, "--area", "5000", "--rent", "25", "--on", "2025-03-01", here=True
     )
-    o["lease2"] = srdi.report(Y5, "lease", *lease, "--area", "4000", "--rent", "30", "--on", "2025-04-01")
+    o["lease2"] = srdi.report(Y5, "lease", *lease, "--area", "10000", "--rent", "30", "--on", "2025-04-01")
     o["lease3"] = srdi.report(
         Y5, "lease", *lease, "--area", "100", "--rent", "30", "--on", "2025-05-01", here=True
     )
@@ -275,17 +275,22 @@ def test_review_with_low_growth_is_decided_not_eligible(story: Story) -> None:
     assert entry["status"] == "reversed"
 
 
-def test_yb3_rent_subsidy_formula_and_yearly_cap(story: Story) -> None:
-    """YB-3: 5 元/㎡·月 × area × months; 500,000 a year at most; rent of 20 元 is not above 20."""
+def test_yb3_rent_subsidy_formula_yearly_cap_and_restatements(story: Story) -> None:
+    """YB-3: 5 元/㎡·月 × area × months, 500,000 a year at most; a lease reported again for the year
+    restates the same entitlement (adjusted, then reversed when the rent is 20 元, not above 20)."""
     first = _entitlement(story["lease1"], "YB-3")
     assert (first["amount"], first["status"]) == (300000, "accrued")  # 5 × 5000 × 12
     second = _entitlement(story["lease2"], "YB-3")
-    assert (second["amount"], second["status"]) == (200000, "accrued")  # 240,000 cut to what is left
-    assert "cap" in story.entry(second["id"])["note"]
-    assert story["lease3"]["entitlements"] == []  # the year's cap is used up: nothing is owed
-    assert story["lease_cheap"]["entitlements"] == []
+    assert (second["id"], second["amount"], second["status"]) == (first["id"], 500000, "accrued")
+    third = _entitlement(story["lease3"], "YB-3")
+    assert (third["id"], third["amount"]) == (first["id"], 6000)  # 5 × 100 × 12
+    cheap = _entitlement(story["lease_cheap"], "YB-3")
+    assert (cheap["id"], cheap["status"]) == (first["id"], "reversed")
+    entry = story.entry(first["id"])
+    assert (entry["status"], entry["adjusted_from"], entry["recovery_amount"]) == ("reversed", 500000, 0)
+    assert "not above 20" in entry["note"]
     yearly = [e for e in story.entries(Y5) if e["rule"] == "YB-3"]
-    assert sum(e["amount"] for e in yearly) == 500000
+    assert len(yearly) == 1
 
 
 def test_retraction_reverses_and_decisions_on_reversed_are_refused(story: Story) -> None:
@@ -319,7 +324,7 @@ def test_ledger_filters_and_totals(story: Story) -> None:
     """--enterprise/--district/--year/--as-of filter; totals follow the contract's definitions exactly."""
     whole = story["ledger"]
     assert set(whole) == {"entries", "totals"}
-    assert set(whole["totals"]) == {"fixed", "ceilings", "approved", "paid"}
+    assert set(whole["totals"]) == {"fixed", "ceilings", "approved", "paid", "recovery_due"}
     for entry in whole["entries"]:
         assert set(entry) >= LEDGER_KEYS and entry["status"] in STATUSES
     assert whole["totals"]["fixed"] == fixed_total(whole["entries"])
@@ -340,7 +345,10 @@ def test_ledger_filters_and_totals(story: Story) -> None:
     assert mine["totals"]["fixed"] == 100000 + 600000 + 3000000 + 10000000 + 50000
     assert {e["district"] for e in district["entries"]} == {"yubei"}
     assert len(district["entries"]) == len(whole["entries"])
-    assert elsewhere == {"entries": [], "totals": {"fixed": 0, "ceilings": 0, "approved": 0, "paid": 0}}
+    assert elsewhere == {
+        "entries": [],
+        "totals": {"fixed": 0, "ceilings": 0, "approved": 0, "paid": 0, "recovery_due": 0},
+    }
     assert in_2024["entries"] and all(e["accrued_on"].startswith("2024-") for e in in_2024["entries"])
     assert [e["rule"] for e in on_day["entries"]] == ["YB-5a", "YB-8", "YB-7a", "YB-7b", "YB-7c"]
     assert on_day["totals"]["fixed"] == 100000 + 600000 + 1000000 + 1000000

@@ -65,7 +65,13 @@ def test_ledger_json_shape_and_exact_totals(db_url: str, history: Office) -> Non
         150000,
         100000,
     )
-    assert doc["totals"] == {"fixed": 150000, "ceilings": 0, "approved": 150000, "paid": 200000}
+    assert doc["totals"] == {
+        "fixed": 150000,
+        "ceilings": 0,
+        "approved": 150000,
+        "paid": 200000,
+        "recovery_due": 0,
+    }
     yubei = cli_json(db_url, "ledger", "--district", "渝北", "--year", "2026")
     assert [(e["rule"], e["status"], e["amount"]) for e in yubei["entries"]] == [("YB-5c", "accrued", 50000)]
     old = cli_json(db_url, "ledger", "--as-of", "2024-01-31", "--enterprise", RC)
@@ -73,7 +79,7 @@ def test_ledger_json_shape_and_exact_totals(db_url: str, history: Office) -> Non
         ("RC-27b", "approved"),
         ("RC-30", "awaiting-approval"),
     ]
-    assert old["totals"] == {"fixed": 0, "ceilings": 0, "approved": 150000, "paid": 0}
+    assert old["totals"] == {"fixed": 0, "ceilings": 0, "approved": 150000, "paid": 0, "recovery_due": 0}
 
 
 def test_entitlement_approve_pay_and_refusals(
@@ -119,7 +125,7 @@ def test_entitlement_approve_pay_and_refusals(
     )
     rejected(db_url, "entitlement", "approve", "nope", "--amount", "1", match="no entitlement nope")
     totals = cli_json(db_url, "ledger")["totals"]
-    assert totals == {"fixed": 150000, "ceilings": 0, "approved": 230000, "paid": 280000}
+    assert totals == {"fixed": 150000, "ceilings": 0, "approved": 230000, "paid": 280000, "recovery_due": 0}
 
 
 def test_ceiling_approval_above_the_ceiling_is_refused(db_url: str) -> None:
@@ -134,7 +140,13 @@ def test_ceiling_approval_above_the_ceiling_is_refused(db_url: str) -> None:
     rejected(
         db_url, "entitlement", "approve", created[0]["id"], "--amount", "200001", match="above the ceiling"
     )
-    assert cli_json(db_url, "ledger")["totals"] == {"fixed": 0, "ceilings": 200000, "approved": 0, "paid": 0}
+    assert cli_json(db_url, "ledger")["totals"] == {
+        "fixed": 0,
+        "ceilings": 200000,
+        "approved": 0,
+        "paid": 0,
+        "recovery_due": 0,
+    }
 
 
 def test_csv_and_xlsx_exports_open_with_chinese_headers_and_totals(
@@ -155,7 +167,7 @@ def test_csv_and_xlsx_exports_open_with_chinese_headers_and_totals(
         "200000",
     )
     first = dict(zip(header, rows[1], strict=True))
-    assert (first["区县"], first["状态"], first["是否上限"]) == ("荣昌", "已拨付", "是")
+    assert (first["区县"], first["状态"], first["是否上限"]) == ("荣昌", "部分拨付", "是")
     cli_ok(db_url, "ledger", "--xlsx", str(tmp_path / "l.xlsx"), "--lang", "zh")
     sheet = openpyxl.load_workbook(tmp_path / "l.xlsx").active
     values = [[c.value for c in row] for row in sheet.iter_rows()]

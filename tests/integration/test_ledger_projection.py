@@ -37,7 +37,7 @@ def test_ledger_rows_statuses_and_totals(engine: Engine) -> None:
         for e in entries
     ]
     assert got == [
-        ("RC-27b", RC, "paid", Decimal(200000), True, Decimal(150000), Decimal(100000)),
+        ("RC-27b", RC, "partly-paid", Decimal(200000), True, Decimal(150000), Decimal(100000)),
         ("YB-5a", YB, "paid", Decimal(100000), False, None, Decimal(100000)),
         ("RC-30", RC, "awaiting-approval", None, False, None, Decimal(0)),
         ("YB-7b", YB, "reversed", Decimal(1000000), False, None, Decimal(0)),
@@ -51,6 +51,7 @@ def test_ledger_rows_statuses_and_totals(engine: Engine) -> None:
         "ceilings": Decimal(0),
         "approved": Decimal(150000),
         "paid": Decimal(200000),
+        "recovery_due": Decimal(0),
     }
 
 
@@ -89,7 +90,7 @@ def test_activate_all_then_demo_gives_totals_per_district(db_url: str) -> None:
         assert sum(t["entries"] for t in by_district.values()) == len(entries) > 0
         assert set(by_district) <= {"yubei", "rongchang", "liangjiang", "jiangjin"}
         for district, sums in by_district.items():
-            assert {k: sums[k] for k in ("fixed", "ceilings", "approved", "paid")} == totals(
+            assert {k: sums[k] for k in ("fixed", "ceilings", "approved", "paid", "recovery_due")} == totals(
                 e for e in entries if e.district == district
             )
     finally:

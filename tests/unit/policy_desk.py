@@ -145,7 +145,7 @@ class Desk:
 
 def owed(record: EntitlementRecord) -> tuple[Decimal | None, str, bool]:
     """(amount, status, ceiling) of an entitlement as it stands."""
-    return record.amount, str(record.status), bool(record.created.get("ceiling"))
+    return record.amount, str(record.status), record.ceiling
 
 
 def refused(desk: Desk, action: Callable[[], Any], match: str) -> None:

@@ -106,23 +106,28 @@ def test_unstated_amount_is_set_at_approval_tax_relief_and_pending_are_refused(d
 
 
 def test_retraction_reverses_what_the_event_triggered_and_decisions_on_it_are_refused(desk: Desk) -> None:
-    """Retracting neeq-select reverses YB-7d only; approving or paying the reversed entry is refused."""
+    """Retracting neeq-select reverses YB-7d only: the 400,000 paid is recovery-due; no more decisions."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, *SRDI_2023, ("listing.neeq-filed", "2024-01-05"), ("listing.neeq-listed", "2024-06-05"))
     select = desk.record(A, "listing.neeq-select", "2025-03-05")
     key = desk.one(A, "YB-7d").entitlement_id
     desk.pay(A, key, 400000, on="2025-04-01")
     [reversed_] = desk.retract(select.event_id, on="2025-05-01").entitlements()
-    assert (reversed_.entitlement_id, reversed_.status) == (key, "reversed")
+    assert (reversed_.entitlement_id, reversed_.decided, reversed_.status) == (
+        key,
+        "reversed",
+        "recovery-due",
+    )
+    assert reversed_.recovery_amount == Decimal(400000)
     assert "400000 yuan already paid is to be recovered" in reversed_.events[-1][3]["reason"]
     assert {r.rule: r.status for r in desk.entitlements(A)} == {
         "YB-5a": "accrued",
         "YB-7b": "accrued",
         "YB-7c": "accrued",
-        "YB-7d": "reversed",
+        "YB-7d": "recovery-due",
     }
-    refused(desk, lambda: desk.pay(A, key, 1, on="2025-06-01"), "is reversed")
-    refused(desk, lambda: desk.approve(A, key, 1), "is reversed")
+    refused(desk, lambda: desk.pay(A, key, 1, on="2025-06-01"), "is recovery-due")
+    refused(desk, lambda: desk.approve(A, key, 1), "is recovery-due")
 
 
 def test_revocation_claws_nothing_back(desk: Desk) -> None:

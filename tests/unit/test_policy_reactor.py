@@ -74,7 +74,8 @@ def test_yb5c_low_growth_resolves_as_reversed_not_eligible(desk: Desk) -> None:
     desk.record(A, "srdi-municipal.review-passed", "2026-01-10")
     desk.financials(A, 2025, 102, on="2026-04-01")
     entry = desk.one(A, "YB-5c")
-    assert entry.status == "not-eligible" and "not above 10%" in entry.events[-1][3]["note"]
+    assert (entry.decided, entry.status) == ("not-eligible", "reversed")
+    assert "not above 10%" in entry.events[-1][3]["note"]
 
 
 def test_yb5d_little_giant_review_with_growth_accrues_250000(desk: Desk) -> None:
@@ -151,8 +152,8 @@ def test_yb7efg_ipo_stages_accrue_2_3_5_million(desk: Desk) -> None:
 # ── Yubei: rent (art 3) and tax relief (art 8) ─────────────────────────────────────────────
 
 
-def test_yb3_state_rent_subsidy_and_the_yearly_cap(desk: Desk) -> None:
-    """YB-3: 8,000 ㎡ → 480,000; a second 2024 lease gets the 20,000 left of 500,000, noted."""
+def test_yb3_state_rent_subsidy_and_a_restated_lease(desk: Desk) -> None:
+    """YB-3: 8,000 ㎡ → 480,000; a second 2024 lease report restates it: the same entry, 60,000."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, *SRDI_2023)
     desk.financials(A, 2022, 100)
@@ -160,8 +161,10 @@ def test_yb3_state_rent_subsidy_and_the_yearly_cap(desk: Desk) -> None:
     first = desk.lease(A, 2024, 8000, 30).entitlements()
     second = desk.lease(A, 2024, 1000, 30).entitlements()
     assert [owed(e) for e in first] == [(Decimal(480000), "accrued", False)]
-    assert [owed(e) for e in second] == [(Decimal(20000), "accrued", False)]
-    assert second[0].created["note"] == "capped: at most 500,000 a year; 20,000 of 60,000"
+    assert [owed(e) for e in second] == [(Decimal(60000), "accrued", False)]
+    assert second[0].entitlement_id == first[0].entitlement_id
+    assert second[0].adjusted_from == Decimal(480000)
+    assert [r.rule for r in desk.entitlements(A)].count("YB-3") == 1
 
 
 def test_yb3_private_space_is_a_ceiling_and_missing_revenue_is_pending(desk: Desk) -> None:

@@ -15,6 +15,7 @@ from domain.policy import (
     evaluate_history,
     load_builtin,
 )
+from domain.policy.engine import derive
 from tests.unit.policy.builders import (
     USCC,
     add,
@@ -309,29 +310,24 @@ def test_yb3_state_space_rent_subsidy() -> None:
     assert any("5 元/㎡·月 × 1000 ㎡ × 12 months = 60,000" in s for s in e.explanation.steps)
 
 
-def test_yb3_yearly_cap_of_500000_across_reports() -> None:
-    """YB-3: 480,000 then a second 2024 lease gets only the 20,000 left, with a note."""
-    one, two = lease(2024, 8000, 30), lease(2024, 1000, 30, event="lease-2")
-    f = add(facts("yubei", titles=[SRDI_2023], financials=GROWING), one, two)
-    existing = apply([], evaluate(YB, f, filed(one)))
-    e = only(evaluate(YB, f, filed(two), existing), "YB-3")
-    assert e.amount == Decimal(20000)
-    assert e.note == "capped: at most 500,000 a year; 20,000 of 60,000"
+def test_yb3_yearly_cap_of_500000() -> None:
+    """YB-3: 5 元 × 10,000 ㎡ × 12 months = 600,000 is capped at 500,000 for the year."""
     big = lease(2025, 10000, 30)
     f2 = add(facts("yubei", titles=[SRDI_2023], financials=[fin(2023, 100), fin(2024, 130)]), big)
     assert only(evaluate(YB, f2, filed(big)), "YB-3").amount == Decimal(500000)
 
 
-def test_yb3_nothing_is_created_once_the_yearly_cap_is_used_up() -> None:
-    """YB-3: after 500,000 in a year a further lease owes nothing, state-owned or private: no entry."""
-    full, more = lease(2025, 10000, 30), lease(2025, 100, 30, event="lease-more")
-    private = lease(2025, 100, 30, owner="private", event="lease-private")
-    f = add(
-        facts("yubei", titles=[SRDI_2023], financials=[fin(2023, 100), fin(2024, 130)]), full, more, private
+def test_yb3_one_entitlement_per_year_whatever_report_is_in_force() -> None:
+    """YB-3: the entitlement of a year is keyed by the year, so a restated lease decides the same one."""
+    one, two = lease(2024, 8000, 30), lease(2024, 1000, 30, event="lease-2")
+    first = only(
+        derive(YB, add(facts("yubei", titles=[SRDI_2023], financials=GROWING), one)).decisions, "YB-3"
     )
-    existing = apply([], evaluate(YB, f, filed(full)))
-    assert created(evaluate(YB, f, filed(more), existing)) == []
-    assert created(evaluate(YB, f, filed(private), existing)) == []
+    again = only(
+        derive(YB, add(facts("yubei", titles=[SRDI_2023], financials=GROWING), two)).decisions, "YB-3"
+    )
+    assert first.id == again.id and first.occasion == "lease:2024"
+    assert (first.amount, again.amount) == (Decimal(480000), Decimal(60000))
 
 
 def test_yb3_refusals_rent_floor_growth_and_title() -> None:
