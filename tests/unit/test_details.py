@@ -127,7 +127,7 @@ def test_a_pending_size_decided_medium_is_not_eligible() -> None:
     desk.record(A, "innovative-sme.certified", "2022-06-01")
     desk.record(A, "srdi-municipal.certified", "2023-03-01")
     _update(desk, "2026-10-01", size="medium")
-    assert desk.one(A, "YB-8").status == "not-eligible"
+    assert (desk.one(A, "YB-8").decided, desk.one(A, "YB-8").status) == ("not-eligible", "reversed")
 
 
 def test_a_rule_reads_the_district_in_force_on_its_trigger_date() -> None:

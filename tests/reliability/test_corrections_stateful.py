@@ -1,0 +1,292 @@
+"""Hypothesis: after any sequence of commands with corrections, the books equal the books computed afresh.
+
+A `RuleBasedStateMachine` over the SQL store (SQLite and PostgreSQL) drives registrations,
+milestones, reports, restatements (a second report for the same period), retractions of figures
+and milestones, approvals, payments and policy activations through the real handlers. After every
+step, for each enterprise, the ledger reached incrementally (the ledger projection's own fold of
+the stored entitlement events) must equal the ledger computed from scratch: the entitlement
+events stripped, what the final facts owe derived afresh (`engine.derive`) under the active
+policies, and the approvals and payments laid back on it. Compared: every entry that is not a
+bare reversal, by id — rule, amount, ceiling, status, approved, paid and recovery.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from domain.commands import (
+    AnyCommand,
+    RecordMilestone,
+    RegisterEnterprise,
+    ReportFinancials,
+    ReportLease,
+    ReportRdSubsidy,
+    ReportTalent,
+    Retract,
+)
+from domain.enterprise import RETRACTABLE_TYPES, Enterprise
+from domain.entitlement_status import standing
+from domain.errors import DomainError
+from domain.handlers import handle
+from domain.policy.activation import activate, read_active
+from domain.policy.engine import derive
+from domain.policy.facts_builder import build_facts
+from domain.policy.model import load_builtin
+from domain.policy.payouts import ApproveEntitlement, PayEntitlement, decide
+from events.envelope import RecordedEvent
+from events.sql_store import SqlEventStore
+from projections.ledger import Entry
+from service_layer.policies import LiveReactor
+from tests.backends import fresh_engine
+from tests.reliability.support import uscc
+
+TODAY = date(2026, 11, 1)
+DERIVED = ("EntitlementCreated", "EntitlementResolved", "EntitlementAdjusted", "EntitlementReversed")
+WHO = {uscc("CRR", 1): "yubei", uscc("CRR", 2): "rongchang", uscc("CRR", 3): "jiangjin"}
+POLICIES = ("yubei-2024", "rongchang-2022", "jiangjin-2022")
+LADDER = [
+    ("innovative-sme", "certified", date(2021, 5, 1)),
+    ("srdi-municipal", "certified", date(2022, 3, 1)),
+    ("hnte", "certified", date(2022, 6, 1)),
+    ("listing", "neeq-filed", date(2023, 1, 5)),
+    ("listing", "neeq-listed", date(2023, 6, 5)),
+    ("little-giant", "certified", date(2023, 8, 1)),
+    ("listing", "neeq-select", date(2024, 3, 5)),
+    ("srdi-municipal", "review-passed", date(2025, 3, 1)),
+    ("little-giant", "review-passed", date(2026, 8, 1)),
+]
+years = st.integers(2020, 2025)
+revenues = st.sampled_from([Decimal(v) for v in (8_000_000, 10_000_000, 11_000_000, 13_000_000, 20_000_000)])
+rd = st.sampled_from([None, Decimal(0), Decimal(2_000_000), Decimal(3_000_000), Decimal(12_000_000)])
+fractions = st.sampled_from([Decimal("0.5"), Decimal(1)])
+
+
+def books_from_scratch(store: SqlEventStore, who: str) -> dict[str, tuple[Any, ...]]:
+    """The ledger computed afresh from the final facts, approvals and payments (no derived event read)."""
+    stream = store.read_stream(f"enterprise-{who}")
+    facts_only = [e for e in stream if e.event_type not in DERIVED]
+    enterprise = Enterprise.load(facts_only)
+    approved: dict[str, Decimal] = {}
+    paid: dict[str, Decimal] = {}
+    for e in facts_only:
+        key = e.data.get("entitlement_id")
+        if e.event_type == "EntitlementApproved":
+            approved[str(key)] = Decimal(str(e.data["amount"]))
+        elif e.event_type == "EntitlementPaid":
+            paid[str(key)] = paid.get(str(key), Decimal(0)) + Decimal(str(e.data["amount"]))
+    facts = build_facts(enterprise)
+    owed: dict[str, tuple[Any, ...]] = {}
+    for active in read_active(store)[0].values():
+        for d in derive(active.policy, facts, approved).decisions:
+            owed[d.id] = (d.rule, d.status, d.amount, d.ceiling)
+    books: dict[str, tuple[Any, ...]] = {}
+    rules = {
+        str(e.data["entitlement_id"]): e.data["rule"] for e in stream if e.event_type == "EntitlementCreated"
+    }
+    for key in {*owed, *approved, *paid}:
+        rule, decided, amount, ceiling = owed.get(key, (rules.get(key), "reversed", None, False))
+        s = standing(decided, amount, ceiling, approved.get(key), paid.get(key, Decimal(0)))
+        if s.status != "reversed":
+            books[key] = (
+                rule,
+                s.status,
+                amount,
+                ceiling,
+                approved.get(key),
+                paid.get(key, Decimal(0)),
+                s.recovery_amount,
+            )
+    return books
+
+
+def books_incremental(stream: list[RecordedEvent]) -> dict[str, tuple[Any, ...]]:
+    """The ledger projection's fold of the entitlement events as stored."""
+    entries: dict[str, Entry] = {}
+    for e in stream:
+        if not e.event_type.startswith("Entitlement"):
+            continue
+        key = str(e.data["entitlement_id"])
+        if e.event_type == "EntitlementCreated":
+            entries[key] = Entry.created(e)
+        else:
+            entries[key].apply(e)
+    books: dict[str, tuple[Any, ...]] = {}
+    for key, entry in entries.items():
+        s = entry.state()
+        if s.status != "reversed":
+            books[key] = (entry.rule, s.status, s.amount, s.ceiling, s.approved, s.paid, s.recovery)
+    return books
+
+
+class Corrections(RuleBasedStateMachine):
+    """Three enterprises, one per district with money rules; commands with corrections."""
+
+    store: SqlEventStore
+
+    def __init__(self) -> None:
+        super().__init__()
+        for key in POLICIES[:2]:  # the third is activated by a rule, mid-way
+            activate(self.store, load_builtin(key), on=date(2026, 1, 5), today=TODAY, actor="finance")
+        self.reactor = LiveReactor(self.store)
+        self.active: set[str] = set(read_active(self.store)[0])
+        for who, district in WHO.items():
+            self._run(
+                RegisterEnterprise(
+                    uscc=who, name=f"企业{who[-3:]}", district=district, size="small", on=date(2020, 1, 2)
+                )
+            )
+
+    def _run(self, command: AnyCommand) -> None:
+        with contextlib.suppress(DomainError):
+            handle(self.store, command, today=TODAY, actor="clerk", reactor=self.reactor)
+
+    def _facts(self, who: str) -> list[RecordedEvent]:
+        stream = self.store.read_stream(f"enterprise-{who}")
+        gone = {e.data["retracted_event_id"] for e in stream if e.event_type == "EventRetracted"}
+        return [e for e in stream if e.event_type in RETRACTABLE_TYPES and e.event_id not in gone]
+
+    @rule(who=st.sampled_from(sorted(WHO)))
+    def climb(self, who: str) -> None:
+        """The enterprise's next milestone up the ladder (a retracted one may be recorded again)."""
+        done = {
+            (e.data["track"], e.data["action"])
+            for e in self._facts(who)
+            if e.event_type == "MilestoneRecorded"
+        }
+        step = next((s for s in LADDER if (s[0], s[1]) not in done), None)
+        if step is not None:
+            track, action, on = step
+            self._run(RecordMilestone(uscc=who, track=track, action=action, on=on))
+
+    @rule(who=st.sampled_from(sorted(WHO)), year=years, revenue=revenues, rd_expense=rd)
+    def financials(self, who: str, year: int, revenue: Decimal, rd_expense: Decimal | None) -> None:
+        self._run(
+            ReportFinancials(
+                uscc=who, year=year, revenue=revenue, rd_expense=rd_expense, on=date(year + 1, 3, 1)
+            )
+        )
+
+    @rule(
+        who=st.sampled_from(sorted(WHO)),
+        year=years,
+        area=st.sampled_from([500, 2000, 9000]),
+        owner=st.sampled_from(["state", "private"]),
+    )
+    def lease(self, who: str, year: int, area: int, owner: str) -> None:
+        self._run(
+            ReportLease(
+                uscc=who,
+                year=year,
+                area_m2=area,
+                rent_per_m2_month=30,
+                months=12,
+                owner=owner,
+                on=date(year + 1, 2, 1),
+            )
+        )
+
+    @rule(who=st.sampled_from(sorted(WHO)), year=years, amount=st.sampled_from([100_000, 300_000]))
+    def rd_subsidy(self, who: str, year: int, amount: int) -> None:
+        self._run(ReportRdSubsidy(uscc=who, year=year, amount=amount, on=date(year + 1, 4, 1)))
+
+    @rule(who=st.sampled_from(sorted(WHO)), year=years, person=st.sampled_from(["P1", "P2"]))
+    def talent(self, who: str, year: int, person: str) -> None:
+        self._run(
+            ReportTalent(uscc=who, person=person, year=year, contribution=10_000, on=date(year + 1, 1, 15))
+        )
+
+    @rule(who=st.sampled_from(sorted(WHO)), pick=st.integers(0, 50))
+    def retract(self, who: str, pick: int) -> None:
+        facts = self._facts(who)
+        if facts:
+            target = facts[pick % len(facts)]
+            self._run(Retract(event_id=target.event_id, reason="recorded in error", on=TODAY))
+
+    @rule(who=st.sampled_from(sorted(WHO)), pick=st.integers(0, 50), part=fractions)
+    def approve(self, who: str, pick: int, part: Decimal) -> None:
+        ent = Enterprise.load(self.store.read_stream(f"enterprise-{who}"))
+        open_ = [
+            r
+            for r in ent.entitlements.values()
+            if r.status == "awaiting-approval" and r.created.get("kind") != "tax-relief"
+        ]
+        if open_:
+            record = open_[pick % len(open_)]
+            amount = ((record.amount or Decimal(100_000)) * part).quantize(Decimal("0.01"))
+            with contextlib.suppress(DomainError):
+                decide(
+                    self.store,
+                    who,
+                    ApproveEntitlement(entitlement_id=record.entitlement_id, amount=amount, on=TODAY),
+                    today=TODAY,
+                    actor="approver",
+                )
+
+    @rule(who=st.sampled_from(sorted(WHO)), pick=st.integers(0, 50), part=fractions)
+    def pay(self, who: str, pick: int, part: Decimal) -> None:
+        ent = Enterprise.load(self.store.read_stream(f"enterprise-{who}"))
+        payable = [r for r in ent.entitlements.values() if r.status in ("accrued", "approved", "partly-paid")]
+        if payable:
+            record = payable[pick % len(payable)]
+            limit = record.approved_amount if record.approved_amount is not None else record.amount
+            left = (limit or Decimal(0)) - record.paid_amount
+            amount = (left * part).quantize(Decimal("0.01"))
+            if amount > 0:
+                cmd = PayEntitlement(
+                    entitlement_id=record.entitlement_id, amount=amount, ref=f"V-{pick}", on=TODAY
+                )
+                with contextlib.suppress(DomainError):
+                    decide(self.store, who, cmd, today=TODAY, actor="payer")
+
+    @rule(key=st.sampled_from(POLICIES))
+    def activate_policy(self, key: str) -> None:
+        if key not in self.active:
+            policy = load_builtin(key)
+            activate(self.store, policy, on=TODAY - timedelta(days=1), today=TODAY, actor="finance")
+            self.active.add(key)
+            self.reactor = LiveReactor(self.store)
+
+    @invariant()
+    def incremental_equals_from_scratch(self) -> None:
+        for who in WHO:
+            stream = self.store.read_stream(f"enterprise-{who}")
+            assert books_incremental(stream) == books_from_scratch(self.store, who), who
+
+
+def test_books_after_corrections_equal_books_from_scratch(backend: str, tmp_path: Path) -> None:
+    """Any sequence of commands with corrections leaves the books computed afresh on the final facts."""
+    examples = 25 if backend == "sqlite" else 10
+    with fresh_engine(backend, tmp_path) as engine:
+
+        class OnThisBackend(Corrections):
+            def __init__(self) -> None:
+                self.store = SqlEventStore(engine)
+                _wipe(engine)
+                super().__init__()
+
+        run_state_machine_as_test(
+            OnThisBackend,
+            settings=settings(
+                max_examples=examples,
+                stateful_step_count=30,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
+
+
+def _wipe(engine: Any) -> None:
+    """Each example starts from an empty log (the schema is kept)."""
+    from events.tables import metadata
+
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
