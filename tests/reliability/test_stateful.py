@@ -299,7 +299,7 @@ class Books(RuleBasedStateMachine):
                 assert record.created["uscc"] == who and record.created["district"] == ent.district
                 assert ent.district in self.policies[record.created["policy"]].districts
                 if trigger.event_id in ent.retracted:
-                    assert record.status in CLOSED, f"{record.rule}: trigger retracted, still {record.status}"
+                    assert record.decided in CLOSED, f"{record.rule}: trigger retracted, still {record.decided}"
 
     @invariant()
     def amounts_follow_their_rules(self) -> None:
@@ -315,7 +315,7 @@ class Books(RuleBasedStateMachine):
                 stated = max(rule_.amount_by_track.values())
                 if not rule_.caps:
                     assert record.amount in rule_.amount_by_track.values(), (record.rule, record.amount)
-            if stated is not None and record.amount is not None and record.status not in CLOSED:
+            if stated is not None and record.amount is not None and record.decided not in CLOSED:
                 assert record.amount <= stated, (record.rule, record.amount, stated)
                 if record.amount < stated:
                     assert rule_.caps and "capped" in _note(record), (who, record.rule, record.amount)
@@ -337,7 +337,7 @@ class Books(RuleBasedStateMachine):
     def _caps_hold(self) -> None:
         live: dict[tuple[str, str], list[EntitlementRecord]] = {}
         for who, record in self._entitlements():
-            if record.status not in CLOSED:
+            if record.decided not in CLOSED:
                 live.setdefault((who, str(record.created["policy"])), []).append(record)
         for (who, key), records in live.items():
             policy = self.policies[key]
@@ -379,15 +379,16 @@ class Books(RuleBasedStateMachine):
                 record.approved_amount,
                 record.paid_amount,
             ), line.id
-        live = [r for r in records.values() if r.status not in CLOSED]
+        live = [r for r in records.values() if r.decided not in CLOSED]
         expected = {
-            "fixed": sum((r.amount or ZERO for r in live if not r.created["ceiling"]), ZERO),
+            "fixed": sum((r.amount or ZERO for r in live if not r.ceiling), ZERO),
             "ceilings": sum(
-                (r.amount or ZERO for r in live if r.created["ceiling"] and r.status == "awaiting-approval"),
+                (r.amount or ZERO for r in live if r.ceiling and r.status == "awaiting-approval"),
                 ZERO,
             ),
             "approved": sum((r.approved_amount or ZERO for r in live), ZERO),
             "paid": sum((r.paid_amount for r in records.values()), ZERO),
+            "recovery_due": sum((r.recovery_amount for r in records.values()), ZERO),
         }
         assert totals(view) == expected
 
@@ -401,7 +402,7 @@ def _note(record: EntitlementRecord) -> str:
     notes = [
         d.get("note")
         for kind, _, _, d in record.events
-        if kind in ("EntitlementCreated", "EntitlementResolved")
+        if kind in ("EntitlementCreated", "EntitlementResolved", "EntitlementAdjusted")
     ]
     return str(notes[-1] or "") if notes else ""
 
@@ -441,7 +442,7 @@ def test_the_machine_reaches_entitlements_decisions_and_retractions() -> None:
     )
     books.retract(_Fixed(certified.event_id), None)
     statuses = {r.rule: r.status for _, r in books._entitlements()}
-    assert statuses["RC-27b"] == "approved" and statuses["YB-5a"] == "reversed"
+    assert statuses["RC-27b"] == "approved" and statuses["YB-5a"] == "recovery-due"  # paid, no longer owed
     assert books.accepted == {"register": 4, "record": 4, "approve": 1, "pay": 1, "retract": 1}
     books.folding_again_gives_the_state_and_no_state_is_illegal()
     books.no_entitlement_without_a_trigger()
