@@ -299,7 +299,8 @@ class Books(RuleBasedStateMachine):
                 assert record.created["uscc"] == who and record.created["district"] == ent.district
                 assert ent.district in self.policies[record.created["policy"]].districts
                 if trigger.event_id in ent.retracted:
-                    assert record.decided in CLOSED, f"{record.rule}: trigger retracted, still {record.decided}"
+                    still = record.decided
+                    assert still in CLOSED, f"{record.rule}: trigger retracted, still {still}"
 
     @invariant()
     def amounts_follow_their_rules(self) -> None:
