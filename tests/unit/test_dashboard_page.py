@@ -18,7 +18,10 @@ DAY = date(2026, 6, 30)
 HOSTILE = '<b onmouseover="x()">区科技局</b>'
 
 
-def _entry(n: int, amount: str, status: str, paid: str = "0") -> LedgerEntry:
+def _entry(n: int, amount: str, decided: str, paid: str = "0") -> LedgerEntry:
+    """A ledger line; a reversed one with money paid reads recovery-due, the payment to recover."""
+    recovery = Decimal(paid) if decided == "reversed" else Decimal(0)
+    status = "recovery-due" if recovery else decided
     return LedgerEntry(
         f"id-{n}",
         "91500112MA5UCR0013",
@@ -37,6 +40,8 @@ def _entry(n: int, amount: str, status: str, paid: str = "0") -> LedgerEntry:
         "",
         ("区科技局",),
         (),
+        recovery_amount=recovery,
+        decided=decided,
     )
 
 
