@@ -36,7 +36,7 @@ def dashboard(
     key = parse_district(district) if district else None
     day = parse_date(as_of, "--as-of") if as_of else None
     check_path(path, force=force)  # refuse before any reading
-    svc = services(ctx)
+    svc = services(ctx, reading=True)
     try:
         page = assemble(svc.engine, district=key, as_of=day, today=today(svc.settings.timezone))
     except Unsettled as busy:  # writers kept moving the views apart: try again (exit 3)

@@ -138,7 +138,7 @@ def facility_list(
         query = query.where(t.c.kind == chosen_kind)
     if day:
         query = query.where(t.c.established_on <= day, sa.or_(t.c.closed_on.is_(None), t.c.closed_on > day))
-    with view(services(ctx).engine, ["facilities"]) as conn:
+    with view(services(ctx, reading=True).engine, ["facilities"]) as conn:
         rows = [
             {
                 "id": r.facility_id,

@@ -69,7 +69,7 @@ def reminders(
     from scheduler import jobs
     from service_layer.commands import today as business_today
 
-    svc = services(ctx)
+    svc = services(ctx, reading=True)
     label("srdi-municipal", lang)  # refuses an unknown language before any work
     day: date = parse_date(today, "--today") if today else business_today(svc.settings.timezone)
     rows: list[dict[str, Any]] = [

@@ -250,6 +250,9 @@ def test_an_existing_file_is_kept_unless_forced_and_bad_input_writes_nothing(tmp
         assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("error: "), str(done)
     assert path.read_text(encoding="utf-8") == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".html", ".tmp")) == ["page.html"]
+    assert srdi.run("dashboard", str(path), "--force").code == 5  # a report page creates no database
+    assert path.read_text(encoding="utf-8") == "keep me" and not (tmp_path / "srdi.db").exists()
+    srdi.setup("policy", "activate", "yubei-2024")
     assert srdi.run("dashboard", str(path), "--force").code == 0
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     empty = read_page(path.read_text(encoding="utf-8")).head  # an empty log, named as audit verify names it
