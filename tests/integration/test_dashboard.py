@@ -57,20 +57,13 @@ def _with_decisions(srdi: Srdi) -> None:
         "--on",
         "2026-11-03",
     )
-    owed = next(e for e in entries if e["status"] == "accrued" and e["amount"])
-    _by(
-        srdi,
-        "出纳",
-        "entitlement",
-        "pay",
-        owed["id"],
-        "--amount",
-        str(owed["amount"]),
-        "--ref",
-        "拨-2",
-        "--on",
-        "2026-11-04",
-    )
+    # a paid entry whose fact is then retracted: the money paid is to be recovered
+    for n, owed in enumerate(e for e in entries if e["status"] == "accrued" and e["amount"]):
+        pay = ("entitlement", "pay", owed["id"], "--amount", str(owed["amount"]), "--ref", f"拨-{n + 2}")
+        _by(srdi, "出纳", *pay, "--on", "2026-11-04")
+        if srdi.here("retract", owed["trigger_event"], "--reason", "录入错误").code == 0:
+            break
+    assert money(srdi.json("ledger", here=True)["totals"]["recovery_due"]) > 0
 
 
 def _by(srdi: Srdi, actor: str, *args: str) -> None:
@@ -101,6 +94,8 @@ def _check_money(page: PageFigures, scope: str, ledger: dict[str, Any]) -> None:
     shown = page.money[scope]
     assert {k: shown[k] for k in MONEY} == {k: money(ledger["totals"][k]) for k in MONEY}
     assert shown["recover"] == _recover(ledger["entries"])
+    if "recovery_due" in ledger["totals"]:
+        assert shown["recover"] == money(ledger["totals"]["recovery_due"])
     if scope != "all":  # the rule-and-year lines add up to the district's totals, to the fen
         lines = page.money_lines.get(scope, [])
         for key in MONEY:
