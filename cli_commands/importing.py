@@ -23,12 +23,12 @@ def import_file(
     from service_layer.importer import import_csv
 
     try:
-        data = path.read_bytes()
+        handle = path.open("rb")  # streamed by the import, never read whole
     except OSError as error:
         raise InvalidInput(f"cannot read {path}: {error.strerror or error}") from None
     svc = services(ctx)
     bar = stderr_progress("checking lines", quiet=as_json)
-    with bar:
+    with handle, bar:
         task = bar.add_task("import", total=None)
 
         def progress(done: int, total: int) -> None:
@@ -36,7 +36,7 @@ def import_file(
 
         report = import_csv(
             svc.store,
-            data,
+            handle,
             today=today(svc.settings.timezone),
             actor=current_actor(svc),
             reactor=reactor_of(svc),
