@@ -69,7 +69,7 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from domain.errors import DomainError, NotPermitted
+        from domain.errors import Conflict, DomainError, NotPermitted
         from events.store import ConcurrencyConflict, DuplicateEventId, IdempotencyMismatch
 
         try:
@@ -78,6 +78,8 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             raise
         except NotPermitted as error:
             fail(_one_line(error), 6)
+        except Conflict as error:
+            fail(_one_line(error), 3)
         except DomainError as error:
             fail(_one_line(error))
         except ConcurrencyConflict as error:

@@ -280,12 +280,26 @@ def pay(
     on: str = typer.Option(..., "--on", help="Date of the payment YYYY-MM-DD."),
     as_json: bool = _JSON,
 ) -> None:
-    """Record a payment (several may add up to what is approved or owed, never more)."""
+    """Record a payment (several may add up to what is approved or owed, never more).
+
+    The same voucher again (same amount and date) writes nothing and prints the first payment; the
+    same voucher with another amount or date is refused (exit 3).
+    """
     from service_layer.ledger import pay as pay_entitlement
     from service_layer.ledger import record_json
 
-    record = pay_entitlement(services(ctx), entitlement_id, amount, ref, parse_date(on))
-    _done(record_json(record), as_json, "paid")
+    done = pay_entitlement(services(ctx), entitlement_id, amount, ref, parse_date(on))
+    p = done.payment
+    doc = record_json(done.record) | {
+        "payment": {"event_id": p.event_id, "amount": p.amount, "ref": p.ref, "on": p.on.isoformat()},
+        "repeated": not done.written,
+    }
+    if not as_json and not done.written:
+        typer.echo(
+            f"voucher {p.ref} was already recorded: {_yuan(p.amount)} yuan paid on {p.on.isoformat()} "
+            f"(event {p.event_id}); nothing written"
+        )
+    _done(doc, as_json, "paid" if done.written else "unchanged")
 
 
 def _done(doc: dict[str, Any], as_json: bool, what: str) -> None:

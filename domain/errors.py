@@ -88,6 +88,14 @@ class InvalidInput(DomainError):
     """The user asked for something malformed or not allowed: nothing is written, CLI exit 2."""
 
 
+class Conflict(DomainError):
+    """What was asked contradicts what is already recorded under the same key: CLI exit 3.
+
+    A payment voucher reference used again for the same entitlement with another amount or date
+    is one: nothing is written, and the line names what the reference already records.
+    """
+
+
 class IllegalTransition(InvalidInput):
     """The track's state machine does not allow this action from the current state."""
 

@@ -10,6 +10,7 @@ and an id that matches nothing is quoted back cut to a readable length.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from domain.errors import InvalidInput, shown
 from domain.inputs import utf8
 from domain.policy.activation import read_active
 from domain.policy.facts_builder import report_slot
-from domain.policy.payouts import ApproveEntitlement, PayEntitlement, decide
+from domain.policy.payouts import ApproveEntitlement, PayEntitlement, PaymentMade, decide, payment_with_ref
 from events.envelope import RecordedEvent
 from events.schemas import enterprise_stream
 from service_layer.commands import current_actor, today
@@ -48,12 +49,24 @@ def approve(services: Any, entitlement_id: str, amount: str, on: date | None = N
     return decide(services.store, uscc, command, today=day, actor=current_actor(services))[1]
 
 
-def pay(services: Any, entitlement_id: str, amount: str, ref: str, on: date) -> EntitlementRecord:
-    """`srdi entitlement pay ID --amount YUAN --ref TEXT --on DATE`."""
+@dataclass(frozen=True)
+class PayResult:
+    """The entitlement after a payment command, the payment under its voucher, whether it was new."""
+
+    record: EntitlementRecord
+    payment: PaymentMade
+    written: bool
+
+
+def pay(services: Any, entitlement_id: str, amount: str, ref: str, on: date) -> PayResult:
+    """`srdi entitlement pay ID --amount YUAN --ref TEXT --on DATE` (the same voucher again: a no-op)."""
     command = PayEntitlement(entitlement_id=entitlement_id, amount=amount, ref=utf8(ref, "ref"), on=on)
     uscc = find_uscc(services.engine, command.entitlement_id)
     day = today(services.settings.timezone)
-    return decide(services.store, uscc, command, today=day, actor=current_actor(services))[1]
+    new, record, _ = decide(services.store, uscc, command, today=day, actor=current_actor(services))
+    payment = payment_with_ref(record, command.ref)
+    assert payment is not None  # decided or found under this voucher
+    return PayResult(record, payment, written=new is not None)
 
 
 def record_json(record: EntitlementRecord) -> dict[str, Any]:

@@ -14,9 +14,12 @@ paid | reversed, and `recovery-due` when a correction leaves less owed than was 
   below what was paid). A tax relief is applied by the tax office and has no payout: refused.
 - pay: refused while the entitlement is `recovery-due`.
 - pay: an `accrued` entitlement (a fixed amount) is paid directly up to its amount; an approved
-  one up to the approved amount; several payments may add up to it, never beyond. A payment needs
-  a reference and a date, not in the future and not before the accrual (the approval's date is
-  not compared: see docs/decisions.md).
+  one up to the approved amount; several payments may add up to it, never beyond (`partly-paid`
+  until they do, then `paid`). A payment needs a reference and a date, not in the future and not
+  before the accrual (the approval's date is not compared: see docs/decisions.md).
+- one voucher, one payment: a reference already recorded for the entitlement with the same amount
+  and date is the same payment entered again (a retry after a hang): nothing is written and the
+  first payment stands; with another amount or date it is a `Conflict` (exit 3).
 - four eyes: the actor who approved an entitlement may not record a payment of it (`NotPermitted`,
   CLI exit 6); a fixed amount that needed no approval has no approver to exclude.
 - pending-data, reversed and not-eligible entitlements take no decision.
@@ -26,6 +29,7 @@ Every refusal is one `InvalidInput` line and writes nothing. Money is `Decimal` 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -35,7 +39,7 @@ from pydantic import field_validator
 from domain.commands import Command, money
 from domain.deciders import not_in_future, pending
 from domain.enterprise import Enterprise, EntitlementRecord
-from domain.errors import InvalidInput, NotPermitted
+from domain.errors import Conflict, InvalidInput, NotPermitted
 from domain.inputs import text
 from domain.policy.fmt import yuan
 from domain.retry import retry
@@ -123,8 +127,44 @@ def decide_approval(record: EntitlementRecord, cmd: ApproveEntitlement, today: d
     return NewEvent(EntitlementApproved(entitlement_id=record.entitlement_id, amount=cmd.amount), on, actor)
 
 
-def decide_payment(record: EntitlementRecord, cmd: PayEntitlement, today: date, actor: str) -> NewEvent:
-    """The payment event, or a refusal saying why not."""
+@dataclass(frozen=True)
+class PaymentMade:
+    """A payment recorded on an entitlement: its event, amount, voucher reference and date."""
+
+    event_id: str
+    amount: Decimal
+    ref: str
+    on: date
+
+
+def payment_with_ref(record: EntitlementRecord, ref: str) -> PaymentMade | None:
+    """The payment recorded under voucher ``ref`` for this entitlement, if any."""
+    for kind, event_id, on, data in record.events:
+        if kind == "EntitlementPaid" and data.get("ref") == ref:
+            return PaymentMade(event_id, Decimal(str(data["amount"])), ref, on)
+    return None
+
+
+def repeated_payment(record: EntitlementRecord, cmd: PayEntitlement) -> PaymentMade | None:
+    """The earlier payment this command repeats exactly (None: a new voucher); a clash is a Conflict."""
+    earlier = payment_with_ref(record, cmd.ref)
+    if earlier is None:
+        return None
+    if earlier.amount != cmd.amount or earlier.on != cmd.on:
+        raise Conflict(
+            f"voucher {cmd.ref!r} already records a payment of {yuan(earlier.amount)} yuan on "
+            f"{earlier.on.isoformat()} for entitlement {record.entitlement_id} (event {earlier.event_id}); "
+            f"not {yuan(cmd.amount)} yuan on {cmd.on.isoformat()}: one voucher, one payment"
+        )
+    return earlier
+
+
+def decide_payment(
+    record: EntitlementRecord, cmd: PayEntitlement, today: date, actor: str
+) -> NewEvent | None:
+    """The payment event, None when the same voucher was already paid alike, or a refusal."""
+    if repeated_payment(record, cmd) is not None:
+        return None
     _open(record, "paid")
     not_in_future(cmd.on, today, "the payment")
     if record.created.get("kind") == "tax-relief":
@@ -200,17 +240,25 @@ def decide(
     today: date,
     actor: str,
     sleep: Callable[[float], object] | None = None,
-) -> tuple[NewEvent, EntitlementRecord, AppendResult]:
-    """Load the enterprise, decide, append at the version read; the record is as it stands after."""
+) -> tuple[NewEvent | None, EntitlementRecord, AppendResult | None]:
+    """Load the enterprise, decide, append at the version read; the record is as it stands after.
+
+    A payment repeating one already recorded (same voucher, amount, date) appends nothing: the
+    event and receipt are then None. Two such payments at once: one appends, the other meets the
+    conflict, reloads and finds the first.
+    """
     stream = enterprise_stream(uscc)
 
-    def attempt() -> tuple[NewEvent, EntitlementRecord, AppendResult]:
+    def attempt() -> tuple[NewEvent | None, EntitlementRecord, AppendResult | None]:
         enterprise = Enterprise.load(store.read_stream(stream))
         record = entitlement(enterprise, command.entitlement_id)
+        new: NewEvent | None
         if isinstance(command, ApproveEntitlement):
             new = decide_approval(record, command, today, actor)
         else:
             new = decide_payment(record, command, today, actor)
+        if new is None:
+            return None, record, None
         receipt = store.append(stream, [new], expected_version=enterprise.version)
         after = enterprise.evolve([pending(new, stream, enterprise.version + 1)])
         return new, after.entitlements[command.entitlement_id], receipt

@@ -256,4 +256,13 @@ LEDGER_KEYS = {
     "status",
     "note",
 }
-STATUSES = {"accrued", "awaiting-approval", "pending-data", "approved", "paid", "reversed"}
+STATUSES = {
+    "accrued",
+    "awaiting-approval",
+    "pending-data",
+    "approved",
+    "partly-paid",
+    "paid",
+    "recovery-due",
+    "reversed",
+}

@@ -256,7 +256,8 @@ class Books(RuleBasedStateMachine):
         on = max([_accrued(record), *approved]) + timedelta(days=after)
 
         def run() -> tuple[str, Enterprise | None]:
-            command = PayEntitlement(entitlement_id=record.entitlement_id, amount=amount, ref="渝财拨", on=on)
+            ref = f"渝财拨{len(record.events)}"  # a voucher of its own: one voucher, one payment
+            command = PayEntitlement(entitlement_id=record.entitlement_id, amount=amount, ref=ref, on=on)
             decide(self.store, who, command, today=TODAY, actor="treasury")
             return who, None
 

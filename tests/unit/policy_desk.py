@@ -50,6 +50,7 @@ class Desk:
 
     store: InMemoryEventStore = field(default_factory=InMemoryEventStore)
     today: date = TODAY
+    vouchers: int = 0
 
     def __post_init__(self) -> None:
         self.reactor = LiveReactor(self.store)
@@ -122,9 +123,13 @@ class Desk:
         entitlement_id: str,
         amount: Any,
         on: str,
-        ref: str = "渝北财拨〔2025〕1号",
+        ref: str | None = None,
         payer: str = "treasury",
     ) -> EntitlementRecord:
+        """One payment; each gets its own voucher unless ``ref`` names one (one voucher, one payment)."""
+        if ref is None:
+            self.vouchers += 1
+            ref = f"渝北财拨〔2025〕{self.vouchers}号"
         command = PayEntitlement(
             entitlement_id=entitlement_id, amount=amount, ref=ref, on=date.fromisoformat(on)
         )
