@@ -94,20 +94,26 @@ def status(
     as_json: bool = JSON_OPTION,
     lang: str = LANG_OPTION,
 ) -> None:
-    """The enterprise's titles and listing stage, now or as of a date."""
+    """The enterprise's titles and listing stage, now or as of a date.
+
+    A title whose validity has passed by that day (today without --as-of) reads expired, whether or
+    not the scheduler has recorded the expiry yet (`expiry_recorded` says which).
+    """
     from domain.enterprise import Enterprise
+    from service_layer.commands import today
 
     lang = _lang(lang)
     day = parse_date(as_of, "--as-of") if as_of else None
     _, events = _stream(ctx, uscc)
     enterprise = Enterprise.load(events, as_of=day)
+    on = day or today(services(ctx).settings.timezone)
     if as_json:
-        print_json(enterprise.status_json())
+        print_json(enterprise.status_json(on))
     else:
-        _print_status(enterprise, lang, day)
+        _print_status(enterprise, lang, day, on)
 
 
-def _print_status(ent: Enterprise, lang: str, as_of: date | None) -> None:
+def _print_status(ent: Enterprise, lang: str, as_of: date | None, on: date) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -123,9 +129,12 @@ def _print_status(ent: Enterprise, lang: str, as_of: date | None) -> None:
         title = ent.titles.get(track)
         if title is None:
             continue
+        state = label(title.state_on(on), lang, namespace="state", kind="qualification")
+        if title.lapsed_unrecorded(on):
+            state += " (未登记)" if lang == "zh" else " (not yet recorded)"
         table.add_row(
             label(track, lang, namespace="track"),
-            label(title.state, lang, namespace="state", kind="qualification"),
+            state,
             title.certified_on.isoformat() if title.certified_on else "-",
             title.valid_until.isoformat() if title.valid_until else "-",
         )

@@ -35,6 +35,16 @@ def scheduler_run(
     if "log_level" not in settings.model_fields_set:  # a service reports its work unless told otherwise
         logs.configure(settings.log_format, "info")
     day = parse_date(today, "--today") if today else None
+    if day is not None:
+        from domain.errors import InvalidInput
+        from service_layer.commands import today as business_today
+
+        real = business_today(settings.timezone)
+        if day > real:  # expiries and reminders are facts dated by the day scanned: never ahead of it
+            raise InvalidInput(
+                f"--today {day.isoformat()} is after today ({real.isoformat()}); the scheduler records "
+                f"expiries only for days that have come: give a date up to {real.isoformat()}"
+            )
     clock = daemon.Clock.pinned(ZoneInfo(settings.timezone), day)
     if once:
         report = jobs.scan_since_last(svc, clock.today())

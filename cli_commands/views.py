@@ -123,7 +123,7 @@ def _print_calendar(day: date, entries: list[CalendarEntry], lang: str) -> None:
             e.name or "",
             label(e.district, lang, namespace="district") if e.district else "",
             label(e.track, lang, namespace="track"),
-            e.kind,
+            f"{e.kind} (lapsed)" if e.lapsed else e.kind,
             e.since.isoformat(),
         )
     Console().print(table)

@@ -149,7 +149,7 @@ def record_milestone(
     else:
         title = enterprise.titles.get(cmd.track, TitleState(cmd.track))
         after_state = title.advance(cmd.action, cmd.on, system=system).state
-        from_state = title.state
+        from_state = title.state_on(cmd.on)
     overridden = ladder.require_prerequisite(
         cmd.track,
         cmd.action,
@@ -179,6 +179,7 @@ def report(enterprise: Enterprise, cmd: ReportCommand, today: date, actor: str) 
         raise InvalidInput(
             f"--year {year} has not begun on the report's date {on.isoformat()}; give a year up to {on.year}"
         )
+    _year_ended(cmd, on)
     event: Event
     if isinstance(cmd, ReportFinancials):
         event = FinancialsReported(
@@ -233,6 +234,25 @@ def report(enterprise: Enterprise, cmd: ReportCommand, today: date, actor: str) 
     else:  # pragma: no cover - the union is closed
         raise TypeError(type(cmd).__name__)
     return [NewEvent(event, on, actor)]
+
+
+ANNUAL_FIGURES: dict[str, str] = {"ReportFinancials": "the year's revenue"}
+"""Reports of a whole year's figure (by command name): known only once the year has ended.
+
+A talent's contribution, a lease, a subsidy granted or a demonstration selection are known within
+their year (LJ-21 pays a contribution as it is reported), so only the financials wait for the year.
+"""
+
+
+def _year_ended(cmd: ReportCommand, on: date) -> None:
+    """An annual figure (the financials) needs its year ended."""
+    what = ANNUAL_FIGURES.get(type(cmd).__name__)
+    if what is not None and isinstance(cmd, ReportFinancials) and cmd.year >= on.year:
+        raise InvalidInput(
+            f"--year {cmd.year} has not ended on the report's date {on.isoformat()}: {what} is known "
+            f"once the year is over; report it from {cmd.year + 1}-01-01 (--on), "
+            f"or give a year up to {on.year - 1}"
+        )
 
 
 def retract(

@@ -9,6 +9,11 @@ Readings taken here (documented in docs/decisions.md):
   was first granted.
 - A title is valid on day D when D lies in a period and nothing ended it on or before D
   (``revoked``/``review-failed``/``expired`` end it on their date).
+- Time is part of state: a ``certified`` title whose ``valid_until`` has passed has lapsed on any
+  later day, whether or not the scheduler has recorded ``expired`` yet (``state_on``). A new
+  ``applied`` or ``certified`` after that day is taken from the lapsed state: the lapse is implied
+  on ``valid_until + 1`` (what the scheduler would record), so a lapsed title can be certified
+  again, and the scheduler's later record finds nothing left to expire.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from domain import machines, reference
 
 _ONE_DAY = timedelta(days=1)
 ENDING_ACTIONS = frozenset({"revoked", "review-failed", "expired"})
+RESTARTING_ACTIONS = frozenset({"applied", "certified"})
+"""Actions that start a title again: after an unrecorded lapse they are taken from ``expired``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +57,27 @@ class TitleState:
     def holds_valid(self, day: date) -> bool:
         return any(p.covers(day) for p in self.periods)
 
+    def lapsed_unrecorded(self, day: date) -> bool:
+        """Certified, but ``day`` is after ``valid_until`` and no expiry is recorded yet."""
+        return self.state == "certified" and self.valid_until is not None and self.valid_until < day
+
+    def state_on(self, day: date | None) -> str:
+        """The state on ``day``: ``expired`` once the validity has passed, recorded or not."""
+        return "expired" if day is not None and self.lapsed_unrecorded(day) else self.state
+
     def advance(self, action: str, on: date, *, system: bool = True) -> TitleState:
         """The title after ``action`` on ``on``; raises IllegalTransition when not allowed."""
+        if action in RESTARTING_ACTIONS and self.lapsed_unrecorded(on) and self.valid_until is not None:
+            lapse = self.valid_until + _ONE_DAY
+            lapsed = TitleState(
+                self.track,
+                "expired",
+                lapse,
+                self.certified_on,
+                self.valid_until,
+                _end_last(self.periods, lapse),
+            )
+            return lapsed.advance(action, on, system=system)
         new_state = machines.check_track(self.track, self.state, action, system=system)
         periods = self.periods
         certified_on = self.certified_on
@@ -68,12 +94,21 @@ class TitleState:
         # The constructor, not dataclasses.replace: this runs once per milestone in every fold.
         return TitleState(self.track, new_state, on, certified_on, valid_until, periods)
 
-    def as_json(self) -> dict[str, str | None]:
-        return {
-            "state": self.state,
+    def as_json(self, on: date | None = None) -> dict[str, str | bool | None]:
+        """The `status --json` entry on ``on`` (None: as recorded, without the clock).
+
+        An expired title adds ``expiry_recorded``: false while the lapse is only implied by the
+        date, true once the scheduler recorded it. Other states carry no such key.
+        """
+        state = self.state_on(on)
+        doc: dict[str, str | bool | None] = {
+            "state": state,
             "certified_on": self.certified_on.isoformat() if self.certified_on else None,
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
         }
+        if state == "expired":
+            doc["expiry_recorded"] = self.state == "expired"
+        return doc
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,8 @@
   sent it back), so ``valid_until`` is that date + 12 months − 1 day, the same inclusive convention.
 
 The scheduler reads ``read_calendar`` to issue reminders and record expiries; ``srdi calendar``
-prints it.
+prints it. A row past its ``valid_until`` (``days_left`` < 0) is ``lapsed``: time is part of state,
+so the title reads expired already; the row stays until the scheduler records the lapse.
 """
 
 from __future__ import annotations
@@ -104,7 +105,13 @@ class CalendarEntry:
             "since": self.since.isoformat(),
             "valid_until": self.valid_until.isoformat(),
             "days_left": self.days_left,
+            "lapsed": self.lapsed,
         }
+
+    @property
+    def lapsed(self) -> bool:
+        """Past its last valid day: expired (or the tutoring lapsed), not yet recorded by the scheduler."""
+        return self.days_left < 0
 
 
 def read_calendar(

@@ -55,7 +55,7 @@ class StatusView:
     district: str | None
     department: str | None
     size: str | None
-    titles: dict[str, dict[str, str | None]]
+    titles: dict[str, dict[str, Any]]
     listing: dict[str, str | None]
 
     def to_json(self) -> dict[str, Any]:
@@ -70,7 +70,8 @@ class StatusView:
         }
 
     @classmethod
-    def of(cls, fold: EnterpriseFold) -> StatusView:
+    def of(cls, fold: EnterpriseFold, on: date | None = None) -> StatusView:
+        """The view of a fold; on ``on`` a title past its ``valid_until`` reads expired."""
         folded = fold.folded
         return cls(
             fold.uscc,
@@ -78,7 +79,7 @@ class StatusView:
             fold.district,
             fold.department,
             fold.size,
-            {track: title.as_json() for track, title in sorted(folded.titles.items())},
+            {track: title.as_json(on) for track, title in sorted(folded.titles.items())},
             folded.listing.as_json(),
         )
 
@@ -118,8 +119,8 @@ class StatusProjection(EnterpriseProjection):
             )
 
 
-def read_status_rows(conn: Connection, uscc: str) -> StatusView | None:
-    """The status as the projection's rows hold it (live or inside a snapshot)."""
+def read_status_rows(conn: Connection, uscc: str, on: date | None = None) -> StatusView | None:
+    """The status as the projection's rows hold it (live or inside a snapshot), read on ``on``."""
     e = enterprises_table.c
     row = conn.execute(
         sa.select(e.name, e.district, e.department, e.size, e.listing_stage, e.listing_since).where(
@@ -130,7 +131,7 @@ def read_status_rows(conn: Connection, uscc: str) -> StatusView | None:
         return None
     t = titles_table.c
     titles = {
-        track: {"state": state, "certified_on": _iso(certified_on), "valid_until": _iso(valid_until)}
+        track: _title(state, certified_on, valid_until, on)
         for track, state, certified_on, valid_until in conn.execute(
             sa.select(t.track, t.state, t.certified_on, t.valid_until).where(t.uscc == uscc).order_by(t.track)
         )
@@ -139,16 +140,35 @@ def read_status_rows(conn: Connection, uscc: str) -> StatusView | None:
     return StatusView(uscc, row.name, row.district, row.department, row.size, titles, listing)
 
 
+def _title(
+    state: str, certified_on: date | str | None, valid_until: date | str | None, on: date | None
+) -> dict[str, Any]:
+    """A title row as `TitleState.as_json(on)` shows it (expired once ``valid_until`` has passed)."""
+    until = _iso(valid_until)
+    lapsed = state == "certified" and on is not None and until is not None and until < on.isoformat()
+    doc: dict[str, Any] = {
+        "state": "expired" if lapsed else state,
+        "certified_on": _iso(certified_on),
+        "valid_until": until,
+    }
+    if lapsed or state == "expired":
+        doc["expiry_recorded"] = not lapsed
+    return doc
+
+
 def read_status(
     engine: Engine,
     uscc: str,
     *,
     as_of: date | None = None,
     recorded_before: datetime | None = None,
+    on: date | None = None,
 ) -> StatusView | None:
     """One enterprise's status now, as of a business date, or as the log knew it at an instant.
 
     None when the enterprise has no event in view (never registered, or not by ``recorded_before``).
+    ``on`` is the day it is read on (``as_of`` or today): a title past its ``valid_until`` then
+    reads expired, recorded or not; None reads the states as recorded.
     """
     cutoff = Cutoff(as_of, recorded_before)
     if cutoff.unbounded:
@@ -156,13 +176,13 @@ def read_status(
 
         catch_up(engine, ["status"])
         with engine.connect() as conn:
-            return read_status_rows(conn, uscc)
+            return read_status_rows(conn, uscc, on)
     from events.schemas import enterprise_stream
     from events.sql_store import SqlEventStore
 
     stream = SqlEventStore(engine).read_stream(enterprise_stream(uscc))
     fold = fold_events(uscc, (e for e in stream if cutoff.admits(e)))
-    return StatusView.of(fold) if fold is not None else None
+    return StatusView.of(fold, on) if fold is not None else None
 
 
 def _iso(value: date | str | None) -> str | None:

@@ -241,7 +241,11 @@ def test_approve_and_pay_a_ceiling(world: tuple[Srdi, dict[str, Any]]) -> None:
     pay = ("entitlement", "pay", key, "--ref", "荣财〔2023〕1号", "--on", "2023-01-15", "--amount")
     srdi.rejected(*pay, "150000.01", match="150,000")
     srdi.ok(*pay, "100000")
-    srdi.rejected(*pay, "50000.01", here=True)
+    assert srdi.here(*pay, "100000").code == 0  # the same voucher again: the first payment, nothing new
+    assert srdi.here(*pay, "50000").code == 3  # one voucher, one payment: another amount is a conflict
+    srdi.rejected(
+        "entitlement", "pay", key, "--ref", "荣财〔2023〕4号", "--on", "2023-01-15", "--amount", "50000.01"
+    )
     paid = srdi.json(
         "entitlement", "pay", key, "--amount", "50000", "--ref", "荣财〔2023〕5号", "--on", "2023-02-15"
     )
