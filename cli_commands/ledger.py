@@ -151,7 +151,7 @@ def explain(
     from service_layer.ledger import explain as explain_entitlement
 
     label("x", lang)  # refuse an unknown --lang before any work
-    doc = explain_entitlement(services(ctx, reading=True), entitlement_id)
+    doc = explain_entitlement(services(ctx, reading=True), entitlement_id, lang)
     if as_json:
         print_json(doc)
         return
@@ -183,11 +183,16 @@ _EXPLAIN_ZH = {
     "recovery due": "应追回",
     "before": "调整前",
     "after": "调整后",
+    "cap set by": "上限依据",
+    "ref": "凭证",
+    "reason": "原因",
+    "cause_event_id": "起因事件",
+    "on": "于",
+    "event": "事件",
 }
 
 
 def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
-    from cli_commands.ledger_export import STATUS_ZH
     from domain.reference import label
 
     echo = typer.echo
@@ -197,12 +202,18 @@ def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
         return _EXPLAIN_ZH.get(text, text) if zh else text
 
     district = label(doc["district"], lang, namespace="district")
-    status = STATUS_ZH.get(doc["status"], doc["status"]) if zh else doc["status"]
+    status = doc.get("status_label", doc["status"]) if zh else doc["status"]
+    kind = doc.get("kind_label", doc["kind"]) if zh else doc["kind"]
     echo(f"{t('entitlement')} {doc['id']} {t('of')} {doc['enterprise']} {doc['name'] or ''} ({district})")
     article = f"第{doc['article']}条" if zh else f"article {doc['article']}"
-    rule = f"{t('rule')} {doc['rule']}: {doc['policy']} {article} ({doc['kind']})"
-    echo(f"{rule} {doc['summary']}".rstrip())
+    rule = f"{t('rule')} {doc['rule']}: {doc['policy']} {article} ({kind})"
+    echo(rule if zh else f"{rule} {doc['summary']}".rstrip())  # in Chinese the article's words say it
     echo(f"  「{doc['quote']}」")
+    for cap in doc.get("caps", []):
+        if cap.get("quote_zh"):
+            echo(
+                f"  {t('cap set by')}: 「{cap['quote_zh']}」 ({_yuan(cap['total'])} {'元' if zh else 'yuan'})"
+            )
     echo(f"  {t('responsible units')}: {'、'.join(doc['responsible_units'])}")
     ceiling = f" ({t('ceiling')})" if doc["ceiling"] else ""
     echo(
@@ -223,9 +234,14 @@ def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
             gone += f" [{t('superseded by')} {trigger['superseded_by']}]"
         data = trigger.get("data", {})
         what = " ".join(label(str(data[k]), lang) for k in ("track", "action", "year") if data.get(k))
+        event_type = str(trigger["event_type"])
+        if zh:
+            from service_layer.explain_zh import EVENT_ZH
+
+            event_type = EVENT_ZH.get(event_type, event_type)
         echo(
-            f"  {trigger['event_type']} {what} on {trigger.get('occurred_on')} "
-            f"(event {trigger['event_id']}){gone}"
+            f"  {event_type} {what} {t('on')} {trigger.get('occurred_on')} "
+            f"({t('event')} {trigger['event_id']}){gone}"
         )
     for title, key in (("readings used", "readings"), ("figures", "figures")):
         if doc[key]:
@@ -249,7 +265,7 @@ def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
                     echo(f"    {t(side)}: {step}")
     echo(f"{t('lifecycle')}:")
     for step in doc["history"]:
-        extra = " ".join(f"{k}={v}" for k, v in step.items() if k not in ("event", "on"))
+        extra = " ".join(f"{t(k)}={v}" for k, v in step.items() if k not in ("event", "on"))
         echo(f"  {step['on']} {step['event']} {extra}".rstrip())
 
 

@@ -20,6 +20,7 @@ from domain.errors import InvalidInput, shown
 from domain.inputs import utf8
 from domain.policy.activation import read_active
 from domain.policy.facts_builder import report_slot
+from domain.policy.model import Policy, builtin_keys, load_builtin
 from domain.policy.payouts import ApproveEntitlement, PayEntitlement, PaymentMade, decide, payment_with_ref
 from events.envelope import RecordedEvent
 from events.schemas import enterprise_stream
@@ -82,8 +83,13 @@ def record_json(record: EntitlementRecord) -> dict[str, Any]:
     }
 
 
-def explain(services: Any, entitlement_id: str) -> dict[str, Any]:
-    """Everything `srdi explain` shows: rule, quoted article, triggers, figures, readings, steps."""
+def explain(services: Any, entitlement_id: str, lang: str = "en") -> dict[str, Any]:
+    """Everything `srdi explain` shows: rule, quoted article, triggers, figures, readings, steps.
+
+    ``caps`` lists the totals the rule shares, each quoting the sentence of the document that sets
+    it (YB-7: 在新三板挂牌的，分阶段给予300万元奖励). ``lang="zh"``: every text in Chinese
+    (`service_layer.explain_zh`).
+    """
     uscc = find_uscc(services.engine, entitlement_id)
     store = services.store
     enterprise = Enterprise.load(store.read_stream(enterprise_stream(uscc)))
@@ -105,11 +111,14 @@ def explain(services: Any, entitlement_id: str) -> dict[str, Any]:
                 causes.append(str(cause))
     active = read_active(store)[0].get(str(created["policy"]))
     summary, units = "", created.get("responsible_units", [])
-    if active is not None:
-        rule = next((r for r in active.policy.rules if r.id == created["rule"]), None)
+    caps: list[dict[str, Any]] = []
+    policy = active.policy if active is not None else None
+    if policy is not None:
+        rule = next((r for r in policy.rules if r.id == created["rule"]), None)
         summary = rule.summary if rule is not None else ""
+        caps = [_cap(policy, cap_id) for cap_id in (rule.caps if rule is not None else ())]
     source = str(explanation.get("source_zh", ""))
-    return {
+    doc: dict[str, Any] = {
         "id": record.entitlement_id,
         "enterprise": uscc,
         "name": enterprise.name,
@@ -139,7 +148,27 @@ def explain(services: Any, entitlement_id: str) -> dict[str, Any]:
         "steps": explanation.get("steps", []),
         "missing": explanation.get("missing", []),
         "history": [_step(kind, on, data) for kind, _id, on, data in record.events],
+        "caps": caps,
     }
+    if lang == "zh":
+        from service_layer.explain_zh import in_chinese
+
+        doc = in_chinese(doc, policy)
+    return doc
+
+
+def _cap(policy: Policy, cap_id: str) -> dict[str, Any]:
+    """A total the rule shares, with the document's sentence that sets it.
+
+    A policy activated before the sentence was kept in the data takes it from the shipped document
+    of the same key (the total is the activated one's).
+    """
+    cap = policy.cap(cap_id)
+    quote = cap.wording_zh
+    if quote is None and policy.key in builtin_keys():
+        shipped = next((c for c in load_builtin(policy.key).caps if c.id == cap_id), None)
+        quote = shipped.wording_zh if shipped is not None else None
+    return {"id": cap.id, "total": cap.total, "label": cap.label, "quote_zh": quote}
 
 
 DECIDED = ("EntitlementResolved", "EntitlementAdjusted", "EntitlementReversed")

@@ -160,6 +160,7 @@ class Cap(Frozen):
     total: Money
     label: str
     reading: str | None = None
+    wording_zh: str | None = None  # the document's sentence that sets the total, quoted by `explain`
 
 
 class Note(Frozen):

@@ -261,3 +261,36 @@ def test_recorded_before_shows_what_the_ledger_knew_then(db_url: str) -> None:
     assert set(then) == {"YB-5a", "YB-7b", "YB-5c"}
     assert (then["YB-5c"]["status"], then["YB-5c"]["amount"]) == ("pending-data", None)
     assert (now["YB-5c"]["status"], now["YB-5c"]["amount"]) == ("accrued", 50000)
+
+
+def test_explain_in_chinese_throughout(db_url: str, history: Office) -> None:
+    """explain --lang zh: summary, readings, figures, steps, note and statuses read in Chinese."""
+    key = history.entitlement("review", "YB-5c")
+    text = cli_ok(db_url, "explain", key, "--lang", "zh")
+    assert "2024 年较 2023 年增长 10.00%" in text and "算术平均" in text
+    assert "状态 应付" in text and "计算过程" in text and "增长率超过10%" in text
+    for english in ("growth", "average", "accrued", "revenue", "yuan", "status"):
+        assert english not in text, english
+    doc = cli_json(db_url, "explain", key, "--lang", "zh")
+    assert doc["status"] == "accrued" and doc["status_label"] == "应付"  # the key stays the ledger's
+    assert doc["figures"]["2025 年主营业务收入"] == "122"
+    assert doc["summary"] == doc["quote"]
+    assert any("算术平均" in value for value in doc["readings"].values())
+
+
+def test_a_capped_rule_quotes_the_sentence_that_sets_the_cap(db_url: str, history: Office) -> None:
+    """YB-7 (新三板 stages) quotes 分阶段给予300万元 in both languages; --json lists the cap."""
+    key = history.entitlement("filed", "YB-7b")
+    doc = cli_json(db_url, "explain", key)
+    assert doc["caps"] == [
+        {
+            "id": "yb7-neeq",
+            "total": 3000000,
+            "label": "YB-7 新三板 stages total at most 3,000,000",
+            "quote_zh": "在新三板挂牌的，分阶段给予300万元奖励",
+        }
+    ]
+    assert "上限依据: 「在新三板挂牌的，分阶段给予300万元奖励」" in cli_ok(
+        db_url, "explain", key, "--lang", "zh"
+    )
+    assert "cap set by: 「在新三板挂牌的，分阶段给予300万元奖励」" in cli_ok(db_url, "explain", key)
