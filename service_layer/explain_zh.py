@@ -251,7 +251,8 @@ def in_chinese(doc: Mapping[str, Any], policy: Policy | None) -> dict[str, Any]:
     """The `explain` document with every text in Chinese (keys and ids unchanged).
 
     `summary` becomes the article's own words; a reading is named by the document's wording it
-    reads (its key when the data has none); `status_label` names the status in Chinese (`status` keeps the ledger's key).
+    reads (its key when the data has none); `status_label` names the status in Chinese (`status`
+    keeps the ledger's key).
     """
     out = dict(doc)
     out["summary"] = doc.get("quote") or doc.get("summary", "")
