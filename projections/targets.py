@@ -30,7 +30,7 @@ Targets themselves are policy data (``domain/policies/*.toml``), never code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -76,6 +76,8 @@ periods_table = sa.Table(
     sa.Column("start_on", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date, nullable=False),
     sa.Column("ended_on", sa.Date),
+    sa.Column("district", sa.String(50)),
+    sa.Column("department_key", sa.String(200)),
     sa.Index("ix_targets_periods_track", "track", "start_on"),
 )
 
@@ -85,6 +87,8 @@ firsts_table = sa.Table(
     sa.Column("uscc", sa.String(32), primary_key=True),
     sa.Column("subject", sa.String(30), primary_key=True),
     sa.Column("first_on", sa.Date, nullable=False),
+    sa.Column("district", sa.String(50)),
+    sa.Column("department_key", sa.String(200)),
     sa.Index("ix_targets_firsts_subject", "subject", "first_on"),
 )
 
@@ -101,6 +105,8 @@ entries_table = sa.Table(
     sa.Column("subject", sa.String(40), primary_key=True),
     sa.Column("seq", sa.Integer, primary_key=True),
     sa.Column("on", sa.Date, nullable=False),
+    sa.Column("district", sa.String(50)),
+    sa.Column("department_key", sa.String(200)),
     sa.Index("ix_targets_entries_subject", "subject", "on"),
 )
 
@@ -123,27 +129,47 @@ class TargetsProjection(EnterpriseProjection):
             ),
         )
         folded = fold.folded
+        where = _where(fold)
         for track, member in folded.memberships.items():
             for seq, period in enumerate(member.periods):
+                start = period.start
                 yield (
                     periods_table,
-                    (uscc, track, seq, day(period.start), day(period.valid_until), day(period.ended_on)),
+                    (
+                        uscc,
+                        track,
+                        seq,
+                        day(start),
+                        day(period.valid_until),
+                        day(period.ended_on),
+                        *where(start),
+                    ),
                 )
-                yield entries_table, (uscc, track, seq, day(period.start))
+                yield entries_table, (uscc, track, seq, day(start), *where(start))
             if member.first_on is not None:
-                yield firsts_table, (uscc, track, day(member.first_on))
+                yield firsts_table, (uscc, track, day(member.first_on), *where(member.first_on))
         seqs: dict[str, int] = {}
         for fact in fold.counted:
             seq = seqs[fact.subject] = seqs.get(fact.subject, -1) + 1
-            yield entries_table, (uscc, fact.subject, seq, day(fact.on))
+            yield entries_table, (uscc, fact.subject, seq, day(fact.on), *where(fact.on))
         for track, title in folded.titles.items():
             for seq, period in enumerate(title.periods):
+                start = period.start
                 yield (
                     periods_table,
-                    (uscc, track, seq, day(period.start), day(period.valid_until), day(period.ended_on)),
+                    (
+                        uscc,
+                        track,
+                        seq,
+                        day(start),
+                        day(period.valid_until),
+                        day(period.ended_on),
+                        *where(start),
+                    ),
                 )
             if title.periods:  # a certification always opens the first period
-                yield firsts_table, (uscc, track, day(title.periods[0].start))
+                first = title.periods[0].start
+                yield firsts_table, (uscc, track, day(first), *where(first))
         firsts: dict[str, date] = {}
         for action, on in folded.listing.reached:
             firsts.setdefault(action, on)
@@ -151,7 +177,17 @@ class TargetsProjection(EnterpriseProjection):
         if listed:
             firsts[LISTED] = min(listed)
         for subject, on in firsts.items():
-            yield firsts_table, (uscc, subject, day(on))
+            yield firsts_table, (uscc, subject, day(on), *where(on))
+
+
+def _where(fold: EnterpriseFold) -> Callable[[date], tuple[str | None, str | None]]:
+    """(district, department key) in force on a day: a title or listing counts where it was won."""
+
+    def where(on: date) -> tuple[str | None, str | None]:
+        then = fold.details.on(on)
+        return then.district, department_key(then.department)
+
+    return where
 
 
 def _bse(selected: date | None) -> date | None:
@@ -320,19 +356,15 @@ def _holds(uscc: sa.ColumnElement[Any], tracks: Sequence[str], day: Any) -> sa.C
 
 def _facts(conn: Connection, district: str, dept: str | None, subject: str, target: Target, ref: date) -> int:
     """Facts one by one (patents): all up to ``ref`` for a total, else those of the period / year."""
-    x, e = entries_table.c, enterprises_table.c
-    query = (
-        sa.select(sa.func.count())
-        .select_from(entries_table.join(enterprises_table, x.uscc == e.uscc))
-        .where(x.subject == subject, x.on <= ref)
-    )
+    x = entries_table.c
+    query = sa.select(sa.func.count()).select_from(entries_table).where(x.subject == subject, x.on <= ref)
     if target.basis == "new-in-year":
         query = query.where(x.on >= date(target.year, 1, 1))
     elif target.basis != "total":
         query = query.where(x.on >= date(target.from_year or target.year, 1, 1))
     if target.holding:
         query = query.where(_holds(x.uscc, target.holding, x.on))
-    return int(conn.execute(_in_district(query, district, dept)).scalar_one())
+    return int(conn.execute(_won_in(query, entries_table, district, dept)).scalar_one())
 
 
 def _facilities(conn: Connection, district: str, kind: str, target: Target, ref: date) -> int:
@@ -362,15 +394,15 @@ def _entries(
     holding: Sequence[str],
 ) -> int:
     """Enterprises admitted to a pool / certified a designation between ``start`` and ``end``."""
-    x, e = entries_table.c, enterprises_table.c
+    x = entries_table.c
     query = (
         sa.select(sa.func.count(sa.distinct(x.uscc)))
-        .select_from(entries_table.join(enterprises_table, x.uscc == e.uscc))
+        .select_from(entries_table)
         .where(x.subject == subject, x.on >= start, x.on <= end)
     )
     if holding:
         query = query.where(_holds(x.uscc, holding, x.on))
-    return int(conn.execute(_in_district(query, district, dept)).scalar_one())
+    return int(conn.execute(_won_in(query, entries_table, district, dept)).scalar_one())
 
 
 def _share(conn: Connection, district: str, target: Target, on: date) -> tuple[int, int]:
@@ -388,9 +420,16 @@ def _share(conn: Connection, district: str, target: Target, on: date) -> tuple[i
 
 
 def _in_district(query: sa.Select[Any], district: str, dept: str | None) -> sa.Select[Any]:
+    """Enterprises of the district (and department) now: the base of an industry's share."""
     e = enterprises_table.c
     query = query.where(e.district == district)
     return query.where(e.department_key == dept) if dept is not None else query
+
+
+def _won_in(query: sa.Select[Any], table: sa.Table, district: str, dept: str | None) -> sa.Select[Any]:
+    """Rows of ``table`` won in the district (and by the department): where it was on their date."""
+    query = query.where(table.c.district == district)
+    return query.where(table.c.department_key == dept) if dept is not None else query
 
 
 def _in_force(query: sa.Select[Any], ref: date) -> sa.Select[Any]:
@@ -403,15 +442,11 @@ def _in_force(query: sa.Select[Any], ref: date) -> sa.Select[Any]:
 def _stock(
     conn: Connection, district: str, dept: str | None, track: str, ref: date, holding: Sequence[str] = ()
 ) -> int:
-    p, e = periods_table.c, enterprises_table.c
-    query = (
-        sa.select(sa.func.count(sa.distinct(p.uscc)))
-        .select_from(periods_table.join(enterprises_table, p.uscc == e.uscc))
-        .where(p.track == track)
-    )
+    p = periods_table.c
+    query = sa.select(sa.func.count(sa.distinct(p.uscc))).select_from(periods_table).where(p.track == track)
     if holding:
         query = query.where(_holds(p.uscc, holding, ref))
-    return int(conn.execute(_in_district(_in_force(query, ref), district, dept)).scalar_one())
+    return int(conn.execute(_won_in(_in_force(query, ref), periods_table, district, dept)).scalar_one())
 
 
 def _title_tracks() -> list[str]:
@@ -422,28 +457,24 @@ def _title_tracks() -> list[str]:
 def titles_in_force(conn: Connection, ref: date, district: str | None = None) -> dict[tuple[str, str], int]:
     """Enterprises holding each title on ``ref``, by (district, track): the ``total`` count of a
     title target (``_stock``) for every district and track in one grouped query."""
-    p, e = periods_table.c, enterprises_table.c
+    p = periods_table.c
     query = (
-        sa.select(e.district, p.track, sa.func.count(sa.distinct(p.uscc)))
-        .select_from(periods_table.join(enterprises_table, p.uscc == e.uscc))
-        .where(e.district.is_not(None), p.track.in_(_title_tracks()))
-        .group_by(e.district, p.track)
+        sa.select(p.district, p.track, sa.func.count(sa.distinct(p.uscc)))
+        .select_from(periods_table)
+        .where(p.district.is_not(None), p.track.in_(_title_tracks()))
+        .group_by(p.district, p.track)
     )
     if district is not None:
-        query = query.where(e.district == district)
+        query = query.where(p.district == district)
     return {(d, t): int(n) for d, t, n in conn.execute(_in_force(query, ref))}
 
 
 def first_period_year(conn: Connection, district: str | None = None) -> int | None:
     """The year the district's earliest title period began (None when it has none)."""
-    p, e = periods_table.c, enterprises_table.c
-    query = (
-        sa.select(sa.func.min(p.start_on))
-        .select_from(periods_table.join(enterprises_table, p.uscc == e.uscc))
-        .where(p.track.in_(_title_tracks()))
-    )
+    p = periods_table.c
+    query = sa.select(sa.func.min(p.start_on)).select_from(periods_table).where(p.track.in_(_title_tracks()))
     if district is not None:
-        query = query.where(e.district == district)
+        query = query.where(p.district == district)
     first = conn.execute(query).scalar_one()
     if first is None:
         return None
@@ -461,11 +492,9 @@ def _firsts(
     srdi_only: bool = False,
     holding: Sequence[str] = (),
 ) -> int:
-    f, e = firsts_table.c, enterprises_table.c
+    f = firsts_table.c
     query = (
-        sa.select(sa.func.count())
-        .select_from(firsts_table.join(enterprises_table, f.uscc == e.uscc))
-        .where(f.subject == subject, f.first_on <= end)
+        sa.select(sa.func.count()).select_from(firsts_table).where(f.subject == subject, f.first_on <= end)
     )
     if start is not None:
         query = query.where(f.first_on >= start)
@@ -476,4 +505,4 @@ def _firsts(
         )
     if holding:
         query = query.where(_holds(f.uscc, holding, f.first_on))
-    return int(conn.execute(_in_district(query, district, dept)).scalar_one())
+    return int(conn.execute(_won_in(query, firsts_table, district, dept)).scalar_one())

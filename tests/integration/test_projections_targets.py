@@ -164,3 +164,40 @@ def test_targets_table_output_in_chinese(url: str) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "黔江" in result.stdout and "科技型" in result.stdout
+
+
+def _moved(code: str, on: date, **fields: str) -> Any:
+    from events.envelope import NewEvent
+    from events.schemas import EnterpriseDetailsChanged
+
+    return NewEvent(EnterpriseDetailsChanged(uscc=code, **fields), on, "clerk")
+
+
+def test_a_certification_counts_where_it_was_won(db_url: str) -> None:
+    """Details are dated: a title counts for the district and department in force on its date."""
+    engine = make_engine(db_url)
+    ensure_schema(engine)
+    store = SqlEventStore(engine)
+    sti, eco = "区科技局", "区经济信息委"
+    a, b = uscc(40), uscc(41)
+    append(
+        store,
+        a,  # won by 区科技局 in April, then handed to 区经济信息委: still 区科技局's
+        registered(a, date(2023, 1, 1), "qianjiang", sti),
+        milestone(a, "tech-sme", "certified", date(2025, 4, 1)),
+        _moved(a, date(2025, 6, 1), department=eco),
+    )
+    append(
+        store,
+        b,  # moved from Yubei to Qianjiang before it was certified: Qianjiang's
+        registered(b, date(2023, 1, 1), "yubei", eco),
+        _moved(b, date(2025, 1, 1), district="qianjiang"),
+        milestone(b, "tech-sme", "certified", date(2025, 5, 1)),
+    )
+    engine.dispose()
+    new = _rows(_targets(db_url, "qianjiang", "--year", "2025"), "new-in-year")
+    assert new[("tech-sme", sti)]["actual"] == 1
+    assert new[("tech-sme", eco)]["actual"] == 1
+    assert _rows(_targets(db_url, "qianjiang", "--year", "2025"), "total")[("tech-sme", None)]["actual"] == 2
+    yubei = _targets(db_url, "yubei", "--year", "2025")["rows"]
+    assert all(r["actual"] in (0, None) for r in yubei)
