@@ -74,14 +74,17 @@ def test_reminders_shape_and_days_left(office: Srdi) -> None:
 def test_scheduler_records_the_expiry_the_day_after_valid_until(office: Srdi) -> None:
     """scheduler run --once: nothing lapses on valid_until; `expired` is recorded the day after, once."""
     office.ok("scheduler", "run", "--once", "--today", "2026-02-28")
-    title = office.json("status", A)["titles"]["srdi-municipal"]
+    title = office.json("status", A, "--as-of", "2026-02-28")["titles"]["srdi-municipal"]
     assert title["state"] == "certified"
+    lapsed = office.json("status", A)["titles"]["srdi-municipal"]  # today, after valid_until: expired
+    assert (lapsed["state"], lapsed["expiry_recorded"]) == ("expired", False)
     office.ok("scheduler", "run", "--once", "--today", "2026-03-01")
     after = office.json("status", A)["titles"]
     assert after["srdi-municipal"] == {
         "state": "expired",
         "certified_on": "2023-03-01",
         "valid_until": "2026-02-28",
+        "expiry_recorded": True,
     }
     assert after["innovative-sme"]["state"] == "expired"
     office.ok("scheduler", "run", "--once", "--today", "2026-03-02")

@@ -96,7 +96,7 @@ def test_add_record_status_and_history(db_url: str) -> None:
     )
     assert set(recorded) == {"event_id", "entitlements"}
     ok(db_url, "record", U1, "listing.otc-listed", "--on", "2024-05-01")
-    assert ok_json(db_url, "status", U1) == {
+    assert ok_json(db_url, "status", U1, "--as-of", "2024-12-31") == {
         "uscc": U1,
         "name": "重庆甲科技有限公司",
         "district": "yubei",
@@ -116,7 +116,7 @@ def test_add_record_status_and_history(db_url: str) -> None:
     }
     past = ok_json(db_url, "status", U1, "--as-of", "2022-12-31")
     assert list(past["titles"]) == ["innovative-sme"] and past["listing"] == {"stage": None, "since": None}
-    assert "已认定" in ok(db_url, "status", U1, "--lang", "zh")
+    assert "已认定" in ok(db_url, "status", U1, "--lang", "zh", "--as-of", "2024-12-31")
     retraction = ok_json(db_url, "retract", recorded["event_id"], "--reason", "录错了")["event_id"]
     assert "srdi-municipal" not in ok_json(db_url, "status", U1)["titles"]
     history = ok_json(db_url, "history", U1)
@@ -194,7 +194,10 @@ def test_import_whole_or_nothing_and_twice(db_url: str, tmp_path: Path) -> None:
     assert event_count(db_url) == 5
     second = ok_json(db_url, "import", str(good_file))
     assert second["events"] == 0 and event_count(db_url) == 5
-    assert ok_json(db_url, "status", U2)["titles"]["srdi-municipal"]["state"] == "certified"
+    assert (
+        ok_json(db_url, "status", U2, "--as-of", "2025-01-01")["titles"]["srdi-municipal"]["state"]
+        == "certified"
+    )
     (tmp_path / "latin1.csv").write_bytes(header.encode() + "名".encode("gb18030") + b"\n")
     assert_rejected(db_url, "import", str(tmp_path / "latin1.csv"), match="not UTF-8")
     (tmp_path / "empty.csv").write_bytes(b"")
