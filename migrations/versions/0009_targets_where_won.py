@@ -1,10 +1,10 @@
 """Targets count a title, pool entry or fact where it was won: district and department on each row.
 
-The rows are cleared and the targets checkpoint removed, so the next catch-up rebuilds them from the
+The rows are cleared and the targets tracking record removed, so the next catch-up rebuilds them from the
 log with the district and department in force on each date.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -39,4 +39,4 @@ def downgrade() -> None:
 def _rebuild_targets() -> None:
     for table in ("targets_entries", "targets_firsts", "targets_periods", "targets_enterprises"):
         op.execute(sa.text(f"DELETE FROM {table}"))
-    op.execute(sa.text("DELETE FROM projection_checkpoints WHERE name = 'targets'"))
+    op.execute(sa.text("DELETE FROM tracking WHERE name = 'targets'"))
