@@ -64,8 +64,19 @@ Owner = Literal["state", "private"]
 
 RuleKind = Literal["award", "subsidy", "rent-subsidy", "tax-relief", "matching"]
 
-Status = Literal["accrued", "awaiting-approval", "pending-data", "approved", "paid", "reversed"]
-"""Entitlement statuses of the ledger contract (docs/cli.md)."""
+Status = Literal[
+    "accrued",
+    "awaiting-approval",
+    "pending-data",
+    "approved",
+    "partly-paid",
+    "paid",
+    "recovery-due",
+    "reversed",
+]
+"""Entitlement statuses of the ledger contract (docs/cli.md). A status outside it reads as reversed
+where the engine counts what exists (`facts_builder.existing_of`): a partly paid entitlement still
+counts towards caps and once-only limits."""
 
 InitialStatus = Literal["accrued", "awaiting-approval", "pending-data"]
 """The statuses the engine creates an entitlement with."""
