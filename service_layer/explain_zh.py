@@ -131,6 +131,21 @@ TEXT = _rules(
             _reversed,
         ),
         (r"reversed: (.+)", lambda m: f"已撤销：{zh_text(m.group(1))}"),
+        (r"its trigger (.+)", lambda m: f"其触发事件：{zh_what(m.group(1))}"),
+        (
+            r"no longer owed after (.+?): (.+)",
+            lambda m: f"{zh_what(m.group(1))}之后不再应付：{zh_text(m.group(2))}",
+        ),
+        (r"decided again after (.+)", lambda m: f"{zh_what(m.group(1))}之后重新核定"),
+        (r"([\d,.]+) yuan already paid is to be recovered", r"已拨付 \1 元需追回"),
+        (
+            rf"recovery due: {_M} yuan paid beyond the {_M} yuan now owed",
+            r"应追回：已拨付 \1 元，超出现应付的 \2 元",
+        ),
+        (
+            rf"recovery due: {_M} yuan approved beyond the {_M} yuan now owed",
+            r"应追回：已核定 \1 元，超出现应付的 \2 元",
+        ),
         (r"outside the reach (\S+)–(\S+)", r"超出政策适用期（\1 至 \2）"),
         (
             r"already granted under (\S+) for (.+?)(?: for (\d{4}))? \(entitlement (\S+)\)",
@@ -219,6 +234,20 @@ def zh_text(text: str) -> str:
     if "; " in text:
         return "；".join(zh_text(part) for part in text.split("; "))
     return _first(NAMES, text) or text.replace(" yuan", " 元")
+
+
+def zh_what(text: str) -> str:
+    """What changed (`FinancialsReported <id>`, `LeaseReported <id> was retracted (…)`, a policy)."""
+    m = re.fullmatch(r"(\w+) (\S+) was retracted \((.*)\)", text)
+    if m is not None:
+        return f"{EVENT_ZH.get(m.group(1), m.group(1))} {m.group(2)} 已撤回（{m.group(3)}）"
+    m = re.fullmatch(r"policy (\S+) activated", text)
+    if m is not None:
+        return f"政策 {m.group(1)} 启用"
+    m = re.fullmatch(r"(\w+) (\S+)", text)
+    if m is not None and m.group(1) in EVENT_ZH:
+        return f"{EVENT_ZH[m.group(1)]} {m.group(2)}"
+    return text
 
 
 def zh_name(name: str) -> str:
