@@ -14,7 +14,7 @@ import typer
 from cli_commands.common import guarded, parse_date, print_json, services
 
 if TYPE_CHECKING:
-    from domain.handlers import CommandResult
+    from service_layer.unit_of_work import CommandResult
 
 enterprise_app = typer.Typer(help="The register of enterprises.", no_args_is_help=True)
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document.")

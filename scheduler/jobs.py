@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from domain.commands import RecordMilestone
 from domain.enterprise import Enterprise
 from domain.errors import DomainError, IllegalTransition
-from domain.handlers import handle, load
 from events.db import WRITE, is_sqlite
 from events.envelope import SYSTEM_ACTOR, NewEvent, StreamAppend
 from events.lazy_logging import get_logger
@@ -36,6 +35,7 @@ from scheduler.scan import Deadline, DeadlineKey, DueExpiry, DueReminder, Remind
 from scheduler.tables import scans_table
 from service_layer.bootstrap import Services
 from service_layer.commands import reactor_of
+from service_layer.unit_of_work import handle, load
 
 log = get_logger("srdi.scheduler")
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from domain.commands import AnyCommand
 from domain.errors import InvalidInput, escaped, is_utf8, shown
-from domain.handlers import CommandResult, Reactor, handle
+from service_layer.unit_of_work import CommandResult, Reactor, handle
 
 TIMEZONE = "Asia/Shanghai"
 

@@ -1,6 +1,6 @@
 """``srdi demo``: a realistic sample history through the real handlers, then copied in bulk.
 
-Each enterprise's plan (`service_layer.demo_plan`) is replayed through `domain.handlers.handle`
+Each enterprise's plan (`service_layer.demo_plan`) is replayed through `service_layer.unit_of_work.handle`
 against an in-memory store, so every demo event passed the same checks as a clerk's command (and
 the policy engine reacted to it, when one is wired in). A chunk of enterprises at a time is then
 copied into the real store with ONE ``append_batch`` (same event ids, dates and actors), which is
@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from domain.commands import Retract
 from domain.enterprise import Enterprise
 from domain.errors import DomainError, InvalidInput
-from domain.handlers import Reactor, handle
 from events.envelope import AppendResult, NewEvent, StreamAppend
 from events.memory import InMemoryEventStore
 from events.schemas import enterprise_stream
 from events.store import EventStore
 from service_layer.demo_plan import TODAY, plan
+from service_layer.unit_of_work import Reactor, handle
 
 CHUNK = 500
 

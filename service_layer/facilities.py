@@ -1,7 +1,7 @@
 """Writes to a facility's stream: read it, decide (``domain.facilities``), append at the version read.
 
 A conflict (someone wrote to the same facility in between) reads and decides again with the shared
-back-off (``domain.retry``), like an enterprise command.
+back-off (``service_layer.retry``), like an enterprise command.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from datetime import date
 
 from domain import facilities
 from domain.facilities import Facility
-from domain.retry import retry
 from events.envelope import NewEvent
 from events.schemas import facility_stream
 from events.store import EventStore
+from service_layer.retry import retry
 
 
 def read(store: EventStore, facility_id: str, *, as_of: date | None = None) -> Facility:

@@ -33,15 +33,15 @@ from typing import BinaryIO
 
 from domain.commands import RecordMilestone, RegisterEnterprise
 from domain.errors import DomainError, InvalidInput, shown
-from domain.handlers import Reactor, guard_appends, handle, load, refresh_reactor
 from domain.inputs import iso_date
-from domain.retry import retry
 from domain.uscc import validate_uscc
 from events.db import WRITE
 from events.in_transaction import InTransactionStore
 from events.sql_store import SqlEventStore
 from events.store import EventStore, IdempotencyMismatch
 from service_layer.overlay import OverlayStore
+from service_layer.retry import retry
+from service_layer.unit_of_work import Reactor, guard_appends, handle, load, refresh_reactor
 
 COLUMNS = ("uscc", "name", "district", "department", "size", "milestone", "on", "ref", "override_reason")
 EXAMPLE_HEADER = ",".join(COLUMNS[:8])
@@ -177,7 +177,7 @@ def import_csv(
     A conflict (another writer touched one of the file's enterprises, or a policy activation
     committed after the lines were decided: only possible off the SQL store, which holds the write
     lock throughout) decides the whole file again from what is stored now, with the same back-off
-    as every command (`domain.retry`).
+    as every command (`service_layer.retry`).
     """
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     key, total = scan(source)

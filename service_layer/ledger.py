@@ -18,13 +18,14 @@ from typing import Any
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import InvalidInput, shown
 from domain.inputs import utf8
-from domain.policy.activation import read_active
 from domain.policy.facts_builder import report_slot
 from domain.policy.model import Policy, builtin_keys, load_builtin
-from domain.policy.payouts import ApproveEntitlement, PayEntitlement, PaymentMade, decide, payment_with_ref
+from domain.policy.payouts import ApproveEntitlement, PayEntitlement, PaymentMade, payment_with_ref
 from events.envelope import RecordedEvent
 from events.schemas import enterprise_stream
+from service_layer.activation import read_active
 from service_layer.commands import current_actor, today
+from service_layer.unit_of_work import decide_on_entitlement
 
 
 def find_uscc(engine: Any, entitlement_id: str) -> str:
@@ -47,7 +48,8 @@ def approve(services: Any, entitlement_id: str, amount: str, on: date | None = N
     command = ApproveEntitlement(entitlement_id=entitlement_id, amount=amount, on=on)
     uscc = find_uscc(services.engine, command.entitlement_id)
     day = today(services.settings.timezone)
-    return decide(services.store, uscc, command, today=day, actor=current_actor(services))[1]
+    actor, reactor = current_actor(services), getattr(services, "reactor", None)
+    return decide_on_entitlement(services.store, uscc, command, today=day, actor=actor, reactor=reactor)[1]
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,10 @@ def pay(services: Any, entitlement_id: str, amount: str, ref: str, on: date) -> 
     command = PayEntitlement(entitlement_id=entitlement_id, amount=amount, ref=utf8(ref, "ref"), on=on)
     uscc = find_uscc(services.engine, command.entitlement_id)
     day = today(services.settings.timezone)
-    new, record, _ = decide(services.store, uscc, command, today=day, actor=current_actor(services))
+    actor, reactor = current_actor(services), getattr(services, "reactor", None)
+    new, record, _ = decide_on_entitlement(
+        services.store, uscc, command, today=day, actor=actor, reactor=reactor
+    )
     payment = payment_with_ref(record, command.ref)
     assert payment is not None  # decided or found under this voucher
     return PayResult(record, payment, written=new is not None)

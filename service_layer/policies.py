@@ -28,18 +28,13 @@ from typing import Any
 
 from domain.enterprise import Enterprise
 from domain.errors import InvalidInput
-from domain.policy.activation import (
-    ActivationResult,
-    ActivePolicy,
-    Commit,
-    activate,
-    read_active,
-)
+from domain.policy.activation import ActivationResult, ActivePolicy
 from domain.policy.model import Policy, builtin_keys, load_builtin, load_policy
 from domain.policy.reactor import PolicyReactor
 from events.envelope import NewEvent
 from events.schemas import POLICIES_STREAM
 from events.store import EventStore
+from service_layer.activation import Commit, activate, read_active
 from service_layer.commands import current_actor, today
 
 

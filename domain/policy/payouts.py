@@ -1,9 +1,10 @@
 """Deciding on an entitlement: approve an amount, record a payment. The ledger's write side.
 
-An entitlement lives in its enterprise's stream, so these handlers load the enterprise aggregate
-(authoritative; the ledger projection only told the service layer which enterprise to load),
-check the entitlement's lifecycle, and append one event at the version they read, retrying on a
-conflict like every other command (`domain.retry`: decided again after a short jittered wait).
+An entitlement lives in its enterprise's stream: the unit of work
+(`service_layer.unit_of_work.decide_on_entitlement`) loads the enterprise aggregate (authoritative;
+the ledger projection only told the service layer which enterprise to load), these functions check
+the entitlement's lifecycle and return the one event, and the unit of work appends it at the
+version read, retrying on a conflict like every other command.
 
 The lifecycle (docs/cli.md): accrued | awaiting-approval | pending-data → approved → partly-paid →
 paid | reversed, and `recovery-due` when a correction leaves less owed than was approved or paid
@@ -28,7 +29,6 @@ Every refusal is one `InvalidInput` line and writes nothing. Money is `Decimal` 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -37,15 +37,13 @@ from typing import Any
 from pydantic import field_validator
 
 from domain.commands import Command, money
-from domain.deciders import not_in_future, pending
+from domain.deciders import not_in_future
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import Conflict, InvalidInput, NotPermitted
 from domain.inputs import text
 from domain.policy.fmt import yuan
-from domain.retry import retry
-from events.envelope import AppendResult, NewEvent
-from events.schemas import EntitlementApproved, EntitlementPaid, enterprise_stream
-from events.store import EventStore
+from events.envelope import NewEvent
+from events.schemas import EntitlementApproved, EntitlementPaid
 
 
 class _Decision(Command):
@@ -230,37 +228,3 @@ def _not_before_accrual(record: EntitlementRecord, on: date, what: str) -> None:
         raise InvalidInput(
             f"{what} is dated {on.isoformat()}, before the entitlement accrued on {accrued.isoformat()}"
         )
-
-
-def decide(
-    store: EventStore,
-    uscc: str,
-    command: ApproveEntitlement | PayEntitlement,
-    *,
-    today: date,
-    actor: str,
-    sleep: Callable[[float], object] | None = None,
-) -> tuple[NewEvent | None, EntitlementRecord, AppendResult | None]:
-    """Load the enterprise, decide, append at the version read; the record is as it stands after.
-
-    A payment repeating one already recorded (same voucher, amount, date) appends nothing: the
-    event and receipt are then None. Two such payments at once: one appends, the other meets the
-    conflict, reloads and finds the first.
-    """
-    stream = enterprise_stream(uscc)
-
-    def attempt() -> tuple[NewEvent | None, EntitlementRecord, AppendResult | None]:
-        enterprise = Enterprise.load(store.read_stream(stream))
-        record = entitlement(enterprise, command.entitlement_id)
-        new: NewEvent | None
-        if isinstance(command, ApproveEntitlement):
-            new = decide_approval(record, command, today, actor)
-        else:
-            new = decide_payment(record, command, today, actor)
-        if new is None:
-            return None, record, None
-        receipt = store.append(stream, [new], expected_version=enterprise.version)
-        after = enterprise.evolve([pending(new, stream, enterprise.version + 1)])
-        return new, after.entitlements[command.entitlement_id], receipt
-
-    return retry(attempt, sleep=sleep)

@@ -18,13 +18,14 @@ from typer.testing import CliRunner
 
 import cli
 from domain.commands import AnyCommand, RecordMilestone, RegisterEnterprise, ReportFinancials, Retract
-from domain.handlers import CommandResult, handle
-from domain.policy.activation import activate
 from domain.policy.model import load_builtin
-from domain.policy.payouts import ApproveEntitlement, PayEntitlement, decide
+from domain.policy.payouts import ApproveEntitlement, PayEntitlement
 from domain.uscc import make_uscc
 from events.sql_store import SqlEventStore
+from service_layer.activation import activate
 from service_layer.policies import LiveReactor
+from service_layer.unit_of_work import CommandResult, handle
+from service_layer.unit_of_work import decide_on_entitlement as decide
 
 TODAY = date(2026, 11, 1)
 YB, RC = make_uscc("91500112MA5UL0001"), make_uscc("91500153MA5UL0002")

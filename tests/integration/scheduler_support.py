@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from domain.commands import RecordMilestone, RegisterEnterprise
-from domain.handlers import handle
 from domain.uscc import make_uscc
 from events.schemas import reminder_stream
 from service_layer.bootstrap import Services
 from service_layer.settings import Settings
+from service_layer.unit_of_work import handle
 
 
 def url_of(engine: Engine) -> str:

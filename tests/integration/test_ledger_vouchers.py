@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 
 import cli
 from domain.errors import Conflict
-from domain.policy.payouts import PayEntitlement, decide
+from domain.policy.payouts import PayEntitlement
 from events.db import make_engine
 from events.migrate import ensure_schema
+from service_layer.unit_of_work import decide_on_entitlement as decide
 from tests.integration.ledger_support import TODAY, YB, Office
 
 RUNNER = CliRunner()
@@ -22,8 +23,8 @@ RUNNER = CliRunner()
 def _yubei_award(engine: Engine) -> tuple[Office, str]:
     """A Yubei enterprise owed YB-5a (100,000 yuan, accrued 2023-01-10)."""
     from domain.commands import RegisterEnterprise
-    from domain.policy.activation import activate
     from domain.policy.model import load_builtin
+    from service_layer.activation import activate
 
     ensure_schema(engine)
     o = Office(engine)

@@ -10,7 +10,7 @@ together, so eight processes decide and append at the same time. Two plans:
   worst case for optimistic concurrency on one stream.
 
 A thread of this process tails the projections (``catch_up`` in a loop) meanwhile. Then: every
-command exited 0 (a conflict is retried with a jittered back-off, `domain.retry`: none may
+command exited 0 (a conflict is retried with a jittered back-off, `service_layer.retry`: none may
 survive); each command's event is in the log exactly once, in its enterprise's stream; the chain
 verifies; positions and stream versions have no gap; the tailed projections equal a fresh
 rebuild; and the log is exactly what running the commands one at a time, in the order the log
@@ -45,16 +45,16 @@ from domain.commands import (
     ReportPatent,
     ReportTalent,
 )
-from domain.handlers import handle
-from domain.policy.activation import activate
 from domain.policy.model import builtin_keys, load_builtin
 from events.integrity import verify
 from events.memory import InMemoryEventStore
 from events.sql_store import SqlEventStore
 from events.store import EventStore
 from projections.feed import catch_up, checkpoints, rebuild
+from service_layer.activation import activate
 from service_layer.commands import today
 from service_layer.policies import LiveReactor
+from service_layer.unit_of_work import handle
 from tests.backends import fresh_database
 from tests.reliability.support import (
     DISTRICTS,
@@ -349,7 +349,7 @@ def test_an_enterprise_registered_during_an_activation_is_evaluated_by_it(
 ) -> None:
     """Registered and certified (with the old policy list) after the activation listed Yubei's
     enterprises, before it appended: the new policy still owes it YB-5a, once, by the activation."""
-    import domain.policy.activation as activation
+    import service_layer.activation as activation
     from service_layer import policies
 
     with fresh_database(backend, tmp_path) as url:
@@ -367,13 +367,13 @@ def test_an_enterprise_registered_during_an_activation_is_evaluated_by_it(
 
                 monkeypatch.setattr(policies, "district_usccs", scan_then_interleave)
             else:
-                evaluate = activation.evaluate_history
+                evaluate = activation.reconcile
 
                 def interleave_then_evaluate(*args: Any, **kwargs: Any) -> Any:
                     interleave()
                     return evaluate(*args, **kwargs)
 
-                monkeypatch.setattr(activation, "evaluate_history", interleave_then_evaluate)
+                monkeypatch.setattr(activation, "reconcile", interleave_then_evaluate)
             result = policies.activate_policy(admin, "yubei-2024")
             assert interleave.done and result.activated
             assert result.enterprises == 2  # KNOWN and NEWCOMER

@@ -35,17 +35,18 @@ from domain.commands import (
 from domain.enterprise import RETRACTABLE_TYPES, Enterprise
 from domain.entitlement_status import standing
 from domain.errors import DomainError
-from domain.handlers import handle
-from domain.policy.activation import activate, read_active
 from domain.policy.decisions import CreateEntitlement
 from domain.policy.engine import derive
 from domain.policy.facts_builder import build_facts
 from domain.policy.model import load_builtin
-from domain.policy.payouts import ApproveEntitlement, PayEntitlement, decide
+from domain.policy.payouts import ApproveEntitlement, PayEntitlement
 from events.envelope import RecordedEvent
 from events.sql_store import SqlEventStore
 from projections.ledger import Entry
+from service_layer.activation import activate, read_active
 from service_layer.policies import LiveReactor
+from service_layer.unit_of_work import decide_on_entitlement as decide
+from service_layer.unit_of_work import handle
 from tests.backends import fresh_engine
 from tests.reliability.support import uscc
 

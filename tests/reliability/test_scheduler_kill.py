@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from domain.commands import RecordMilestone, RegisterEnterprise
-from domain.handlers import handle
 from events.schemas import reminder_stream
 from service_layer.bootstrap import Services
 from service_layer.settings import Settings
+from service_layer.unit_of_work import handle
 from tests.reliability.support import SRDI, srdi_env, uscc
 from tests.reliability.test_crashes import cpu_seconds
 

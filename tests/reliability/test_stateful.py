@@ -44,17 +44,18 @@ from domain.commands import (
 )
 from domain.enterprise import RETRACTABLE_TYPES, Enterprise, EntitlementRecord
 from domain.errors import DomainError
-from domain.handlers import handle
 from domain.machines import ListingStage, QualificationState
-from domain.policy.activation import activate
 from domain.policy.model import Policy, RentAreaMonths, builtin_keys, load_builtin
-from domain.policy.payouts import ApproveEntitlement, PayEntitlement, decide
+from domain.policy.payouts import ApproveEntitlement, PayEntitlement
 from domain.titles import TitleState
 from events.envelope import RecordedEvent
 from events.memory import InMemoryEventStore
 from projections.ledger import ZERO, Entry
 from projections.ledger_view import totals, view_of
+from service_layer.activation import activate
 from service_layer.policies import LiveReactor
+from service_layer.unit_of_work import decide_on_entitlement as decide
+from service_layer.unit_of_work import handle
 from tests.reliability.support import DISTRICTS, uscc
 
 TODAY = date(2026, 11, 1)

@@ -12,11 +12,11 @@ import pytest
 from domain.commands import AnyCommand, RecordMilestone, RegisterEnterprise
 from domain.enterprise import Enterprise
 from domain.errors import DomainError
-from domain.handlers import CommandResult, Reactor, handle
 from domain.uscc import make_uscc
 from events.envelope import NewEvent, RecordedEvent
 from events.memory import InMemoryEventStore
 from events.schemas import EntitlementCreated
+from service_layer.unit_of_work import CommandResult, Reactor, handle
 
 TODAY = date(2026, 11, 1)
 A = make_uscc("91500000MA5U0000A")

@@ -24,13 +24,15 @@ from domain.commands import (
 )
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import DomainError
-from domain.handlers import CommandResult, handle
-from domain.policy.activation import ActivationResult, activate
+from domain.policy.activation import ActivationResult
 from domain.policy.model import Policy, load_builtin
-from domain.policy.payouts import ApproveEntitlement, PayEntitlement, decide
+from domain.policy.payouts import ApproveEntitlement, PayEntitlement
 from domain.uscc import make_uscc
 from events.memory import InMemoryEventStore
+from service_layer.activation import activate
 from service_layer.policies import LiveReactor
+from service_layer.unit_of_work import CommandResult, handle
+from service_layer.unit_of_work import decide_on_entitlement as decide
 
 TODAY = date(2026, 11, 1)
 

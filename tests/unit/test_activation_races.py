@@ -13,12 +13,12 @@ from datetime import date
 
 import pytest
 
-from domain.policy.activation import Check, UnseenEnterprise, activate, registered_between
 from domain.policy.model import load_builtin
 from events.envelope import AppendResult, RecordedEvent, StreamAppend
 from events.memory import InMemoryEventStore
 from events.schemas import enterprise_stream
 from events.store import ConcurrencyConflict
+from service_layer.activation import Check, UnseenEnterprise, activate, registered_between
 from tests.unit.policy_desk import TODAY, Desk, uscc
 
 KNOWN, NEWCOMER, ELSEWHERE = uscc(1), uscc(2), uscc(3)

@@ -9,7 +9,7 @@ import pytest
 from domain.commands import ChangeEnterpriseDetails, RegisterEnterprise
 from domain.details import DetailsChange, DetailsHistory
 from domain.errors import InvalidInput
-from domain.handlers import CommandResult
+from service_layer.unit_of_work import CommandResult
 from tests.unit.policy_desk import Desk, refused, uscc
 
 A = uscc(801)

@@ -21,11 +21,11 @@ from domain.commands import (
     Retract,
 )
 from domain.errors import IllegalTransition, InvalidInput, PrerequisiteMissing
-from domain.handlers import RETRIES
 from events.envelope import AppendResult, NewEvent, StreamAppend
 from events.memory import InMemoryEventStore
 from events.schemas import EntitlementCreated, enterprise_stream
 from events.store import ConcurrencyConflict
+from service_layer.unit_of_work import RETRIES
 from tests.unit.lifecycle_support import TODAY, A, B, Desk, FakeReactor, assert_refused
 
 
@@ -350,7 +350,8 @@ class ConflictingStore(InMemoryEventStore):
 def test_conflicts_are_retried_then_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     """A conflict is retried (reload, re-decide) up to RETRIES times, then raised; nothing partial written.
 
-    The back-off's waits are recorded instead of slept (`domain.retry` looks ``time.sleep`` up each time).
+    The back-off's waits are recorded instead of slept (`service_layer.retry` looks ``time.sleep``
+    up each time).
     """
     import time
 

@@ -13,8 +13,8 @@ from domain import machines, reference
 from domain.commands import RecordMilestone, ReportFinancials, Retract
 from domain.enterprise import Enterprise
 from domain.errors import DomainError
-from domain.handlers import CommandResult
 from domain.machines import ListingStage, QualificationState
+from service_layer.unit_of_work import CommandResult
 from tests.unit.lifecycle_support import TODAY, A, B, Desk, snapshot
 
 TRACKS = list(reference.tracks())

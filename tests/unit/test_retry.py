@@ -1,4 +1,4 @@
-"""`domain.retry`: conflicts are retried with a capped, fully jittered exponential back-off."""
+"""`service_layer.retry`: conflicts are retried with a capped, fully jittered exponential back-off."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from datetime import date
 import pytest
 
 from domain.commands import RegisterEnterprise
-from domain.handlers import RETRIES, handle
-from domain.retry import ATTEMPTS, BASE_SECONDS, CAP_SECONDS, backoff, retry
 from domain.uscc import make_uscc
 from events.envelope import AppendResult, StreamAppend
 from events.memory import InMemoryEventStore
 from events.store import ConcurrencyConflict
+from service_layer.retry import ATTEMPTS, BASE_SECONDS, CAP_SECONDS, backoff, retry
+from service_layer.unit_of_work import RETRIES, handle
 
 DAY = date(2026, 1, 5)
 
@@ -190,7 +190,8 @@ def test_approvals_and_payments_retry_through_the_helper() -> None:
     """`entitlement pay` survives conflicts the same way: decided again, one payment recorded."""
     from decimal import Decimal
 
-    from domain.policy.payouts import PayEntitlement, decide
+    from domain.policy.payouts import PayEntitlement
+    from service_layer.unit_of_work import decide_on_entitlement as decide
     from tests.unit.policy_desk import Desk, uscc
 
     store = Conflicting(0)

@@ -1,17 +1,22 @@
-"""Command handlers: load the enterprise, decide, let the policy engine react, append once.
+"""The unit of work: load the enterprise, decide, let the policy engine react, append once, retry.
 
-Every command goes through `handle` (the CLI, the demo, the import and the scheduler alike):
+Every write goes through here — `record`, `report`, `retract`, `enterprise update`, `entitlement
+approve|pay`, the import, the demo and the scheduler (`handle`, `decide_on_entitlement`); a policy
+activation uses the same retry over many streams (`service_layer.activation`):
 
 1. read the ``enterprise-<USCC>`` stream and fold it (`Enterprise.load`);
-2. decide the new events (`domain.deciders`, pure; a refusal raises and nothing is written);
-3. fold them in and give the state after to the `Reactor` (the policy engine), which returns
-   entitlement events;
-4. append the command's events AND the reactions in ONE `store.append` at the version loaded, so a
-   milestone and the entitlements it triggered are stored together or not at all.
+2. decide the new events (`domain.deciders`, `domain.policy.payouts`: pure; a refusal raises and
+   nothing is written);
+3. fold them in and give the state after to the `Reactor` (the policy engine), which returns the
+   entitlement events that keep the books equal to the facts (`domain.policy.reactor`);
+4. append the command's events AND the reactions in ONE append at the version loaded (with the
+   reactor's guard streams), so a fact and the entitlements it changes are stored together or
+   not at all.
 
-A `ConcurrencyConflict` means someone wrote to the stream in between: reload and decide again,
-after a short random wait that grows with each conflict (`domain.retry`), up to `ATTEMPTS` times in
-all, then let it raise (CLI exit 3, nothing written).
+A `ConcurrencyConflict` means someone wrote in between: reload and decide again, after a short
+random wait that grows with each conflict (`service_layer.retry`), up to `ATTEMPTS` times in all,
+then let it raise (CLI exit 3, nothing written). `domain/` decides and never appends: it imports
+no store, no retry, no clock.
 """
 
 from __future__ import annotations
@@ -31,10 +36,17 @@ from domain.commands import (
 )
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import InvalidInput
-from domain.retry import ATTEMPTS, retry
+from domain.policy.payouts import (
+    ApproveEntitlement,
+    PayEntitlement,
+    decide_approval,
+    decide_payment,
+    entitlement,
+)
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
 from events.schemas import enterprise_stream
 from events.store import EventStore
+from service_layer.retry import ATTEMPTS, retry
 
 RETRIES = ATTEMPTS - 1
 """How many conflicts in a row a command survives (the attempts after the first)."""
@@ -155,6 +167,9 @@ def _run(
         after = enterprise.evolve(_numbered(new, stream, enterprise.version))
         reactions = reactor.react(after, new, today=today) if reactor is not None else []
         final = after.evolve(_numbered(reactions, stream, after.version)) if reactions else after
+        if not new and not reactions:  # nothing decided (a payment entered again): write nothing
+            nothing = AppendResult(0, 0, (), {stream: enterprise.version})
+            return CommandResult(stream, (), (), final, nothing)
         guards = guard_appends(reactor, store)
         if guards:
             receipt = store.append_batch(
@@ -193,3 +208,36 @@ def _numbered(new: Sequence[NewEvent], stream: str, version: int) -> list[Record
 
 def _correlated(new: NewEvent, correlation_id: str) -> NewEvent:
     return NewEvent(new.event, new.occurred_on, new.actor, new.event_id, new.causation_id, correlation_id)
+
+
+def decide_on_entitlement(
+    store: EventStore,
+    uscc: str,
+    command: ApproveEntitlement | PayEntitlement,
+    *,
+    today: date,
+    actor: str,
+    reactor: Reactor | None = None,
+    sleep: Callable[[float], object] | None = None,
+) -> tuple[NewEvent | None, EntitlementRecord, AppendResult | None]:
+    """Approve or pay an entitlement through the same unit of work as every command.
+
+    The reactor sees the approval too: a cap shared between entitlements counts an approved amount
+    instead of the ceiling. Returns the decision's event, the entitlement as it stands after, and
+    the store's receipt. A payment repeating one already recorded (same voucher, amount, date)
+    appends nothing: the event and receipt are then None. Two such payments at once: one
+    appends, the other meets the conflict, reloads and finds the first.
+    """
+
+    def decide(ent: Enterprise) -> list[NewEvent]:
+        record = entitlement(ent, command.entitlement_id)
+        if isinstance(command, ApproveEntitlement):
+            return [decide_approval(record, command, today, actor)]
+        paid = decide_payment(record, command, today, actor)
+        return [] if paid is None else [paid]
+
+    result = _run(store, uscc, decide, today=today, reactor=reactor, correlation_id=None, sleep=sleep)
+    record = result.enterprise.entitlements[command.entitlement_id]
+    if not result.events:
+        return None, record, None
+    return result.events[0], record, result.append
