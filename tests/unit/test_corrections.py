@@ -100,7 +100,7 @@ def test_yb7_capped_stage_retracted_leaves_the_stages_before_it(desk: Desk) -> N
     select = desk.record(A, "listing.neeq-select", "2025-03-05")
     assert desk.one(A, "YB-7d").amount == Decimal(1000000)
     desk.retract(select.event_id)
-    live = [e for e in desk.entitlements(A) if e.rule.startswith("YB-7") and e.status != "reversed"]
+    live = [e for e in desk.entitlements(A) if str(e.rule).startswith("YB-7") and e.status != "reversed"]
     assert sum((e.amount or Decimal(0) for e in live), Decimal(0)) == Decimal(2000000)
     assert desk.one(A, "YB-7d").status == "reversed"
 
