@@ -56,7 +56,9 @@ def main() -> None:
         if text:  # empty when the help was printed instead (a group called without a command)
             ctx = getattr(error, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-            typer.echo(f"error: {text}{hint}", err=True)
+            from cli_commands.output import echo
+
+            echo(f"error: {text}{hint}", err=True)
         sys.exit(exit_code)
     sys.exit(code if isinstance(code, int) else 0)
 

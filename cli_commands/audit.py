@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cli_commands.common import Integrity, fail, guarded, print_json, services
+from cli_commands.output import echo
 
 audit_app = typer.Typer(help="Check and export the log for an audit.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -71,10 +72,10 @@ def audit_verify(
     if as_json:
         print_json(document)
     elif ok:
-        typer.echo(f"ok: {result.events} events, hash chain intact")
-        typer.echo(f"last position {result.last_position}, last hash {result.last_hash}")
+        echo(f"ok: {result.events} events, hash chain intact")
+        echo(f"last position {result.last_position}, last hash {result.last_hash}")
         if check is not None:
-            typer.echo(
+            echo(
                 f"anchors: {check.anchors} verified{'' if check.pinned else ' (signer not pinned)'}; "
                 f"anchored up to position {check.anchored_position}; "
                 f"{check.unanchored_events} events not yet anchored"
@@ -87,14 +88,14 @@ def audit_verify(
         )
         typer.echo(f"last position {result.last_position}, last hash {result.last_hash}")
     elif check is None or check.ok:
-        typer.echo(
+        echo(
             f"FAILED at position {result.first_bad_position} ({result.checked} of {result.events} events "
             f"checked): {result.reason}"
         )
-        typer.echo(f"last position {result.last_position}, last hash {result.last_hash}")
+        echo(f"last position {result.last_position}, last hash {result.last_hash}")
     else:
-        typer.echo(f"FAILED at position {check.first_bad_position}: {check.reason}")
-        typer.echo(f"last position {result.last_position}, last hash {result.last_hash}")
+        echo(f"FAILED at position {check.first_bad_position}: {check.reason}")
+        echo(f"last position {result.last_position}, last hash {result.last_hash}")
     if not ok:
         if as_json:
             raise typer.Exit(4)
@@ -120,9 +121,7 @@ def audit_keygen(
         private, public = keygen(path)
     except AnchorError as error:
         fail(str(error))
-    typer.echo(
-        f"private key {private} (mode 0600: keep it off the database host's backups); public key {public}"
-    )
+    echo(f"private key {private} (mode 0600: keep it off the database host's backups); public key {public}")
 
 
 @audit_app.command("anchor")
@@ -154,7 +153,7 @@ def audit_anchor(
     if as_json:
         print_json(done.to_json())
         return
-    typer.echo(
+    echo(
         f"anchored position {done.anchor.position}, hash {done.anchor.hash} at {done.anchor.anchored_at} "
         f"in {done.path}" + (f"; mailed to {', '.join(done.mailed_to)}" if done.mailed_to else "")
     )
@@ -201,11 +200,9 @@ def audit_export(
     if as_json:
         print_json(result.to_json())
     else:
-        typer.echo(f"exported {result.events} events to {result.path}; last hash {result.last_hash}")
+        echo(f"exported {result.events} events to {result.path}; last hash {result.last_hash}")
         if result.anchor is not None:
-            typer.echo(
-                f"carries the anchor of position {result.anchor.position} ({result.anchor.anchored_at})"
-            )
+            echo(f"carries the anchor of position {result.anchor.position} ({result.anchor.anchored_at})")
 
 
 @db_app.command("upgrade")
@@ -216,7 +213,7 @@ def db_upgrade(ctx: typer.Context) -> None:
     from events.migrate import upgrade
 
     engine = make_engine(services(ctx).settings.database_url)
-    typer.echo(f"database at revision {upgrade(engine)}")
+    echo(f"database at revision {upgrade(engine)}")
 
 
 @db_app.command("roles")
@@ -246,8 +243,8 @@ def db_roles(
         return
     for kind, name in result.roles.items():
         state = "created" if name in result.created else "kept"
-        typer.echo(f"{kind}: {name} ({state}; grants set in schema {result.schema})")
-    typer.echo(
+        echo(f"{kind}: {name} ({state}; grants set in schema {result.schema})")
+    echo(
         "give each person a login in one role, e.g. CREATE ROLE li_wei LOGIN IN ROLE "
         + result.roles["approver"]
     )

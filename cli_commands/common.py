@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
+import uuid
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -60,7 +62,9 @@ def _root_url(root: Any) -> str:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    from cli_commands.output import echo
+
+    echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
@@ -140,17 +144,32 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def print_json(document: Any) -> None:
-    """One JSON document on stdout; money as exact numbers (whole yuan as integers)."""
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, default=_default) + "\n")
+    """One JSON document on stdout; money as exact JSON numbers (`exact_json`)."""
+    sys.stdout.write(exact_json(document) + "\n")
+
+
+def exact_json(document: Any) -> str:
+    """JSON with every `Decimal` written as the number it is (``100000``, ``12345678901.23``).
+
+    ``json`` can only write a number through ``float``, which drops digits past 15-17 significant
+    ones; so each Decimal goes out as a marked string and the marks are taken off the text.
+    A whole amount is written as an integer; a fraction keeps its fen (``0.50``).
+    """
+    mark = uuid.uuid4().hex
+
+    def default(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            if not value.is_finite():
+                raise TypeError(f"not a finite amount: {value}")
+            number = value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+            return f"{mark}{number:f}{mark}"
+        if isinstance(value, date):
+            return value.isoformat()
+        raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+    text = json.dumps(document, ensure_ascii=False, default=default)
+    return re.sub(f'"{mark}(-?[0-9.]+){mark}"', r"\1", text)
 
 
 def parse_date(text: str, option: str = "--on") -> date:

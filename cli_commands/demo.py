@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli_commands.common import guarded, print_json, services, stderr_progress
+from cli_commands.output import console as plain_console
 
 
 @guarded
@@ -15,7 +16,6 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON document."),
 ) -> None:
     """Generate enterprises climbing the ladders over 2019-2026 (demo today: 2026-11-01) and summarise."""
-    from rich.console import Console
     from rich.table import Table
 
     from service_layer.commands import reactor_of
@@ -39,7 +39,7 @@ def demo(
     if as_json:
         print_json({**summary.to_json(), "ledger_totals": ledger})
         return
-    console = Console()
+    console = plain_console()
     head = f"srdi demo: {summary.enterprises} enterprises, seed {seed}, today {TODAY.isoformat()}"
     events = Table(title=head)
     events.add_column("event type")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cli_commands.common import guarded, parse_date, print_json, services
+from cli_commands.output import echo
 
 if TYPE_CHECKING:
     from service_layer.unit_of_work import CommandResult
@@ -42,7 +43,7 @@ def print_result(result: CommandResult, as_json: bool, done: str) -> None:
     if as_json:
         print_json({"event_id": result.event_id, "entitlements": rows})
         return
-    typer.echo(f"{done}: event {result.event_id}")
+    echo(f"{done}: event {result.event_id}")
     for row in rows:
         if row["amount"] is not None:
             amount = f"{row['amount']:,} yuan"
@@ -50,9 +51,9 @@ def print_result(result: CommandResult, as_json: bool, done: str) -> None:
             amount = "amount decided when the figures arrive"
         else:
             amount = "amount to be set" if row["status"] != "reversed" else "nothing owed"
-        typer.echo(f"  entitlement {row['id']} {row['rule']}: {amount}, {row['status']}")
+        echo(f"  entitlement {row['id']} {row['rule']}: {amount}, {row['status']}")
     if not rows:
-        typer.echo("  no entitlement triggered")
+        echo("  no entitlement triggered")
 
 
 @enterprise_app.command("add")

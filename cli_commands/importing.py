@@ -8,6 +8,7 @@ import typer
 
 from cli_commands.common import guarded, print_json, services, stderr_progress
 from cli_commands.enterprises import JSON_OPTION
+from cli_commands.output import echo
 
 
 @guarded
@@ -45,9 +46,9 @@ def import_file(
     if as_json:
         print_json(report.to_json())
     elif report.replayed:
-        typer.echo(f"{path.name} was already imported; nothing written")
+        echo(f"{path.name} was already imported; nothing written")
     else:
-        typer.echo(
+        echo(
             f"imported {path.name}: {report.lines} lines, {report.registered} enterprises registered, "
             f"{report.milestones} milestones recorded, {report.skipped} already on record, "
             f"{report.events} events written"

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cli_commands.common import fail, guarded, parse_date, print_json, services
+from cli_commands.output import console as plain_console
+from cli_commands.output import echo
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -82,7 +84,7 @@ def ledger(
         path = csv_path or xlsx_path
         assert path is not None
         (write_csv if csv_path is not None else write_xlsx)(path, entries, sums, lang)
-        typer.echo(f"wrote {len(entries)} entries and a totals row to {path}")
+        echo(f"wrote {len(entries)} entries and a totals row to {path}")
         return
     if as_json:
         print_json({"entries": [e.to_json() for e in entries], "totals": sums})
@@ -91,7 +93,6 @@ def ledger(
 
 
 def _print_ledger(entries: list[LedgerEntry], sums: dict[str, Decimal], lang: str) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from cli_commands.ledger_export import STATUS_ZH
@@ -129,14 +130,14 @@ def _print_ledger(entries: list[LedgerEntry], sums: dict[str, Decimal], lang: st
             STATUS_ZH.get(e.status, e.status) if zh else e.status,
             e.id,
         )
-    console = Console()
+    console = plain_console()
     console.width = max(console.width, _LEDGER_WIDTH)  # a row per entry, whole ids, even when piped
     console.print(table)
     f, c, a, p = (_yuan(sums[k]) for k in ("fixed", "ceilings", "approved", "paid"))
     if zh:
-        typer.echo(f"合计（元）：定额 {f}，待核定上限 {c}，已核定 {a}，已拨付 {p}")
+        echo(f"合计（元）：定额 {f}，待核定上限 {c}，已核定 {a}，已拨付 {p}")
     else:
-        typer.echo(f"totals (yuan): fixed {f}, ceilings awaiting approval {c}, approved {a}, paid {p}")
+        echo(f"totals (yuan): fixed {f}, ceilings awaiting approval {c}, approved {a}, paid {p}")
 
 
 @guarded
@@ -195,7 +196,6 @@ _EXPLAIN_ZH = {
 def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
     from domain.reference import label
 
-    echo = typer.echo
     zh = lang == "zh"
 
     def t(text: str) -> str:
@@ -322,7 +322,7 @@ def _done(doc: dict[str, Any], as_json: bool, what: str) -> None:
     if as_json:
         print_json(doc)
         return
-    typer.echo(
+    echo(
         f"{what} {doc['id']} ({doc['rule']}): {doc['status']}, approved {_yuan(doc['approved_amount'])}, "
         f"paid {_yuan(doc['paid_amount'])} yuan"
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cli_commands.common import guarded, parse_date, print_json, services
+from cli_commands.output import echo
 
 if TYPE_CHECKING:
     from domain.policy.model import Policy
@@ -61,7 +62,7 @@ def policy_list(ctx: typer.Context, as_json: bool = _JSON, lang: str = _LANG) ->
             state = f"active since {r['activated_on']}" if r["active"] else "not active"
         districts = ",".join(label(d, lang, namespace="district") for d in r["districts"])
         rules = f"{r['rules']:>2} {'条' if zh else 'rules'}"
-        typer.echo(f"{r['key']:<16} {state:<24} {rules}  {districts}  {r['title_zh']}")
+        echo(f"{r['key']:<16} {state:<24} {rules}  {districts}  {r['title_zh']}")
 
 
 @policy_app.command("show")
@@ -86,25 +87,23 @@ def policy_show(
         return
     zh = lang == "zh"
     number = policy.document_number or ("无文号" if zh else "no number")
-    typer.echo(f"{policy.key}: {policy.title_zh} ({number}, {policy.issuer_zh})")
+    echo(f"{policy.key}: {policy.title_zh} ({number}, {policy.issuer_zh})")
     until = policy.in_force_until or ("未定" if zh else "open")
     districts = "、".join(label(d, lang, namespace="district") for d in policy.districts)
     if zh:
-        typer.echo(f"  施行 {policy.in_force_from} 至 {until}；追溯至 {policy.reach_from}；{districts}")
-        typer.echo(f"  {str(active.activated_on) + ' 起启用' if active else '未启用'}")
+        echo(f"  施行 {policy.in_force_from} 至 {until}；追溯至 {policy.reach_from}；{districts}")
+        echo(f"  {str(active.activated_on) + ' 起启用' if active else '未启用'}")
     else:
-        typer.echo(
-            f"  in force {policy.in_force_from} – {until}; reaches from {policy.reach_from}; {districts}"
-        )
-        typer.echo(f"  {'active since ' + str(active.activated_on) if active else 'not active'}")
+        echo(f"  in force {policy.in_force_from} – {until}; reaches from {policy.reach_from}; {districts}")
+        echo(f"  {'active since ' + str(active.activated_on) if active else 'not active'}")
     unstated = "未明确" if zh else "not stated"
     article = "第{}条" if zh else "art {}"
     for rule in doc["rules"]:
         amount = rule["amount"] if rule["amount"] is not None else rule["formula"] or unstated
         where = article.format(rule["article"])
-        typer.echo(f"  {rule['id']:<7} {where:<8} {rule['kind']:<13} {amount} {rule['summary']}")
+        echo(f"  {rule['id']:<7} {where:<8} {rule['kind']:<13} {amount} {rule['summary']}")
     for reading in doc["readings"]:
-        typer.echo(
+        echo(
             f"  {'解读' if zh else 'reading'} {reading['name']} = {reading['default']} "
             f"({'可选' if zh else 'options'}: {', '.join(reading['options'])})"
         )
@@ -176,13 +175,13 @@ def policy_activate(
         print_json(doc)
         return
     if not result.activated:
-        typer.echo(f"{key} is already active (since {result.on}, same data); nothing to do")
+        echo(f"{key} is already active (since {result.on}, same data); nothing to do")
         return
-    typer.echo(f"activated {key} on {result.on}: event {result.event_id}")
-    typer.echo(f"  {result.enterprises} enterprises evaluated, {len(created)} entitlements created")
+    echo(f"activated {key} on {result.on}: event {result.event_id}")
+    echo(f"  {result.enterprises} enterprises evaluated, {len(created)} entitlements created")
     for row in created:
         amount = "amount to be set" if row["amount"] is None else f"{row['amount']:,} yuan"
-        typer.echo(f"  entitlement {row['id']} {row['enterprise']} {row['rule']}: {amount}")
+        echo(f"  entitlement {row['id']} {row['enterprise']} {row['rule']}: {amount}")
 
 
 @guarded
@@ -201,12 +200,12 @@ def simulate(
     from domain.policy.fmt import yuan
 
     against = ", ".join(a["key"] for a in doc["against"]) or "nothing active"
-    typer.echo(f"draft {doc['draft']['key']} against {against}, over {doc['enterprises']} enterprises")
+    echo(f"draft {doc['draft']['key']} against {against}, over {doc['enterprises']} enterprises")
     head = ("draft n", "active n", "draft fixed", "active fixed")
-    typer.echo(f"{'district':<12} {'rule':<7} {head[0]:>7} {head[1]:>8} {head[2]:>14} {head[3]:>14}")
+    echo(f"{'district':<12} {'rule':<7} {head[0]:>7} {head[1]:>8} {head[2]:>14} {head[3]:>14}")
     for r in [*doc["rows"], {"district": "total", "rule": "", **doc["totals"]}]:
         d, a = r["draft"], r["active"]
-        typer.echo(
+        echo(
             f"{r['district']:<12} {r['rule']:<7} {d['count']:>7} {a['count']:>8} "
             f"{yuan(d['fixed']):>14} {yuan(a['fixed']):>14}  "
             f"ceilings {yuan(d['ceilings'])} vs {yuan(a['ceilings'])}"

@@ -15,6 +15,7 @@ import typer
 
 from cli_commands.common import guarded, parse_date, print_json, services
 from cli_commands.enterprises import JSON_OPTION
+from cli_commands.output import console as plain_console
 
 if TYPE_CHECKING:
     from domain.enterprise import Enterprise
@@ -114,7 +115,6 @@ def status(
 
 
 def _print_status(ent: Enterprise, lang: str, as_of: date | None, on: date) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from domain.reference import label, tracks
@@ -138,7 +138,7 @@ def _print_status(ent: Enterprise, lang: str, as_of: date | None, on: date) -> N
             title.certified_on.isoformat() if title.certified_on else "-",
             title.valid_until.isoformat() if title.valid_until else "-",
         )
-    console = Console()
+    console = plain_console()
     console.print(table)
     size = (SIZE_ZH.get(ent.size, ent.size) if lang == "zh" else ent.size) if ent.size else "-"
     size_head, department_head = ("规模", "主管部门") if lang == "zh" else ("size", "department")
@@ -256,7 +256,6 @@ def history(
         print_json(history_document(code, name, events))
         return
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
     head = HEAD["zh" if lang == "zh" else "en"]
@@ -284,7 +283,7 @@ def history(
         if by is not None:
             kind = f"↳ {_type(by.event_type, lang)}"
             table.add_row(by.occurred_on.isoformat(), kind, by.data["reason"], by.actor, by.event_id)
-    console = Console()
+    console = plain_console()
     console.width = max(console.width, 150)  # whole event ids, one line per event, even when piped
     console.print(table)
 
@@ -305,9 +304,8 @@ def machines(
     if as_json:
         print_json(diagram.describe(lang))
     elif fmt == "mermaid":
-        typer.echo(diagram.mermaid(), nl=False)
+        typer.echo(diagram.mermaid(), nl=False)  # our own drawing, not user text
     else:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title="track state machines")
@@ -316,7 +314,7 @@ def machines(
         for row in diagram.describe(lang):
             system = "yes" if row["system_only"] else ""
             table.add_row(row["kind"], row["action"], row["label"], ", ".join(row["from"]), row["to"], system)
-        Console().print(table)
+        plain_console().print(table)
 
 
 def register(app: typer.Typer) -> None:

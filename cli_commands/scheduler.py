@@ -11,6 +11,8 @@ from typing import Any
 import typer
 
 from cli_commands.common import guarded, parse_date, print_json, services
+from cli_commands.output import console as plain_console
+from cli_commands.output import echo
 
 scheduler_app = typer.Typer(help="Reminders and expiries of the review calendar.", no_args_is_help=True)
 
@@ -49,7 +51,7 @@ def scheduler_run(
     if once:
         report = jobs.scan_since_last(svc, clock.today())
         span = "" if report.covered_from == report.day else f" (covering from {report.covered_from})"
-        typer.echo(
+        echo(
             f"scanned {report.day}{span}: {len(report.reminders)} reminder(s) issued, "
             f"{len(report.expiries)} expiry(ies) recorded"
         )
@@ -99,7 +101,6 @@ def reminders(
 
 
 def _table(rows: list[dict[str, Any]], day: date, within: int, lang: str) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from domain.reference import label
@@ -122,7 +123,7 @@ def _table(rows: list[dict[str, Any]], day: date, within: int, lang: str) -> Non
             str(row["days_left"]),
             kinds.get(row["kind"], row["kind"]),
         )
-    Console().print(table)
+    plain_console().print(table)
 
 
 def register(app: typer.Typer) -> None:

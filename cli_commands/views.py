@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from cli_commands.common import guarded, parse_date, print_json, services
+from cli_commands.output import console as plain_console
+from cli_commands.output import echo
 
 if TYPE_CHECKING:
     from projections.calendar import CalendarEntry
@@ -61,11 +63,10 @@ def targets(
 
 
 def _print_targets(district: str, year: int | None, on: date, rows: list[TargetRow], lang: str) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     if not rows:
-        typer.echo(f"no targets for {district}{f' in {year}' if year else ''} in the policy data")
+        echo(f"no targets for {district}{f' in {year}' if year else ''} in the policy data")
         return
     table = Table(title=f"{district} targets{f' {year}' if year else ''} (counted on {on.isoformat()})")
     for name in ("policy", "year", "measure", "department", "basis", "target", "actual", "met"):
@@ -78,7 +79,7 @@ def _print_targets(district: str, year: int | None, on: date, rows: list[TargetR
         actual = "—" if r.actual is None else str(r.actual)
         target = f"{'>' if r.comparison == 'more-than' else '≥'}{r.target}"
         table.add_row(r.policy, str(r.year), measure, r.department or "", r.basis, target, actual, met)
-    Console().print(table)
+    plain_console().print(table)
 
 
 @guarded
@@ -107,7 +108,6 @@ def calendar(
 
 
 def _print_calendar(day: date, entries: list[CalendarEntry], lang: str) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from domain.reference import label
@@ -126,7 +126,7 @@ def _print_calendar(day: date, entries: list[CalendarEntry], lang: str) -> None:
             f"{e.kind} (lapsed)" if e.lapsed else e.kind,
             e.since.isoformat(),
         )
-    Console().print(table)
+    plain_console().print(table)
 
 
 @guarded
@@ -143,7 +143,6 @@ def replay(
     """Rebuild every projection from the log, in batches, and report events, seconds and rows."""
     import sys
 
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from projections.feed import DEFAULT_BATCH, rebuild
@@ -155,7 +154,7 @@ def replay(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=plain_console(stderr=True),
         transient=True,
         disable=not sys.stderr.isatty(),
     )
@@ -171,9 +170,9 @@ def replay(
         print_json(result.to_json())
         return
     when = f" as of {day.isoformat()} (snapshot; live views untouched)" if day else ""
-    typer.echo(f"replayed {result.events} events in {result.seconds:.2f} s{when}")
+    echo(f"replayed {result.events} events in {result.seconds:.2f} s{when}")
     for name, rows in result.projections.items():
-        typer.echo(f"  {name}: {rows} rows")
+        echo(f"  {name}: {rows} rows")
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,17 @@ from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 from domain.errors import InvalidInput
 from domain.industries import parse_industry
-from domain.inputs import FIRST_YEAR, LAST_YEAR, MAX_AREA_M2, SIZES, money, option, text, utf8
+from domain.inputs import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_AREA_M2,
+    SIZES,
+    money,
+    option,
+    single_line,
+    text,
+    utf8,
+)
 from domain.reference import parse_action, parse_district, parse_track, parse_track_action
 from domain.uscc import validate_uscc
 
@@ -248,7 +258,7 @@ class RecordMilestone(EnterpriseCommand):
         action = parse_action(self.action, self.track)
         if action != self.action:
             object.__setattr__(self, "action", action)
-        reason = " ".join(utf8(self.reason or "", "reason").split())
+        reason = " ".join(single_line(utf8(self.reason or "", "reason"), "reason").split())
         if self.override_prerequisite and not reason:
             raise InvalidInput(
                 "--override-prerequisite needs --reason TEXT saying why; it is stored with the milestone"

@@ -37,6 +37,7 @@ from domain.enterprise import (
     Enterprise,
 )
 from domain.errors import IllegalTransition, InvalidInput
+from domain.inputs import business_date
 from domain.memberships import MembershipState
 from domain.reference import MEMBERSHIP_KINDS, track_kind
 from domain.titles import ListingState, TitleState
@@ -62,7 +63,9 @@ from events.schemas import (
 
 
 def not_in_future(on: date, today: date, what: str) -> None:
-    """Refuse a business date after today (Asia/Shanghai): facts are recorded once they happened."""
+    """Refuse a business date after today (Asia/Shanghai): facts are recorded once they happened;
+    and one before 1990 (`inputs.business_date`), which is a typo."""
+    business_date(on, what)
     if on > today:
         raise InvalidInput(
             f"{what} is dated {on.isoformat()}, after today ({today.isoformat()}); "

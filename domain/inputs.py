@@ -22,7 +22,15 @@ from domain.errors import InvalidInput, is_utf8, shown
 
 FIRST_YEAR = 1990
 """No programme record predates the 1990s; an earlier year is a typo."""
+FIRST_DAY = date(FIRST_YEAR, 1, 1)
+"""The earliest business date accepted (a milestone, a report, a payment …); the latest is today."""
 LAST_YEAR = 2100
+MAX_AMOUNT = Decimal(10) ** 12
+"""The largest amount of yuan accepted anywhere (one trillion, 1万亿): far above any award, revenue
+or lease an SME reports, and far below where exact money meets float trouble (10^14 fen < 2^53),
+so a reader that parses the JSON as a double still gets every fen."""
+MAX_TEXT = 200
+"""The default limit of a free-text value (a name, a department, a reference), in characters."""
 MAX_AREA_M2 = Decimal(1_000_000)
 SIZES = {
     "micro": "micro",
@@ -73,7 +81,7 @@ def money(value: Any, field: str, *, positive: bool = False) -> Decimal:
     opt = option(field)
     if isinstance(value, bool | float):
         raise InvalidInput(f"{opt} {value!r}: give yuan as text or a whole number, never a binary float")
-    written = "".join(unicodedata.normalize("NFKC", str(value)).split())
+    written = unicodedata.normalize("NFKC", str(value)).strip()
     if isinstance(value, Decimal):
         written = format(value, "f")
     if not _AMOUNT.fullmatch(written):
@@ -95,6 +103,11 @@ def money(value: Any, field: str, *, positive: bool = False) -> Decimal:
         amount = amount.copy_abs()  # -0 and -0.00 are zero: never store a sign on nothing
     if positive and amount == 0:
         raise InvalidInput(f"{opt} must be more than 0")
+    if amount > MAX_AMOUNT:
+        raise InvalidInput(
+            f"{opt} {shown(value)} is above the largest amount accepted "
+            f"({MAX_AMOUNT:,.0f} yuan); check the digits"
+        )
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         raise InvalidInput(
@@ -113,11 +126,41 @@ def utf8(value: str, field: str) -> str:
     return value
 
 
-def text(value: Any, field: str, *, max_length: int = 200) -> str:
-    """Free text (a name, a reference, a reason): UTF-8, spaces collapsed, not empty, not too long."""
-    text = " ".join(utf8(str(value), field).split()) if value is not None else ""
+def single_line(value: str, field: str) -> str:
+    """The value unchanged, or a refusal naming the option when it holds a control character.
+
+    NUL, escape sequences, tabs, newlines and the other C0/C1 controls (and the Unicode line and
+    paragraph separators) have no place in a one-line value: PostgreSQL cannot store a NUL in
+    text, a terminal acts on an escape, and a newline would split a CSV cell or a log line.
+    """
+    for at, char in enumerate(value):
+        if unicodedata.category(char) in _CONTROL:
+            raise InvalidInput(
+                f"{option(field)} {shown(value)} holds the control character {char!r} at position "
+                f"{at + 1}; give it as one line of printable text"
+            )
+    return value
+
+
+_CONTROL = frozenset({"Cc", "Zl", "Zp"})
+
+
+def text(value: Any, field: str, *, max_length: int = MAX_TEXT) -> str:
+    """Free text (a name, a reference, a reason): UTF-8, one line, spaces collapsed, not empty,
+    not longer than ``max_length`` characters (the same limit on every back-end)."""
+    raw = single_line(utf8(str(value), field), field) if value is not None else ""
+    text = " ".join(raw.split())
     if not text:
         raise InvalidInput(f"{option(field)} is empty; give a value")
     if len(text) > max_length:
         raise InvalidInput(f"{option(field)} is longer than {max_length} characters; shorten it")
     return text
+
+
+def business_date(on: date, what: str) -> date:
+    """A business date not before `FIRST_DAY` (the upper bound, today, is the handler's clock)."""
+    if on < FIRST_DAY:
+        raise InvalidInput(
+            f"{what} is dated {on.isoformat()}, before {FIRST_DAY.isoformat()}; check the year"
+        )
+    return on

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from events import canonical
 from events.base import registry
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
-from events.store import ConcurrencyConflict, DuplicateEventId, as_batch, check_limit
+from events.store import ConcurrencyConflict, DuplicateEventId, as_batch, check_limit, check_storable
 
 
 class InMemoryEventStore:
@@ -38,6 +38,7 @@ class InMemoryEventStore:
     def append_batch(
         self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
     ) -> AppendResult:
+        check_storable(appends)
         with self._lock:
             if idempotency_key is not None and idempotency_key in self._keys:
                 seen = self._keys[idempotency_key]

@@ -24,7 +24,14 @@ from events.base import registry
 from events.db import WRITE, is_sqlite
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
 from events.lazy_logging import configured, get_logger, pending_level, structlog_module
-from events.store import ConcurrencyConflict, DuplicateEventId, IdempotencyMismatch, as_batch, check_limit
+from events.store import (
+    ConcurrencyConflict,
+    DuplicateEventId,
+    IdempotencyMismatch,
+    as_batch,
+    check_limit,
+    check_storable,
+)
 from events.tables import events_table as T
 from events.tables import idempotency_table as K
 from events.wakeup import CHANNEL
@@ -176,6 +183,7 @@ class SqlEventStore:
         outside the write lock; holding it, an append only numbers, joins and hashes (the hash needs
         the previous event's hash, so it cannot leave the lock).
         """
+        check_storable(appends)  # keys too long or holding a NUL: refused here, on every back-end
         bind_date = self._sql.bind_date
         days: dict[date, tuple[str, Any]] = {}  # business date -> (canonical text, stored value)
         dumps, parts = canonical.dumps, canonical.canonical_parts

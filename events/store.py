@@ -50,6 +50,39 @@ class IdempotencyMismatch(StoreError):
         self.key = key
 
 
+class UnstorableEvent(StoreError):
+    """A key of an event is longer than its column or holds a NUL: refused on every back-end alike
+    (SQLite would store it, PostgreSQL would not). Nothing was written."""
+
+
+LIMITS = {"stream_id": 200, "event_type": 100, "actor": 200, "event_id": 36, "causation_id": 36,
+          "correlation_id": 36}  # fmt: skip
+"""Characters each key column of the log holds (events/tables.py); checked before any append."""
+
+
+def check_storable(appends: Sequence[StreamAppend]) -> None:
+    """Refuse, before anything is written, an append a back-end could not store as given."""
+    for item in appends:
+        _check("stream_id", item.stream_id)
+        for new in item.events:
+            _check("event_type", new.event.event_type)
+            _check("actor", new.actor)
+            _check("event_id", new.event_id)
+            _check("causation_id", new.causation_id)
+            _check("correlation_id", new.correlation_id)
+
+
+def _check(column: str, value: str | None) -> None:
+    if value is None:
+        return
+    if len(value) > LIMITS[column]:
+        raise UnstorableEvent(
+            f"the event's {column} is {len(value)} characters long; the log holds {LIMITS[column]}"
+        )
+    if "\x00" in value:
+        raise UnstorableEvent(f"the event's {column} holds a NUL character")
+
+
 class EventStore(Protocol):
     """What the domain and the projections need of a store."""
 

@@ -32,7 +32,7 @@ enterprises_table = sa.Table(
     "calendar_enterprises",
     metadata,
     sa.Column("uscc", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(300)),
+    sa.Column("name", sa.Text),
     sa.Column("district", sa.String(50)),
     sa.Column("fold", sa.Text, nullable=False),
 )

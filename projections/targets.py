@@ -60,8 +60,8 @@ enterprises_table = sa.Table(
     metadata,
     sa.Column("uscc", sa.String(32), primary_key=True),
     sa.Column("district", sa.String(50)),
-    sa.Column("department", sa.String(200)),
-    sa.Column("department_key", sa.String(200)),
+    sa.Column("department", sa.Text),
+    sa.Column("department_key", sa.Text),
     sa.Column("fold", sa.Text, nullable=False),
     sa.Column("industry", sa.String(40)),
     sa.Index("ix_targets_enterprises_district", "district", "department_key"),
@@ -77,7 +77,7 @@ periods_table = sa.Table(
     sa.Column("valid_until", sa.Date, nullable=False),
     sa.Column("ended_on", sa.Date),
     sa.Column("district", sa.String(50)),
-    sa.Column("department_key", sa.String(200)),
+    sa.Column("department_key", sa.Text),
     sa.Index("ix_targets_periods_track", "track", "start_on"),
 )
 
@@ -88,7 +88,7 @@ firsts_table = sa.Table(
     sa.Column("subject", sa.String(30), primary_key=True),
     sa.Column("first_on", sa.Date, nullable=False),
     sa.Column("district", sa.String(50)),
-    sa.Column("department_key", sa.String(200)),
+    sa.Column("department_key", sa.Text),
     sa.Index("ix_targets_firsts_subject", "subject", "first_on"),
 )
 
@@ -106,7 +106,7 @@ entries_table = sa.Table(
     sa.Column("seq", sa.Integer, primary_key=True),
     sa.Column("on", sa.Date, nullable=False),
     sa.Column("district", sa.String(50)),
-    sa.Column("department_key", sa.String(200)),
+    sa.Column("department_key", sa.Text),
     sa.Index("ix_targets_entries_subject", "subject", "on"),
 )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import unicodedata
 import weakref
 from datetime import date, datetime
 from typing import Any
@@ -62,7 +63,17 @@ def _named_actor() -> str | None:
         return None
     if not is_utf8(actor):
         raise InvalidInput(f"SRDI_ACTOR {shown(actor)} is not valid UTF-8 text; set it to the name in UTF-8")
+    if len(actor) > MAX_ACTOR or any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in actor):
+        raise InvalidInput(
+            f"SRDI_ACTOR {shown(actor)} is not a name: give one line of at most {MAX_ACTOR} "
+            "printable characters"
+        )
     return actor
+
+
+MAX_ACTOR = 128
+"""The longest ``SRDI_ACTOR``: with a PostgreSQL login (at most 63 characters) and ``/`` in front it
+still fits the log's ``actor`` column (200 characters, `events.store.LIMITS`)."""
 
 
 def _os_user() -> str:
@@ -70,7 +81,7 @@ def _os_user() -> str:
         user = getpass.getuser()
     except Exception:  # no user database entry (some containers)
         return "unknown"
-    return escaped(user)  # a login name that is not UTF-8 is kept, written as \xNN escapes
+    return escaped(user)[:MAX_ACTOR]  # a login name that is not UTF-8 is kept, written as \xNN escapes
 
 
 def reactor_of(services: Any) -> Reactor | None:

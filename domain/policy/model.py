@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -78,6 +78,9 @@ __all__ = [
 _RULE_ID = r"^[A-Z]{2}-\d+[a-z]?$"
 _KEY = r"^[a-z][a-z0-9-]*$"
 _PAGE_BREAK = re.compile(r"\s*\n\s*")
+_ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters no text of a policy file may hold (line breaks and tabs are kept)."""
 
 
 # ── rules, readings, caps, notes ────────────────────────────────────────────────────────────
@@ -94,8 +97,8 @@ class Rule(Frozen):
     `yields_to` names rules that take a trigger first (a first review is YB-5e's, not YB-5c's).
     """
 
-    id: str = Field(pattern=_RULE_ID)
-    article: str = Field(min_length=1)
+    id: str = Field(pattern=_RULE_ID, max_length=20)
+    article: str = Field(min_length=1, max_length=20, pattern=_ONE_LINE)
     kind: RuleKind
     summary: str = Field(min_length=1)
     trigger: TriggerSpec
@@ -176,7 +179,7 @@ class Note(Frozen):
 class Policy(Frozen):
     """One policy document with everything the engine, `explain` and `targets` need."""
 
-    key: str = Field(pattern=r"^[a-z]+-\d{4}$")
+    key: str = Field(pattern=r"^[a-z]+-\d{4}$", max_length=50)
     data_version: int = Field(default=1, ge=1)
     title_zh: str
     title: str
@@ -189,7 +192,7 @@ class Policy(Frozen):
     in_force_until: date | None = None
     reaches_back_to: date | None = None
     covers: tuple[int, int]
-    districts: tuple[str, ...] = Field(min_length=1)
+    districts: tuple[Annotated[str, Field(pattern=_KEY, max_length=50)], ...] = Field(min_length=1)
     repeals: tuple[str, ...] = ()
     seed_file: str
     readings: tuple[Reading, ...] = ()
@@ -322,10 +325,30 @@ def parse_policy(text: str, name: str) -> Policy:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"policy file {name}: not valid TOML: {exc}") from exc
+    _refuse_control_characters(data, name, "")
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput(f"policy file {name}: {describe_error(exc)}") from exc
+
+
+def _refuse_control_characters(value: object, name: str, where: str) -> None:
+    """A NUL or an escape sequence in any text of the file: refused (PostgreSQL cannot store a NUL;
+    a terminal or a spreadsheet would act on the others)."""
+    if isinstance(value, str):
+        found = _NOT_TEXT.search(value)
+        if found:
+            raise InvalidInput(
+                f"policy file {name}: {where or 'document'}: holds the control character "
+                f"{found.group()!r}; remove it"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_control_characters(key, name, where)
+            _refuse_control_characters(item, name, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_control_characters(item, name, f"{where}[{i}]")
 
 
 def describe_error(exc: ValidationError) -> str:

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from domain.errors import shown
+from domain.inputs import MAX_AMOUNT
 from domain.policy.vocab import Action, Owner, ReportKind, Size, Track
 
 
@@ -39,7 +40,7 @@ def _to_the_fen(value: Decimal) -> Decimal:
     return _unsigned_zero(value)
 
 
-Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), AfterValidator(_to_the_fen)]
+Money = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False), AfterValidator(_to_the_fen)]
 """Yuan, 0 or more, exact to the fen."""
 Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False), AfterValidator(_unsigned_zero)]
 
