@@ -33,6 +33,49 @@ for module in (audit, dashboard, demo, enterprises, ledger, scheduler, views):
     module.register(app)
 
 
+def hoist_db(args: list[str], command: object) -> list[str]:
+    """``--db URL`` given after the command name moved before it, where the root option is parsed.
+
+    ``srdi demo --db URL`` and ``srdi --db URL demo`` are the same command. A ``--db`` that is the
+    value of another option (``--ref --db``) or comes after ``--`` is left where it is.
+    """
+    takes_value = _options_taking_values(args, command)
+    moved: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        after_value = bool(rest) and rest[-1] in takes_value
+        if i > 0 and not after_value and token == "--db" and i + 1 < len(args):
+            moved.extend(args[i : i + 2])
+            i += 2
+            continue
+        if i > 0 and not after_value and token.startswith("--db="):
+            moved.append(token)
+            i += 1
+            continue
+        rest.append(token)
+        i += 1
+    return [*moved, *rest]
+
+
+def _options_taking_values(args: list[str], command: object) -> set[str]:
+    """The option names that take a value along the command path named in ``args``."""
+    names: set[str] = {"--db"}
+    current = command  # duck-typed: Typer vendors its own click
+    for token in args:
+        for param in getattr(current, "params", ()):
+            if getattr(param, "param_type_name", "") == "option" and not (param.is_flag or param.count):
+                names.update(param.opts)
+        subcommands = getattr(current, "commands", None)
+        if isinstance(subcommands, dict) and token in subcommands:
+            current = subcommands[token]
+    return names
+
+
 def main() -> None:
     """Console entry point: usage errors become one plain line on stderr and exit code 2.
 
@@ -43,7 +86,8 @@ def main() -> None:
 
     command = typer.main.get_command(app)
     try:
-        code = command.main(prog_name="srdi", standalone_mode=False)
+        args = hoist_db(sys.argv[1:], command)
+        code = command.main(args=args, prog_name="srdi", standalone_mode=False)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("error: aborted; nothing partial was written", err=True)
         sys.exit(1)

@@ -174,6 +174,7 @@ def audit_export(
         help="Carry the latest signed anchor of this log (default SRDI_ANCHOR_LOG when it exists).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    force: bool = typer.Option(False, "--force", help="Replace PATH if it exists."),
 ) -> None:
     """Write a self-verifying JSON Lines bundle: a header, then every event with its hash.
 
@@ -183,16 +184,25 @@ def audit_export(
     from events import anchors
     from projections.export import ExportFailed, export
     from service_layer.anchoring import pinned_key
+    from service_layer.files import check_output, output_file
 
-    svc = services(ctx, reading=True)
     day = parse_date(as_of, "--as-of") if as_of else None
+    check_output(path, force=force)
+    svc = services(ctx, reading=True)
     source = anchors_path or (svc.settings.anchor_log if svc.settings.anchor_log.exists() else None)
     try:
         found = anchors.read(source) if source is not None else []
         pinned = pinned_key(svc.settings) if found else None
         for each in found:
             anchors.check_signature(each, pinned)
-        result = export(svc.engine, path, as_of=day, tz=svc.settings.timezone, anchors=found)
+        result = export(
+            svc.engine,
+            path,
+            as_of=day,
+            tz=svc.settings.timezone,
+            anchors=found,
+            open_output=lambda target: output_file(target, force=force),
+        )
     except anchors.AnchorError as error:
         fail(str(error))
     except (ExportFailed, anchors.BadAnchor) as error:

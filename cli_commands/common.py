@@ -1,8 +1,9 @@
 """What every command shares: the services from the root options, error mapping, output helpers.
 
 Exit codes (docs/cli.md): 0 done; 2 rejected input, one line on stderr, nothing written; 3 a write
-conflict that survived retries; 4 an integrity check failed; 5 the database is unavailable (or
-absent, for a command that only reads); 6 not permitted (the approver paying); 1 anything else.
+conflict that survived retries, or a database busy past its timeout; 4 an integrity check failed;
+5 the database or the disk is unavailable (unreachable, read-only, full, a malformed URL, or absent
+for a command that only reads); 6 not permitted (the approver paying); 1 anything else.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
+from service_layer import failures
 from service_layer.bootstrap import Services, open_services
 
 P = ParamSpec("P")
@@ -30,8 +32,8 @@ class Integrity(Exception):
     """An integrity check failed (exit 4)."""
 
 
-class Unavailable(Exception):
-    """The database cannot be used as asked (exit 5): absent, unreachable, read-only."""
+Unavailable = failures.Unavailable
+"""The database or the disk cannot be used as asked (exit 5): absent, unreachable, read-only, full."""
 
 
 def services(ctx: typer.Context, *, reading: bool = False) -> Services:
@@ -74,7 +76,13 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from domain.errors import Conflict, DomainError, NotPermitted
-        from events.store import ConcurrencyConflict, DuplicateEventId, IdempotencyMismatch
+        from events.store import (
+            ConcurrencyConflict,
+            DuplicateEventId,
+            IdempotencyMismatch,
+            UnstorableEvent,
+        )
+        from service_layer.failures import Busy, explain
 
         try:
             return fn(*args, **kwargs)
@@ -88,12 +96,14 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             fail(_one_line(error))
         except ConcurrencyConflict as error:
             fail(_one_line(error), 3)
-        except DuplicateEventId as error:
+        except (DuplicateEventId, UnstorableEvent) as error:
             fail(_one_line(error), 2)
         except (Integrity, IdempotencyMismatch) as error:
             fail(_one_line(error), 4)
         except Unavailable as error:
             fail(_one_line(error), 5)
+        except Busy as error:
+            fail(_one_line(error), 3)
         except KeyboardInterrupt:
             fail("interrupted; nothing partial was written", 1)
         except BrokenPipeError:
@@ -104,6 +114,11 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
                 fail(refusal, 6)
             if type(error).__name__ == "CheckpointAhead":  # projections.feed (not imported for every command)
                 fail(_one_line(error), 4)
+            known = explain(error, _database_url(args, kwargs))
+            if isinstance(known, Busy):
+                fail(_one_line(known), 3)
+            if known is not None:
+                fail(_one_line(known), 5)
             if os.environ.get("SRDI_DEBUG"):
                 raise
             fail(
@@ -126,6 +141,18 @@ def _not_permitted(error: Exception) -> str | None:
         return None
     detail = str(getattr(getattr(orig, "diag", None), "message_primary", None) or orig).splitlines()[0]
     return f"not permitted: the database refused it ({detail}); ask for the role that may do this"
+
+
+def _database_url(args: Any, kwargs: Any) -> str:
+    """The URL the command uses (for naming the database in a failure; its password is hidden)."""
+    ctx = next((a for a in (*args, *kwargs.values()) if hasattr(a, "find_root")), None)
+    if ctx is not None:
+        root = ctx.find_root()
+        if isinstance(root.obj, Services):
+            return root.obj.settings.database_url
+        if root.params.get("db"):
+            return str(root.params["db"])
+    return os.environ.get("SRDI_DATABASE_URL", "sqlite:///srdi.db")
 
 
 def _reader_gone() -> NoReturn:

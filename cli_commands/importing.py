@@ -19,14 +19,11 @@ def import_file(
 ) -> None:
     """Register enterprises and record milestones from a CSV file (columns: docs/cli.md)."""
 
-    from domain.errors import InvalidInput
     from service_layer.commands import current_actor, reactor_of, today
+    from service_layer.files import MAX_IMPORT_BYTES, open_input
     from service_layer.importer import import_csv
 
-    try:
-        handle = path.open("rb")  # streamed by the import, never read whole
-    except OSError as error:
-        raise InvalidInput(f"cannot read {path}: {error.strerror or error}") from None
+    handle = open_input(path, "import file", limit=MAX_IMPORT_BYTES)  # streamed, never read whole
     svc = services(ctx)
     bar = stderr_progress("checking lines", quiet=as_json)
     with handle, bar:

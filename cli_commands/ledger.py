@@ -53,6 +53,7 @@ def ledger(
         None, "--csv", metavar="PATH", help="Write a CSV file (UTF-8, Excel)."
     ),
     xlsx_path: Path | None = typer.Option(None, "--xlsx", metavar="PATH", help="Write an Excel workbook."),
+    force: bool = typer.Option(False, "--force", help="Replace the --csv/--xlsx file if it exists."),
     lang: str = _LANG,
 ) -> None:
     """Every entitlement with its amount, approval, payments and status, and the totals."""
@@ -66,6 +67,10 @@ def ledger(
     if sum((as_json, csv_path is not None, xlsx_path is not None)) > 1:
         fail("give at most one of --json, --csv PATH, --xlsx PATH")
     label("x", lang)  # refuse an unknown --lang before any work
+    if csv_path is not None or xlsx_path is not None:
+        from service_layer.files import check_output
+
+        check_output(csv_path or xlsx_path or "", force=force)  # refuse a bad path before any work
     svc = services(ctx, reading=True)
     cutoff = Cutoff.parse(as_of, recorded_before, svc.settings.timezone)
     filters = LedgerFilter(
@@ -83,7 +88,7 @@ def ledger(
     if csv_path is not None or xlsx_path is not None:
         path = csv_path or xlsx_path
         assert path is not None
-        (write_csv if csv_path is not None else write_xlsx)(path, entries, sums, lang)
+        (write_csv if csv_path is not None else write_xlsx)(path, entries, sums, lang, force=force)
         echo(f"wrote {len(entries)} entries and a totals row to {path}")
         return
     if as_json:

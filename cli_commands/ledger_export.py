@@ -102,19 +102,54 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral_value() else f"{value:.2f}"
 
 
-def write_csv(path: Path, entries: Sequence[LedgerEntry], totals: dict[str, Decimal], lang: str) -> None:
-    """UTF-8 with a BOM so Excel shows the Chinese right; money as plain yuan numbers."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula (OWASP's CSV-injection guidance)."""
+
+
+def inert(value: str) -> str:
+    """Text a spreadsheet shows as text: one beginning like a formula gets a leading apostrophe.
+
+    Only text cells pass through here; numbers (money, a negative figure) stay numbers.
+    """
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def write_csv(
+    path: Path, entries: Sequence[LedgerEntry], totals: dict[str, Decimal], lang: str, *, force: bool = False
+) -> None:
+    """UTF-8 with a BOM so Excel shows the Chinese right; money as plain yuan numbers; text `inert`.
+
+    Written atomically (`service_layer.files.output_file`): an existing file is kept unless ``force``.
+    """
+    from service_layer.files import output_file
+
+    with output_file(path, force=force, encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(headers(lang))
         for row in [*(cells(e, lang) for e in entries), totals_row(totals, lang)]:
-            writer.writerow(["" if v is None else _plain(v) if isinstance(v, Decimal) else v for v in row])
+            writer.writerow([_csv_cell(v) for v in row])
 
 
-def write_xlsx(path: Path, entries: Sequence[LedgerEntry], totals: dict[str, Decimal], lang: str) -> None:
-    """One sheet: bold frozen header, money as numbers in 元, dates as dates, a bold totals row."""
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return _plain(value)
+    return inert(value) if isinstance(value, str) else value
+
+
+def write_xlsx(
+    path: Path, entries: Sequence[LedgerEntry], totals: dict[str, Decimal], lang: str, *, force: bool = False
+) -> None:
+    """One sheet: bold frozen header, money as numbers in 元, dates as dates, a bold totals row.
+
+    Every text cell is stored as a string, never as a formula, whatever it begins with.
+    Written atomically, like the CSV.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
+
+    from service_layer.files import output_file
 
     book = Workbook()
     sheet = book.active
@@ -137,4 +172,9 @@ def write_xlsx(path: Path, entries: Sequence[LedgerEntry], totals: dict[str, Dec
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
-    book.save(path)
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":  # openpyxl reads text starting with "=" as a formula
+                cell.data_type = "s"
+    with output_file(path, force=force, binary=True) as handle:
+        book.save(handle)

@@ -33,28 +33,39 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; for SQLite, the pragmas and transaction handling described above."""
+def make_engine(
+    url: str, *, busy_timeout: float = 60.0, connect_timeout: int | None = None, **kwargs: Any
+) -> Engine:
+    """An engine for ``url``; for SQLite, the pragmas and transaction handling described above.
+
+    ``busy_timeout``: seconds a SQLite connection waits for another writer before "database is
+    locked" (the CLI passes its setting, a few seconds). ``connect_timeout``: seconds a PostgreSQL
+    connection attempt may take.
+    """
     url = normalise_url(url)
     if url.startswith("sqlite"):
         connect_args = dict(kwargs.pop("connect_args", {}))
-        connect_args.setdefault("timeout", 60)
+        connect_args.setdefault("timeout", busy_timeout)
         connect_args["isolation_level"] = None  # we emit BEGIN ourselves
         engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, int(connect_args["timeout"] * 1000))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if connect_timeout is not None:
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("connect_timeout", connect_timeout)
+        kwargs["connect_args"] = connect_args
     return sa.create_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error

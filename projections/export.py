@@ -22,7 +22,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -103,11 +104,14 @@ def export(
     as_of: date | None = None,
     tz: str = "Asia/Shanghai",
     anchors: Sequence[Anchor] = (),
+    open_output: Callable[[Path], AbstractContextManager[IO[Any]]] | None = None,
 ) -> ExportResult:
     """Write the bundle to ``path`` (atomically: a temporary file renamed into place).
 
     ``anchors``: signed anchors (signatures already checked); the latest one within the exported
-    prefix goes into the header, and must match the bundle's hash at its position.
+    prefix goes into the header, and must match the bundle's hash at its position. The CLI passes
+    ``open_output`` (`service_layer.files.output_file`: an existing file kept unless ``--force``,
+    a link, device or directory refused).
     """
     target = Path(path)
     cutoff = end_of_day(as_of, tz) if as_of is not None else None
@@ -153,17 +157,19 @@ def export(
             "anchor": carried.to_json() if carried is not None else None,
         }
         body.seek(0)
-        _write_atomically(target, canonical.dumps(header) + "\n", body)
+        with (open_output or _beside)(target) as out:
+            out.write(canonical.dumps(header) + "\n")
+            shutil.copyfileobj(body, out)
     return ExportResult(target, result.events, last[0], cutoff, carried)
 
 
-def _write_atomically(target: Path, header: str, body: IO[str]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+@contextmanager
+def _beside(target: Path) -> Iterator[IO[str]]:
+    """A temporary file in the target's folder, flushed and renamed over the target at the end."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(header)
-            shutil.copyfileobj(body, out)
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, target)

@@ -37,7 +37,12 @@ class Services:
         from events.db import make_engine
         from events.migrate import ensure_schema
 
-        engine = make_engine(self.settings.database_url)
+        settings = self.settings
+        engine = make_engine(
+            settings.database_url,
+            busy_timeout=settings.busy_timeout_seconds,
+            connect_timeout=settings.connect_timeout_seconds,
+        )
         ensure_schema(engine)
         if self.on_open is not None:
             self.on_open()

@@ -72,7 +72,9 @@ def resolve_policy(key: str, file: Path | None = None) -> tuple[Policy, str]:
     field and the reason when it does not validate."""
     if file is None:
         return load_builtin(key), "builtin"
-    policy = load_policy(file)
+    from service_layer.files import read_input
+
+    policy = load_policy(file, read_input(file, "policy file"))
     if policy.key != key:
         raise InvalidInput(
             f"policy file {file.name}: key is {policy.key!r}, not {key!r}; give the file's key"

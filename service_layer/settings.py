@@ -15,6 +15,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SRDI_", extra="ignore")
 
     database_url: str = "sqlite:///srdi.db"
+    busy_timeout_seconds: float = Field(default=5.0, ge=0, le=3600)
+    """How long a command waits for another writer of a SQLite database before exit 3."""
+    connect_timeout_seconds: int = Field(default=10, ge=1, le=600)
+    """How long a command waits for PostgreSQL to answer a connection before exit 5."""
     log_format: Literal["console", "json"] = "console"
     log_level: str = "warning"
     # scheduler

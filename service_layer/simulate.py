@@ -159,4 +159,6 @@ def simulate(store: EventStore, draft: Policy, usccs: Iterable[str] | None = Non
 
 def simulate_file(store: EventStore, path: Path) -> Simulation:
     """Validate the draft file (refused with field and reason) and simulate it."""
-    return simulate(store, load_policy(path))
+    from service_layer.files import read_input
+
+    return simulate(store, load_policy(path, read_input(path, "policy file")))

@@ -305,11 +305,13 @@ def _nested_readings(rule: Rule) -> list[str]:
 # ── loading ─────────────────────────────────────────────────────────────────────────────────
 
 
-def load_policy(path: Path | str) -> Policy:
-    """Read and validate a policy TOML file; refuse it with one line naming field and reason."""
+def load_policy(path: Path | str, data: bytes | None = None) -> Policy:
+    """Validate a policy TOML file (its bytes, read by the caller through the file-safety door
+    `service_layer.files.read_input`, or read here); refuse it with one line naming field and reason."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes() if data is None else data
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise InvalidInput(f"policy file {path.name}: cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
