@@ -59,7 +59,16 @@ def hoist_db(args: list[str], command: object) -> list[str]:
             continue
         rest.append(token)
         i += 1
-    return [*moved, *rest]
+    at = _command_index(rest)
+    return [*rest[:at], *moved, *rest[at:]]
+
+
+def _command_index(args: list[str]) -> int:
+    """Where the command name stands: after the root's own options (``--db URL``, ``--help``)."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        i += 2 if args[i] == "--db" else 1
+    return min(i, len(args))
 
 
 def _options_taking_values(args: list[str], command: object) -> set[str]:

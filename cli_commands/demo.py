@@ -72,8 +72,15 @@ def demo(
             *(f"{row[k]:,}" for k in ("fixed", "ceilings", "approved", "paid")),
         )
     console.print(money)
+    resumed = (
+        f"; {summary.already_there:,} enterprises were there from an interrupted run, "
+        f"{summary.written:,} events written now"
+        if summary.already_there
+        else ""
+    )
     console.print(
-        f"{summary.total:,} events in {summary.seconds:.1f} s; {summary.refused} planned steps refused"
+        f"{summary.total:,} events in {summary.seconds:.1f} s; "
+        f"{summary.refused} planned steps refused{resumed}"
     )
 
 

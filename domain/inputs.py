@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -155,6 +155,14 @@ def text(value: Any, field: str, *, max_length: int = MAX_TEXT) -> str:
     if len(text) > max_length:
         raise InvalidInput(f"{option(field)} is longer than {max_length} characters; shorten it")
     return text
+
+
+def shifted(day: date, days: int) -> date:
+    """``day + days``, held at the calendar's ends (a read asked of 9999-12-31 must not overflow)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def business_date(on: date, what: str) -> date:

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from domain.inputs import shifted
 from domain.reference import add_years
 from projections.fold import EnterpriseFold, EnterpriseProjection, Row
 from projections.framework import DateParam, metadata
@@ -125,7 +126,7 @@ def read_calendar(
         .order_by(c.valid_until, c.uscc, c.track)
     )
     if within is not None:
-        query = query.where(c.valid_until <= today + timedelta(days=within))
+        query = query.where(c.valid_until <= shifted(today, within))
     if district is not None:
         query = query.where(e.district == district)
     return [

@@ -72,8 +72,11 @@ class ExportResult:
 
 
 def end_of_day(day: date, tz: str) -> datetime:
-    """The first instant after ``day`` in ``tz``, in UTC."""
-    return datetime.combine(day + timedelta(days=1), time(), ZoneInfo(tz)).astimezone(UTC)
+    """The first instant after ``day`` in ``tz``, in UTC (the end of time for the calendar's last day)."""
+    try:
+        return datetime.combine(day + timedelta(days=1), time(), ZoneInfo(tz)).astimezone(UTC)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def event_line(row: Sequence[Any]) -> str:

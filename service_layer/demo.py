@@ -5,6 +5,11 @@ against an in-memory store, so every demo event passed the same checks as a cler
 the policy engine reacted to it, when one is wired in). A chunk of enterprises at a time is then
 copied into the real store with ONE ``append_batch`` (same event ids, dates and actors), which is
 the bulk path and keeps memory flat for ``--enterprises 20000``.
+
+A demo killed part-way leaves whole chunks (each is one transaction). Run again with the same
+seed, it plans every enterprise again (the same plan gives the same facts) and writes only those
+whose stream is not in the database yet, so it finishes the sample; a sample already complete is
+refused as before.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from domain.enterprise import Enterprise
 from domain.errors import DomainError, InvalidInput
 from events.envelope import AppendResult, NewEvent, StreamAppend
 from events.memory import InMemoryEventStore
-from events.schemas import enterprise_stream
 from events.store import EventStore
 from service_layer.demo_plan import TODAY, plan
 from service_layer.unit_of_work import Reactor, handle
@@ -37,6 +41,10 @@ class DemoSummary:
     listings: Counter[str] = field(default_factory=Counter)
     refused: int = 0
     seconds: float = 0.0
+    already_there: int = 0
+    """Enterprises of the sample found in the database from an earlier, interrupted run."""
+    written: int = 0
+    """Events this run appended (all of the sample's, unless an earlier run wrote some)."""
 
     @property
     def total(self) -> int:
@@ -51,6 +59,8 @@ class DemoSummary:
             "valid_titles_by_district": {d: dict(sorted(c.items())) for d, c in sorted(self.titles.items())},
             "listings_by_stage": dict(sorted(self.listings.items())),
             "refused": self.refused,
+            "enterprises_already_there": self.already_there,
+            "events_written": self.written,
             "seconds": round(self.seconds, 3),
         }
 
@@ -80,26 +90,30 @@ def generate(
     chunk: int = CHUNK,
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
-    """Generate ``enterprises`` enterprises for ``seed`` into ``store``; refuse if already there."""
+    """Generate ``enterprises`` enterprises for ``seed`` into ``store``, finishing an interrupted
+    run of the same seed; refuse when every one of them is there already."""
     started = time.perf_counter()
-    first = plan(seed, 0).uscc
-    if store.stream_version(enterprise_stream(first)) > 0:
-        raise InvalidInput(
-            f"the demo enterprises of seed {seed} are already in this database; "
-            "use another --seed or a fresh --db"
-        )
     summary = DemoSummary()
     for start in range(0, enterprises, chunk):
         memory = _CapturingStore()
         for index in range(start, min(start + chunk, enterprises)):
             final = _run_plan(memory, seed, index, reactor, summary)
             _tally(summary, final)
-        appends = [StreamAppend(s, tuple(events), 0) for s, events in memory.captured.items()]
-        store.append_batch(appends)
+        present = {s for s in memory.captured if store.stream_version(s) > 0}
+        summary.already_there += len(present)
+        appends = [StreamAppend(s, tuple(ev), 0) for s, ev in memory.captured.items() if s not in present]
+        if appends:
+            store.append_batch(appends)
+            summary.written += sum(len(a.events) for a in appends)
         for events in memory.captured.values():
             summary.events.update(e.event_type for e in events)
         if progress is not None:
             progress(min(start + chunk, enterprises), enterprises)
+    if summary.already_there == summary.enterprises:
+        raise InvalidInput(
+            f"the {enterprises} demo enterprises of seed {seed} are already in this database; "
+            "use another --seed or a fresh --db"
+        )
     summary.seconds = time.perf_counter() - started
     return summary
 

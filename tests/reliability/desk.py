@@ -131,3 +131,28 @@ def write_bad_files(folder: Path) -> None:
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")
+    write_hostile_files(folder)
+
+
+def write_hostile_files(folder: Path) -> None:
+    """Paths an import or an export must refuse, and policy files that would not fit a column."""
+    import os
+
+    (folder / "existing.csv").write_text("kept\n", encoding="utf-8")
+    (folder / "link-to-existing.csv").symlink_to(folder / "existing.csv")
+    (folder / "dangling-link").symlink_to(folder / "nowhere")
+    (folder / "link-to-zero.csv").symlink_to("/dev/zero")
+    os.mkfifo(folder / "a-fifo")
+    with (folder / "huge.csv").open("wb") as huge:  # sparse: 100 MiB + 1 byte on no disk at all
+        huge.truncate(100 * 1024 * 1024 + 1)
+    policies = {
+        "policy-article-21.toml": ('article = "5"\n', 'article = "' + "5" * 21 + '"\n'),
+        "policy-article-newline.toml": ('article = "5"\n', 'article = "5\\n6"\n'),
+        "policy-summary-nul.toml": ("summary = ", 'summary = "a\\u0000b"\nxsummary = '),
+        "policy-title-escape.toml": ("title = ", 'title = "\\u001b[2J"\nxtitle = '),
+        "policy-amount-above-the-bound.toml": ("amount = 100000\n", "amount = 1000000000000.01\n"),
+        "policy-rule-id-long.toml": ('id = "YB-5a"', 'id = "YB-' + "5" * 30 + '"'),
+        "policy-district-long.toml": ('districts = ["yubei"]', 'districts = ["' + "y" * 51 + '"]'),
+    }
+    for name, (line_from, line_to) in policies.items():
+        (folder / name).write_text(policy_with(line_from, line_to), encoding="utf-8")

@@ -85,6 +85,20 @@ def logical_dump(engine: Engine) -> list[str]:
     return out
 
 
+def file_bytes(url: str) -> dict[str, bytes] | None:
+    """SQLite: the bytes of the database file and its WAL (the shared-memory index left out: a
+    reader updates it); PostgreSQL: None (its logical dump is what is compared)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = Path(url.split("sqlite:///", 1)[1].split("?", 1)[0])
+    found: dict[str, bytes] = {}
+    for suffix in ("", "-wal", "-journal"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            found[suffix or "db"] = part.read_bytes()
+    return found
+
+
 def table_names(engine: Engine) -> list[str]:
     """The application's tables, parents before children (foreign keys)."""
     meta = sa.MetaData()

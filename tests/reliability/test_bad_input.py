@@ -22,7 +22,7 @@ from events.integrity import verify
 from projections.feed import catch_up
 from tests.backends import fresh_database
 from tests.reliability.desk import build_desk, policy_with
-from tests.reliability.support import Outcome, logical_dump, open_engine, run_cli, srdi, uscc
+from tests.reliability.support import Outcome, file_bytes, logical_dump, open_engine, run_cli, srdi, uscc
 
 LONG = "长" * 10_000
 SQL = "'; DROP TABLE events; --"
@@ -37,15 +37,172 @@ class Case:
     args: tuple[str, ...]
     names: str
     bug: str | None = None
+    code: int = 2
 
     def param(self) -> object:
         marks = [pytest.mark.xfail(strict=True, reason=self.bug)] if self.bug else []
         return pytest.param(self, id=self.id, marks=marks)
 
 
-def case(id: str, *args: str, names: str, bug: str | None = None) -> Case:
-    return Case(id, args, names, bug)
+def case(id: str, *args: str, names: str, bug: str | None = None, code: int = 2) -> Case:
+    return Case(id, args, names, bug, code)
 
+
+def add(name: str, *more: str, id: str, names: str) -> Case:
+    """``enterprise add {U} --name NAME --district yubei MORE…``."""
+    return case(id, "enterprise", "add", "{U}", "--name", name, "--district", "yubei", *more, names=names)
+
+
+def rec(*more: str, id: str, names: str, on: str = "2024-01-01") -> Case:
+    """``record {A} hnte.applied --on ON MORE…``."""
+    return case(id, "record", "{A}", "hnte.applied", "--on", on, *more, names=names)
+
+
+def revenue(amount: str, id: str) -> Case:
+    return case(id, "report", "{A}", "financials", "--year", "2024", "--revenue", amount, names="--revenue")
+
+
+def pay(*more: str, id: str, names: str, amount: str = "1", on: str = "2024-05-01", ref: str = "R") -> Case:
+    return case(id, "entitlement", "pay", "{fixed}", "--amount", amount, "--ref", ref, "--on", on, *more,
+                names=names)  # fmt: skip
+
+
+def policy(file: str, id: str, names: str) -> Case:
+    return case(id, "policy", "activate", "yubei-2024", "--file", "{dir}/" + file, names=names)
+
+
+TOO_BIG = "1000000000000.01"  # one fen above domain.inputs.MAX_AMOUNT
+HOSTILE = [
+    # ── control characters where a field allows one line ──
+    add("重庆\x00科技", id="name-nul", names="control character"),
+    add("重庆\x1b[31m红\x1b[0m", id="name-escape-sequence", names="control character"),
+    add("Acme\nLtd", id="name-newline", names="control character"),
+    add("Acme\rLtd", id="name-carriage-return", names="control character"),
+    add("Acme\tLtd", id="name-tab", names="control character"),
+    add("Acme\x07Ltd", id="name-bell", names="control character"),
+    add("Acme\x7fLtd", id="name-delete", names="control character"),
+    add("Acme\x85Ltd", id="name-c1-next-line", names="control character"),
+    add("Acme\u2028Ltd", id="name-line-separator", names="control character"),
+    add("Acme\u2029Ltd", id="name-paragraph-separator", names="control character"),
+    add("甲", "--department", "科技局\x00", id="department-nul", names="--department"),
+    add("甲", "--department", "科技局\n二科", id="department-newline", names="--department"),
+    rec("--ref", "渝\x00001", id="ref-nul", names="--ref"),
+    rec("--ref", "\x1b]8;;http://evil\x1b\\link", id="ref-osc8-hyperlink", names="--ref"),
+    case("person-nul", "report", "{A}", "talent", "--person", "张\x00三", "--year", "2024", "--contribution",
+         "1",
+         names="--person"),
+    case("patent-number-escape", "report", "{A}", "patent", "--number", "ZL\x1b[2J", names="--number"),
+    case("retract-reason-nul", "retract", "{retracted_event}", "--reason", "录入\x00错误", names="--reason"),
+    case("override-reason-newline", "record", "{E}", "little-giant.certified", "--on", "2024-01-01",
+         "--override-prerequisite", "--reason", "a\nb", names="--reason"),
+    pay(id="pay-ref-nul", ref="R\x00", names="--ref"),
+    pay(id="pay-ref-newline", ref="R\n2", names="--ref"),
+    # ── lengths: one over each stated limit ──
+    add("名" * 201, id="name-201", names="200 characters"),
+    add("甲", "--department", "ß" * 201, id="department-201-eszett", names="200 characters"),
+    rec("--ref", "R" * 201, id="ref-201", names="200 characters"),
+    case("person-65", "report", "{A}", "talent", "--person", "P" * 65, "--year", "2024", "--contribution",
+         "1",
+         names="64 characters"),
+    case("patent-number-65", "report", "{A}", "patent", "--number", "Z" * 65, names="64 characters"),
+    case("retract-reason-501", "retract", "{retracted_event}", "--reason", "理" * 501,
+         names="500 characters"),
+    pay(id="pay-ref-201", ref="R" * 201, names="200 characters"),
+    # ── amounts ──
+    revenue("8 0", "amount-inner-space"),
+    revenue("1 000 000", "amount-spaced-thousands"),
+    revenue("1,000 000", "amount-comma-and-space"),
+    revenue("8\u00a00", "amount-inner-nbsp"),
+    revenue(TOO_BIG, "amount-above-the-bound"),
+    revenue("1" + "0" * 27, "amount-10-to-27"),
+    revenue("99999999999999999999.99", "amount-20-digits"),
+    revenue("0x10", "amount-hex"),
+    revenue("1e12", "amount-exponent"),
+    revenue("--5", "amount-double-sign"),
+    revenue("5-", "amount-trailing-sign"),
+    revenue("1.2.3", "amount-two-points"),
+    revenue("", "amount-empty"),
+    revenue("¥100", "amount-currency-sign"),
+    revenue("100元", "amount-unit"),
+    case("approve-10-to-27", "entitlement", "approve", "{ceiling}", "--amount", "1" + "0" * 27,
+         names="--amount"),
+    case("approve-inner-space", "entitlement", "approve", "{ceiling}", "--amount", "1 0", names="--amount"),
+    pay(id="pay-above-the-bound", amount=TOO_BIG, names="--amount"),
+    pay(id="pay-8-fen-above-a-huge-approval", amount="1" + "0" * 26 + ".08", names="--amount"),
+    case("rd-subsidy-above-the-bound", "report", "{A}", "rd-subsidy", "--year", "2024", "--amount", TOO_BIG,
+         names="--amount"),
+    case("lease-rent-above-the-bound", "report", "{A}", "lease", "--year", "2024", "--area", "100", "--rent",
+         TOO_BIG, "--months", "12", "--owner", "state", names="--rent"),
+    case("talent-above-the-bound", "report", "{A}", "talent", "--person", "P9", "--year", "2024",
+         "--contribution", TOO_BIG, names="--contribution"),
+    # ── business dates before 1990 ──
+    rec(id="record-1900", on="1900-01-01", names="1990-01-01"),
+    rec(id="record-1989-12-31", on="1989-12-31", names="1989-12-31"),
+    rec(id="record-year-1", on="0001-01-01", names="1990-01-01"),
+    rec(id="record-9999", on="9999-12-31", names="after today"),
+    rec(id="record-year-0", on="0000-01-01", names="--on"),
+    rec(id="record-year-10000", on="10000-01-01", names="--on"),
+    rec(id="record-date-with-time", on="2024-01-01T00:00", names="--on"),
+    add("甲", "--on", "1989-12-31", id="registration-1989", names="1990-01-01"),
+    case("report-1900", "report", "{A}", "patent", "--number", "ZL-OLD", "--on", "1900-06-01", names="1990"),
+    pay(id="pay-1989", on="1989-12-31", names="1990-01-01"),
+    case("approve-1900", "entitlement", "approve", "{ceiling}", "--amount", "1", "--on", "1900-01-01",
+         names="1990-01-01"),
+    # ── files to read ──
+    case("import-dev-zero", "import", "/dev/zero", names="device"),
+    case("import-dev-null", "import", "/dev/null", names="device"),
+    case("import-directory", "import", "{dir}", names="directory"),
+    case("import-fifo", "import", "{dir}/a-fifo", names="FIFO"),
+    case("import-link-to-dev-zero", "import", "{dir}/link-to-zero.csv", names="device"),
+    case("import-over-the-size-limit", "import", "{dir}/huge.csv", names="MiB"),
+    case("policy-file-dev-zero", "policy", "activate", "yubei-2024", "--file", "/dev/zero", names="device"),
+    case("simulate-fifo", "simulate", "--policy", "{dir}/a-fifo", names="FIFO"),
+    # ── policy files: keys within their columns, no control characters, amounts bounded ──
+    policy("policy-article-21.toml", "policy-file-article-21", "article"),
+    policy("policy-article-newline.toml", "policy-file-article-newline", "article"),
+    policy("policy-summary-nul.toml", "policy-file-summary-nul", "control character"),
+    policy("policy-title-escape.toml", "policy-file-title-escape", "control character"),
+    policy("policy-amount-above-the-bound.toml", "policy-file-amount-above-the-bound", "amount"),
+    policy("policy-rule-id-long.toml", "policy-file-rule-id-long", "id"),
+    policy("policy-district-long.toml", "policy-file-district-long", "districts"),
+    # ── files to write ──
+    case("ledger-csv-exists", "ledger", "--csv", "{dir}/existing.csv", names="--force"),
+    case("ledger-xlsx-exists", "ledger", "--xlsx", "{dir}/existing.csv", names="--force"),
+    case("audit-export-exists", "audit", "export", "{dir}/existing.csv", names="--force"),
+    case("ledger-csv-symlink", "ledger", "--csv", "{dir}/link-to-existing.csv", "--force",
+         names="symbolic link"),
+    case("audit-export-symlink", "audit", "export", "{dir}/link-to-existing.csv", "--force",
+         names="symbolic link"),
+    case("audit-export-dangling-symlink", "audit", "export", "{dir}/dangling-link", names="symbolic link"),
+    case("ledger-csv-device", "ledger", "--csv", "/dev/null", "--force", names="device"),
+    case("ledger-xlsx-dev-full", "ledger", "--xlsx", "/dev/full", "--force", names="device"),
+    case("audit-export-device", "audit", "export", "/dev/null", "--force", names="device"),
+    case("audit-export-fifo", "audit", "export", "{dir}/a-fifo", "--force", names="FIFO"),
+    case("ledger-csv-directory", "ledger", "--csv", "{dir}", "--force", names="directory"),
+    case("audit-export-directory", "audit", "export", "{dir}", names="directory"),
+    case("ledger-csv-missing-folder", "ledger", "--csv", "{dir}/no/such/folder/x.csv",
+         names="does not exist"),
+    case("audit-export-missing-folder", "audit", "export", "{dir}/nowhere/x.jsonl", names="does not exist"),
+    case("ledger-csv-empty-path", "ledger", "--csv", "", names="directory"),  # typer makes "" the path "."
+    case("audit-export-empty-path", "audit", "export", "", names="empty"),
+    # ── control characters in keys and ids ──
+    add("甲", "--size", "small\x00", id="size-nul", names="--size"),
+    case("district-nul", "enterprise", "add", "{U}", "--name", "甲", "--district", "yubei\x00", names="district"),
+    case("uscc-nul", "status", "91500DKTMA0000001\x00", names="USCC"),
+    case("ledger-enterprise-escape", "ledger", "--enterprise", "\x1b[2J", names="USCC"),
+    case("explain-id-nul", "explain", "abc\x00def", names="abc"),
+    # ── read options that are not dates at all ──
+    case("status-as-of-month-99", "status", "{A}", "--as-of", "9999-99-99", names="--as-of"),
+    case("ledger-recorded-before-words", "ledger", "--recorded-before", "yesterday", names="--recorded-before"),
+    case("calendar-today-zeros", "calendar", "--today", "0000-00-00", names="--today"),
+    # ── the database URL ──
+    case("db-url-malformed", "--db", "nonsense://", "status", "{A}", names="malformed", code=5),
+    case("db-url-malformed-after-the-command", "ledger", "--db", "::::", names="malformed", code=5),
+    case("db-postgres-unreachable", "--db", "postgresql://srdi:s3cret@127.0.0.1:1/none", "ledger",
+         names="cannot be reached", code=5),
+    case("db-sqlite-folder-missing", "--db", "sqlite:////nonexistent-folder/srdi.db", "ledger",
+         names="cannot be reached", code=5),
+]  # fmt: skip
 
 CASES = [
     # ── USCCs ──
@@ -252,6 +409,7 @@ CASES = [
     case("ledger-district-unknown", "ledger", "--district", "渝比", names="渝比"),
     case("ledger-two-outputs", "ledger", "--json", "--csv", "{dir}/x.csv", names="at most one"),
     case("calendar-within-negative", "calendar", "--within", "-5", names="--within"),
+    *HOSTILE,
 ]  # fmt: skip
 
 SAMPLE_THROUGH_THE_SCRIPT = (
@@ -283,9 +441,11 @@ def desk(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 def assert_refused(done: Outcome, c: Case) -> None:
-    """Exit 2, exactly one non-empty line on stderr naming the problem, no traceback, no stdout."""
+    """Exit 2 (or the case's code), one non-empty line on stderr naming the problem, no traceback,
+    no stdout, no password."""
     lines = [line for line in done.err.splitlines() if line.strip()]
-    assert done.code == 2, f"{c.id}: exit {done.code}: {done.err[-2000:]}"
+    assert done.code == c.code, f"{c.id}: exit {done.code}: {done.err[-2000:]}"
+    assert "s3cret" not in done.err and "SELECT" not in done.err and "INSERT" not in done.err, done.err
     assert "Traceback" not in done.err, done.err
     assert len(lines) == 1, f"{c.id}: {len(lines)} lines on stderr: {done.err[:2000]}"
     assert lines[0].startswith("error: "), lines[0][:500]
@@ -295,19 +455,25 @@ def assert_refused(done: Outcome, c: Case) -> None:
 
 
 def test_the_catalogue_is_large_and_named_uniquely() -> None:
-    """At least 50 distinct malformed inputs, each with its own readable id."""
+    """At least 200 distinct malformed inputs (100 of them hostile), each with its own readable id."""
     ids = [c.id for c in CASES]
-    assert len(ids) >= 50 and len(set(ids)) == len(ids)
+    assert len(ids) >= 200 and len(HOSTILE) >= 100 and len(set(ids)) == len(ids)
     assert set(SAMPLE_THROUGH_THE_SCRIPT) <= set(ids)
 
 
 @pytest.mark.parametrize("c", [c.param() for c in CASES])
 def test_malformed_input_is_refused_and_writes_nothing(c: Case, desk: Desk) -> None:
-    """The command exits 2 with one clear line and the database is logically byte-for-byte unchanged."""
-    before = logical_dump(desk.engine)
+    """The command exits 2 (5 for an unusable database) with one clear line, and the database is
+    unchanged: its logical dump, and on SQLite the bytes of its files."""
+    before, raw = logical_dump(desk.engine), file_bytes(desk.url)
     done = run_cli(desk.url, *(str(a) for a in desk.args(c.args)))
     assert_refused(done, c)
     assert logical_dump(desk.engine) == before, f"{c.id} changed the database"
+    assert file_bytes(desk.url) == raw, f"{c.id} changed the database file's bytes"
+    for kept in ("existing.csv",):
+        assert (Path(desk.ids["dir"]) / kept).read_text(encoding="utf-8") == "kept\n", (
+            f"{c.id} replaced {kept}"
+        )
 
 
 @pytest.mark.slow
