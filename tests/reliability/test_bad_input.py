@@ -187,13 +187,15 @@ HOSTILE = [
     case("audit-export-empty-path", "audit", "export", "", names="empty"),
     # ── control characters in keys and ids ──
     add("甲", "--size", "small\x00", id="size-nul", names="--size"),
-    case("district-nul", "enterprise", "add", "{U}", "--name", "甲", "--district", "yubei\x00", names="district"),
+    case("district-nul", "enterprise", "add", "{U}", "--name", "甲", "--district", "yubei\x00",
+         names="district"),
     case("uscc-nul", "status", "91500DKTMA0000001\x00", names="USCC"),
     case("ledger-enterprise-escape", "ledger", "--enterprise", "\x1b[2J", names="USCC"),
     case("explain-id-nul", "explain", "abc\x00def", names="abc"),
     # ── read options that are not dates at all ──
     case("status-as-of-month-99", "status", "{A}", "--as-of", "9999-99-99", names="--as-of"),
-    case("ledger-recorded-before-words", "ledger", "--recorded-before", "yesterday", names="--recorded-before"),
+    case("ledger-recorded-before-words", "ledger", "--recorded-before", "yesterday",
+         names="--recorded-before"),
     case("calendar-today-zeros", "calendar", "--today", "0000-00-00", names="--today"),
     # ── the database URL ──
     case("db-url-malformed", "--db", "nonsense://", "status", "{A}", names="malformed", code=5),
