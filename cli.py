@@ -42,22 +42,25 @@ def hoist_db(args: list[str], command: object) -> list[str]:
     takes_value = _options_taking_values(args, command)
     moved: list[str] = []
     rest: list[str] = []
+    value_next = False  # the token is the value of the option before it
     i = 0
     while i < len(args):
         token = args[i]
-        if token == "--":
+        if value_next:
+            rest.append(token)
+            value_next = False
+        elif token == "--":
             rest.extend(args[i:])
             break
-        after_value = bool(rest) and rest[-1] in takes_value
-        if i > 0 and not after_value and token == "--db" and i + 1 < len(args):
+        elif i > 0 and token == "--db" and i + 1 < len(args):
             moved.extend(args[i : i + 2])
             i += 2
             continue
-        if i > 0 and not after_value and token.startswith("--db="):
+        elif i > 0 and token.startswith("--db="):
             moved.append(token)
-            i += 1
-            continue
-        rest.append(token)
+        else:
+            rest.append(token)
+            value_next = token in takes_value
         i += 1
     at = _command_index(rest)
     return [*rest[:at], *moved, *rest[at:]]

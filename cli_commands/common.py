@@ -174,6 +174,7 @@ def _one_line(error: BaseException) -> str:
 def print_json(document: Any) -> None:
     """One JSON document on stdout; money as exact JSON numbers (`exact_json`)."""
     sys.stdout.write(exact_json(document) + "\n")
+    sys.stdout.flush()  # a full disk or a closed pipe is met here, inside the command's error mapping
 
 
 def exact_json(document: Any) -> str:
