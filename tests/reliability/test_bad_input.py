@@ -97,6 +97,11 @@ HOSTILE = [
          "--override-prerequisite", "--reason", "a\nb", names="--reason"),
     pay(id="pay-ref-nul", ref="R\x00", names="--ref"),
     pay(id="pay-ref-newline", ref="R\n2", names="--ref"),
+    case("update-name-nul", "enterprise", "update", "{A}", "--on", "2024-01-01", "--name", "甲\x00",
+         names="control character"),
+    case("update-department-escape", "enterprise", "update", "{A}", "--on", "2024-01-01", "--department",
+         "\x1b[2J", names="control character"),
+    case("update-on-1989", "enterprise", "update", "{A}", "--on", "1989-12-31", "--name", "乙", names="1990"),
     # ── lengths: one over each stated limit ──
     add("名" * 201, id="name-201", names="200 characters"),
     add("甲", "--department", "ß" * 201, id="department-201-eszett", names="200 characters"),
