@@ -61,15 +61,27 @@ LIMITS = {"stream_id": 200, "event_type": 100, "actor": 200, "event_id": 36, "ca
 
 
 def check_storable(appends: Sequence[StreamAppend]) -> None:
-    """Refuse, before anything is written, an append a back-end could not store as given."""
+    """Refuse, before anything is written, an append a back-end could not store as given.
+
+    Event types and actors repeat across a batch: each distinct one is checked once, so a bulk
+    append pays a few comparisons per event.
+    """
+    checked: set[str] = set()
     for item in appends:
         _check("stream_id", item.stream_id)
         for new in item.events:
-            _check("event_type", new.event.event_type)
-            _check("actor", new.actor)
-            _check("event_id", new.event_id)
-            _check("causation_id", new.causation_id)
-            _check("correlation_id", new.correlation_id)
+            event_type, actor = new.event.event_type, new.actor
+            if event_type not in checked:
+                _check("event_type", event_type)
+                checked.add(event_type)
+            if actor not in checked:
+                _check("actor", actor)
+                checked.add(actor)
+            ids = (new.event_id, new.causation_id or "", new.correlation_id or "")
+            if len(ids[0]) > 36 or len(ids[1]) > 36 or len(ids[2]) > 36:
+                _check("event_id", new.event_id)
+                _check("causation_id", new.causation_id)
+                _check("correlation_id", new.correlation_id)
 
 
 def _check(column: str, value: str | None) -> None:
