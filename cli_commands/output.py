@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from domain.errors import escaped
-
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -38,6 +36,8 @@ may span lines."""
 
 def visible(text: str) -> str:
     """The text with every character that would act on a terminal written as an escape."""
+    from domain.errors import escaped  # here: `srdi --help` loads no domain module
+
     text = escaped(text)
     return _HIDDEN.sub(_escape, text) if _HIDDEN.search(text) else text
 

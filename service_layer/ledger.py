@@ -17,7 +17,7 @@ from typing import Any
 
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import InvalidInput, shown
-from domain.inputs import utf8
+from domain.inputs import single_line, utf8
 from domain.policy.facts_builder import report_slot
 from domain.policy.model import Policy, builtin_keys, load_builtin
 from domain.policy.payouts import ApproveEntitlement, PayEntitlement, PaymentMade, payment_with_ref
@@ -33,7 +33,7 @@ def find_uscc(engine: Any, entitlement_id: str) -> str:
     from projections.feed import view
     from projections.ledger_view import find_entry
 
-    wanted = utf8(entitlement_id, "entitlement_id").strip()
+    wanted = single_line(utf8(entitlement_id, "entitlement_id"), "entitlement_id").strip()
     with view(engine, ["ledger"]) as conn:
         entry = find_entry(conn, wanted)
     if entry is None:
