@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from cli_commands.common import fail, guarded, parse_date, services
+from cli_commands.output import echo
 
 
 @guarded
@@ -43,7 +44,7 @@ def dashboard(
         fail(str(busy), 3)
     write_page(path, render(page, lang), force=force)
     where = key or "all districts"
-    typer.echo(f"wrote {path} ({where}, as of {page.day.isoformat()}, log position {page.position}, {lang})")
+    echo(f"wrote {path} ({where}, as of {page.day.isoformat()}, log position {page.position}, {lang})")
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,6 @@ figure carries its exact value in a ``data-`` attribute for checks that read the
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -475,42 +474,23 @@ def _policy_title(dashboard: Dashboard, key: str, lang: str) -> str:
 
 
 def check_path(path: Path, *, force: bool) -> Path:
-    """The folder ``path`` is to be written in; InvalidInput (exit 2) when it cannot or must not be."""
-    target = Path(path)
-    if target.is_dir():
-        raise InvalidInput(f"{path} is a folder; give the path of the HTML file to write")
-    if (target.exists() or target.is_symlink()) and not force:
-        raise InvalidInput(f"{path} exists; give --force to replace it, or another path")
-    folder = target.parent
-    if not folder.is_dir():
-        raise InvalidInput(f"folder {folder} does not exist; create it first or choose another path")
+    """The folder ``path`` is to be written in; InvalidInput (exit 2) when it cannot or must not be
+    (`service_layer.files.check_output`: an existing file without ``force``, a link, a device, a
+    folder, a missing folder)."""
+    from service_layer.files import check_output
+
+    folder = check_output(path, force=force).parent
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InvalidInput(f"folder {folder} is not writable; choose another path")
     return folder
 
 
 def write_page(path: Path, html: str, *, force: bool) -> None:
-    """Write ``html`` to ``path`` through a temporary file in the same folder, then rename.
+    """Write ``html`` to ``path`` through a temporary file in the same folder, then rename
+    (`service_layer.files.output_file`): an existing file is kept unless ``force``; a full disk is
+    exit 5 and leaves nothing behind."""
+    from service_layer.files import output_file
 
-    An existing file is kept unless ``force``; a folder that does not exist or cannot be written is
-    refused in one line (InvalidInput: exit 2) and nothing is left behind.
-    """
-    target = Path(path)
-    folder = check_path(target, force=force)
-    try:
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise InvalidInput(f"cannot write in {folder}: {error.strerror or error}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(html)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except OSError as error:
-        Path(temp).unlink(missing_ok=True)
-        raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    check_path(path, force=force)
+    with output_file(path, force=force) as out:
+        out.write(html)
