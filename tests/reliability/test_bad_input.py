@@ -207,8 +207,10 @@ HOSTILE = [
     case("db-url-malformed-after-the-command", "ledger", "--db", "::::", names="malformed", code=5),
     case("db-postgres-unreachable", "--db", "postgresql://srdi:s3cret@127.0.0.1:1/none", "ledger",
          names="cannot be reached", code=5),
-    case("db-sqlite-folder-missing", "--db", "sqlite:////nonexistent-folder/srdi.db", "ledger",
-         names="cannot be reached", code=5),
+    case("db-sqlite-folder-missing", "--db", "sqlite:////nonexistent-folder/srdi.db", "enterprise", "add",
+         "{U}", "--name", "甲", "--district", "yubei", names="cannot be reached", code=5),
+    case("db-sqlite-missing-for-a-read", "--db", "sqlite:////nonexistent-folder/srdi.db", "ledger",
+         names="no database", code=5),
 ]  # fmt: skip
 
 CASES = [
