@@ -81,12 +81,10 @@ def audit_verify(
                 f"{check.unanchored_events} events not yet anchored"
             )
         if views_check is not None:
-            typer.echo(f"views: all {views_check.views} equal their recomputation from the log")
+            echo(f"views: all {views_check.views} equal their recomputation from the log")
     elif views_check is not None and not views_check.ok:
-        typer.echo(
-            f"FAILED: the {views_check.first_view} view differs from the log: {views_check.difference}"
-        )
-        typer.echo(f"last position {result.last_position}, last hash {result.last_hash}")
+        echo(f"FAILED: the {views_check.first_view} view differs from the log: {views_check.difference}")
+        echo(f"last position {result.last_position}, last hash {result.last_hash}")
     elif check is None or check.ok:
         echo(
             f"FAILED at position {result.first_bad_position} ({result.checked} of {result.events} events "

@@ -12,6 +12,7 @@ import typer
 
 from cli_commands.common import guarded, parse_date, print_json, services
 from cli_commands.enterprises import JSON_OPTION
+from cli_commands.output import echo
 
 if TYPE_CHECKING:
     from events.envelope import NewEvent
@@ -78,7 +79,7 @@ def facility_add(
     if as_json:
         print_json({"event_id": new[0].event_id, "facility": after.as_json()})
     else:
-        typer.echo(f"added {after.kind} {key} {after.name} ({after.district}): event {new[0].event_id}")
+        echo(f"added {after.kind} {key} {after.name} ({after.district}): event {new[0].event_id}")
 
 
 @facility_app.command("close")
@@ -108,7 +109,7 @@ def facility_close(
     if as_json:
         print_json({"event_id": new[0].event_id, "facility": after.as_json()})
     else:
-        typer.echo(f"closed {key} on {day.isoformat()}: event {new[0].event_id}")
+        echo(f"closed {key} on {day.isoformat()}: event {new[0].event_id}")
 
 
 @facility_app.command("list")
@@ -155,11 +156,9 @@ def facility_list(
         return
     for row in rows:
         closed = f" closed {row['closed_on']}" if row["closed_on"] else ""
-        typer.echo(
-            f"{row['id']}  {row['kind']}  {row['name']}  {row['district']}  {row['established_on']}{closed}"
-        )
+        echo(f"{row['id']}  {row['kind']}  {row['name']}  {row['district']}  {row['established_on']}{closed}")
     if not rows:
-        typer.echo("no facility recorded")
+        echo("no facility recorded")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ import typer
 
 from cli_commands.common import guarded, parse_date, print_json
 from cli_commands.enterprises import JSON_OPTION
+from cli_commands.output import console as plain_console
 from cli_commands.reading import LANG_OPTION, _lang, _stream
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ def measures(
     lang: str = LANG_OPTION,
 ) -> None:
     """Pools, designations and industry of an enterprise, now or as of a date."""
-    from rich.console import Console
     from rich.table import Table
 
     from domain.enterprise import Enterprise
@@ -56,7 +56,7 @@ def measures(
                 row["first_on"] or "-",
                 row["valid_until"] or "-",
             )
-    Console().print(table)
+    plain_console().print(table)
 
 
 def register(app: typer.Typer) -> None:
