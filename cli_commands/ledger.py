@@ -316,7 +316,7 @@ def pay(
         "repeated": not done.written,
     }
     if not as_json and not done.written:
-        typer.echo(
+        echo(
             f"voucher {p.ref} was already recorded: {_yuan(p.amount)} yuan paid on {p.on.isoformat()} "
             f"(event {p.event_id}); nothing written"
         )

@@ -143,8 +143,8 @@ def write_hostile_files(folder: Path) -> None:
     (folder / "dangling-link").symlink_to(folder / "nowhere")
     (folder / "link-to-zero.csv").symlink_to("/dev/zero")
     os.mkfifo(folder / "a-fifo")
-    with (folder / "huge.csv").open("wb") as huge:  # sparse: 100 MiB + 1 byte on no disk at all
-        huge.truncate(100 * 1024 * 1024 + 1)
+    with (folder / "huge.csv").open("wb") as huge:  # sparse: 1 GiB + 1 byte on no disk at all
+        huge.truncate(1024 * 1024 * 1024 + 1)
     policies = {
         "policy-article-21.toml": ('article = "5"\n', 'article = "' + "5" * 21 + '"\n'),
         "policy-article-newline.toml": ('article = "5"\n', 'article = "5\\n6"\n'),
