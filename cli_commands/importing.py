@@ -1,4 +1,4 @@
-"""``srdi import FILE.csv``: enterprises and milestones in bulk, with a progress bar; all or nothing."""
+"""``srdi import FILE.csv|FILE.xlsx``: enterprises, milestones and measures in bulk; all or nothing."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from cli_commands.output import echo
 @guarded
 def import_file(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., metavar="FILE.csv", help="UTF-8 CSV with a header line."),
+    path: Path = typer.Argument(..., metavar="FILE", help="UTF-8 CSV or an .xlsx workbook, a header first."),
+    sheet: str | None = typer.Option(
+        None, "--sheet", help="The sheet of an .xlsx workbook (default: the first)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Register enterprises and record milestones from a CSV file (columns: docs/cli.md)."""
+    """Register enterprises, record milestones and measures from a CSV or XLSX file (docs/cli.md)."""
 
     from service_layer.commands import current_actor, reactor_of, today
     from service_layer.files import MAX_IMPORT_BYTES, open_input
@@ -39,6 +42,7 @@ def import_file(
             actor=current_actor(svc),
             reactor=reactor_of(svc),
             progress=progress,
+            sheet=sheet,
         )
     if as_json:
         print_json(report.to_json())
@@ -47,7 +51,8 @@ def import_file(
     else:
         echo(
             f"imported {path.name}: {report.lines} lines, {report.registered} enterprises registered, "
-            f"{report.milestones} milestones recorded, {report.skipped} already on record, "
+            f"{report.milestones} milestones and {report.reports} measures recorded, "
+            f"{report.skipped} already on record, "
             f"{report.events} events written"
         )
 

@@ -14,16 +14,20 @@ refused as before.
 
 from __future__ import annotations
 
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
+from domain import facilities
 from domain.commands import Retract
 from domain.enterprise import Enterprise
 from domain.errors import DomainError, InvalidInput
 from events.envelope import AppendResult, NewEvent, StreamAppend
 from events.memory import InMemoryEventStore
+from events.schemas import facility_stream
 from events.store import EventStore
 from service_layer.demo_plan import TODAY, plan
 from service_layer.unit_of_work import Reactor, handle
@@ -114,8 +118,43 @@ def generate(
             f"the {enterprises} demo enterprises of seed {seed} are already in this database; "
             "use another --seed or a fresh --db"
         )
+    facilities = [a for a in _facilities(seed) if store.stream_version(a.stream_id) == 0]
+    if facilities:
+        store.append_batch(facilities)
+    for item in facilities:
+        summary.events.update(e.event_type for e in item.events)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+FACILITIES = (
+    ("liangjiang", "srdi-park", "两江{}号“专精特新”产业园", 4),
+    ("liangjiang", "internship-base", "两江“专精特新”企业就业见习基地{}", 9),
+    ("yubei", "incubator", "渝北科技型初创企业孵化器{}", 2),
+    ("jiangjin", "incubator", "江津中小企业孵化器{}", 1),
+)
+"""(district, kind, name, how many) of the demo's parks, internship bases and incubators."""
+
+
+def _facilities(seed: int) -> list[StreamAppend]:
+    """The demo's facilities, established between 2022 and the demo's today (ids carry the seed)."""
+    rng = random.Random(f"srdi-demo-facilities:{seed}")
+    appends: list[StreamAppend] = []
+    for district, kind, name, count in FACILITIES:
+        for n in range(1, count + 1):
+            key = f"DEMO{seed}-{district[:2].upper()}-{kind.upper()}-{n:02d}"
+            on = date(2022, 3, 1) + timedelta(days=rng.randint(0, (TODAY - date(2022, 3, 1)).days))
+            new = facilities.establish(
+                facilities.Facility(key),
+                kind=kind,
+                name=name.format(n),
+                district=district,
+                on=on,
+                today=TODAY,
+                actor=f"demo-{district}",
+            )
+            appends.append(StreamAppend(facility_stream(key), tuple(new), 0))
+    return appends
 
 
 def _run_plan(

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain import commands as c
+from domain.memberships import MembershipState
 from domain.titles import ListingState, TitleState
 from domain.uscc import ALPHABET, make_uscc
 
@@ -31,6 +32,22 @@ DIVISION["qianjiang"] = "500114"  # 行政区划代码, characters 3-8 of a USCC
 QIANJIANG_UNITS = "区科技局 正阳工业园区管委会 区经济信息委 区发展改革委 区招商投资局 区农业农村委".split()  # noqa: SIM905
 BRANDS = "恒达 华宇 博创 金石 鑫源 瑞丰 云启 智联 宏图 天成 中科 新锐 汇通 远景 长鑫 渝丰 巴山 江陵".split()  # noqa: SIM905
 TRADES = "精密机械 汽车电子 生物医药 新材料 智能装备 软件科技 电子科技 环保科技 食品 陶瓷 模具".split()  # noqa: SIM905
+INDUSTRY = {
+    "精密机械": "equipment",
+    "汽车电子": "auto-electronics",
+    "生物医药": "biomedicine",
+    "新材料": "materials",
+    "智能装备": "equipment",
+    "软件科技": "software",
+    "电子科技": "electronics-info",
+    "环保科技": "energy-environment",
+    "食品": "consumer-goods",
+    "陶瓷": "materials",
+    "模具": "equipment",
+}
+"""The industry (domain.industries) of each trade in a demo name."""
+DESIGNATIONS = {"digital-workshop": 0.15, "smart-factory": 0.04, "green-factory": 0.08}
+"""Chance that an enterprise of Rongchang, Liangjiang or Jiangjin gets each designation."""
 
 
 @dataclass(order=True)
@@ -68,6 +85,7 @@ class _Planner:
         self.actor = f"demo-{self.district}"
         self.plan = Plan(self.uscc, self.district)
         self.titles: dict[str, TitleState] = {}
+        self.members: dict[str, MembershipState] = {}
         self.seq = 0
         self.registered: date | None = None
 
@@ -101,6 +119,18 @@ class _Planner:
         self.add(on, command, system=system)
         return True
 
+    def member(self, track: str, action: str, on: date) -> bool:
+        """Plan a pool or designation milestone if it is on time and legal as planned so far."""
+        if on > TODAY:
+            return False
+        state = self.members.get(track, MembershipState(track))
+        try:
+            self.members[track] = state.advance(action, on)
+        except Exception:
+            return False
+        self.add(on, c.RecordMilestone(uscc=self.uscc, track=track, action=action, on=on))
+        return True
+
     def valid(self, track: str, on: date) -> bool:
         title = self.titles.get(track)
         return title is not None and title.holds_valid(on)
@@ -111,7 +141,8 @@ class _Planner:
         entry = rng.choices([2019, 2020, 2021, 2022, 2023, 2024], weights=[40, 15, 15, 12, 10, 8])[0]
         registered = date(entry, 1, 1) + _days(rng, 0, 170)
         department = rng.choice(QIANJIANG_UNITS) if self.district == "qianjiang" else None
-        name = f"重庆{rng.choice(BRANDS)}{rng.choice(TRADES)}有限公司"
+        trade = rng.choice(TRADES)
+        name = f"重庆{rng.choice(BRANDS)}{trade}有限公司"
         size = rng.choices(["micro", "small", "medium"], weights=[30, 50, 20])[0]
         self.registered = registered
         self.add(
@@ -122,6 +153,7 @@ class _Planner:
                 district=self.district,
                 department=department,
                 size=size,
+                industry=INDUSTRY[trade],
                 on=registered,
             ),
         )
@@ -135,6 +167,7 @@ class _Planner:
         if self.valid_ever("srdi-municipal") and rng.random() < 0.3:
             self.listing()
         self.reports()
+        self.measures(registered)
         self.plan.steps.sort()
         return self.plan
 
@@ -284,6 +317,59 @@ class _Planner:
                 if rng.random() < 0.15:
                     on = date(year, 11, 1) + _days(rng, 0, 50)
                     self.add(on, c.RecordDemonstration(uscc=u, year=year, on=on))
+
+    def measures(self, registered: date) -> None:
+        """Pools, designations, retrofits, benchmarks, specialists, incubation, projects, standards."""
+        rng, u, district = self.rng, self.uscc, self.district
+        start = max(registered, date(2022, 1, 1))
+        holder = self.valid_ever("srdi-municipal") or self.valid_ever("little-giant")
+
+        def report(on: date, command: Any) -> None:
+            if on <= TODAY:
+                self.add(on, command)
+
+        if district == "liangjiang" and rng.random() < 0.4:
+            admitted = start + _days(rng, 0, 1400)
+            if self.member("cultivation-pool", "admitted", admitted) and rng.random() < 0.2:
+                self.member("cultivation-pool", "left", admitted + _days(rng, 200, 600))
+        if district in ("liangjiang", "jiangjin") and holder and rng.random() < 0.2:
+            self.member("listing-reserve", "admitted", start + _days(rng, 0, 1400))
+        if district == "qianjiang" and rng.random() < 0.3:
+            self.member("hnte-pool", "admitted", start + _days(rng, 0, 1400))
+        if district in ("rongchang", "liangjiang", "jiangjin"):
+            for track, chance in DESIGNATIONS.items():
+                if rng.random() < chance:
+                    self.member(track, "certified", start + _days(rng, 0, 1500))
+        if district in ("rongchang", "jiangjin", "yubei") and rng.random() < 0.2:
+            year = rng.randint(2023, 2025)
+            on = date(year, 6, 1) + _days(rng, 0, 180)
+            kind = rng.choice(["smart", "green", "digital"])
+            investment = Decimal(rng.randrange(200_000, 5_000_000))
+            report(on, c.ReportRetrofit(uscc=u, year=year, kind=kind, investment=investment, on=on))
+        if district == "yubei" and holder:
+            for year in (2025, 2026):
+                if rng.random() < 0.15:
+                    self.member("benchmark", "certified", date(year, 3, 1) + _days(rng, 0, 150))
+        if district == "yubei" and rng.random() < 0.05:
+            on = start + _days(rng, 0, 1000)
+            report(on, c.RecordInnovationProject(uscc=u, project=f"揭榜挂帅{on.year}-{u[-4:]}", on=on))
+        if district == "yubei" and holder and rng.random() < 0.1:
+            on = start + _days(rng, 0, 1000)
+            level = rng.choice(["national", "industry", "group"])
+            report(on, c.RecordStandard(uscc=u, standard=f"T/CQ {u[-4:]}-{on.year}", level=level, on=on))
+        if district == "rongchang":
+            if rng.random() < 0.05:
+                on = start + _days(rng, 0, 800)
+                report(on, c.RecordIncubation(uscc=u, on=on))
+            if rng.random() < 0.3:
+                for n in range(rng.randint(1, 3)):
+                    on = start + _days(rng, 0, 1500)
+                    number = f"ZL{on.year}2{rng.randrange(10**7):07d}.{n}"
+                    report(on, c.ReportPatent(uscc=u, number=number, on=on))
+        if district != "qianjiang" and rng.random() < 0.3:
+            on = start + _days(rng, 0, 300)
+            person = rng.choice("张伟 王芳 李娜 刘洋 陈静 杨帆".split())  # noqa: SIM905
+            report(on, c.AssignSpecialist(uscc=u, person=person, unit="区经济信息委", on=on))
 
 
 def plan(seed: int, index: int) -> Plan:

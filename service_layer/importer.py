@@ -1,4 +1,4 @@
-"""``srdi import FILE.csv``: enterprises and milestones in bulk, the whole file or nothing.
+"""``srdi import FILE.csv|FILE.xlsx``: enterprises, milestones and measures in bulk, all or nothing.
 
 Every line goes through the same handlers as the CLI, each seeing what the lines before it decided.
 On the SQL store the file is streamed: ONE write transaction (holding the store's write lock)
@@ -31,7 +31,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
 
-from domain.commands import RecordMilestone, RegisterEnterprise
+from domain.commands import (
+    AnyCommand,
+    AssignSpecialist,
+    MeasureCommand,
+    RecordIncubation,
+    RecordInnovationProject,
+    RecordMilestone,
+    RecordStandard,
+    RegisterEnterprise,
+    ReportPatent,
+    ReportRetrofit,
+)
+from domain.enterprise import Enterprise
 from domain.errors import DomainError, InvalidInput, shown
 from domain.inputs import iso_date
 from domain.uscc import validate_uscc
@@ -41,10 +53,26 @@ from events.sql_store import SqlEventStore
 from events.store import EventStore, IdempotencyMismatch
 from service_layer.overlay import OverlayStore
 from service_layer.retry import retry
+from service_layer.spreadsheet import EXAMPLE_HEADER, Row, header_keys, is_xlsx, read_xlsx
 from service_layer.unit_of_work import Reactor, guard_appends, handle, load, refresh_reactor
 
-COLUMNS = ("uscc", "name", "district", "department", "size", "milestone", "on", "ref", "override_reason")
-EXAMPLE_HEADER = ",".join(COLUMNS[:8])
+REPORT_KINDS = ("retrofit", "incubation", "innovation-project", "standard", "specialist", "patent")
+"""What the `report` column may say (English, or Chinese through `REPORT_ALIASES`)."""
+REPORT_ALIASES = {
+    "技术改造": "retrofit",
+    "智能化改造": "retrofit",
+    "绿色化改造": "retrofit",
+    "改造": "retrofit",
+    "孵化": "incubation",
+    "研究院孵化": "incubation",
+    "重大创新攻关项目": "innovation-project",
+    "揭榜挂帅": "innovation-project",
+    "标准": "standard",
+    "标准制修订": "standard",
+    "服务专员": "specialist",
+    "专利": "patent",
+    "专利授权": "patent",
+}
 
 IMPORT_CHUNK = 2000  # lines decided, then appended inside the import's one transaction
 _BLOCK = 1 << 20  # bytes read at a time
@@ -63,6 +91,7 @@ class ImportReport:
     milestones: int
     skipped: int
     events: int
+    reports: int = 0
     replayed: bool = False
 
     def to_json(self) -> dict[str, object]:
@@ -71,26 +100,18 @@ class ImportReport:
             "lines": self.lines,
             "registered": self.registered,
             "milestones": self.milestones,
+            "reports": self.reports,
             "skipped": self.skipped,
             "events": self.events,
             "already_imported": self.replayed,
         }
 
 
-@dataclass
-class _Row:
-    line: int
-    values: dict[str, str]
-
-    def get(self, column: str) -> str:
-        return self.values.get(column, "").strip()
-
-
-def parse(data: bytes) -> list[_Row]:
-    """Decode and split the file; refuse a non-UTF-8, empty or header-less file in one line."""
+def parse(data: bytes, sheet: str | None = None) -> list[Row]:
+    """Decode and split the file (CSV or XLSX); refuse a non-UTF-8, empty or header-less file in one line."""
     source = io.BytesIO(data)
     scan(source)
-    return list(rows(source))
+    return list(rows(source, sheet))
 
 
 def scan(source: BinaryIO) -> tuple[str, int]:
@@ -98,6 +119,8 @@ def scan(source: BinaryIO) -> tuple[str, int]:
 
     Reads ``_BLOCK`` bytes at a time and leaves ``source`` rewound.
     """
+    if _xlsx(source):
+        return "import:" + hashlib.sha256(source.read()).hexdigest(), 0
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset, lines, blank, first = 0, 0, True, True
@@ -127,24 +150,30 @@ def scan(source: BinaryIO) -> tuple[str, int]:
     return "import:" + digest.hexdigest(), lines
 
 
-def rows(source: BinaryIO) -> Iterator[_Row]:
-    """The file's lines after the header, one at a time (the header checked first)."""
+def _xlsx(source: BinaryIO) -> bool:
+    """Is the file an XLSX workbook (a ZIP holding xl/workbook.xml)? Leaves ``source`` rewound."""
+    head = source.read(2)
+    source.seek(0)
+    if head != b"PK":
+        return False
+    found = is_xlsx(source.read())
+    source.seek(0)
+    return found
+
+
+def rows(source: BinaryIO, sheet: str | None = None) -> Iterator[Row]:
+    """The file's lines after the header, one at a time (the header checked first); a workbook's
+    rows (``service_layer.spreadsheet``: first sheet, or ``sheet``)."""
+    if _xlsx(source):
+        yield from read_xlsx(source.read(), sheet)
+        return
+    if sheet is not None:
+        raise InvalidInput("--sheet is for an .xlsx workbook; this file is CSV")
     text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
     try:
         reader = csv.reader(text)
         try:
-            header = [h.strip().lower() for h in next(reader)]
-            if "uscc" not in header:
-                raise InvalidInput(
-                    f"line 1: missing header; the first line must name the columns, e.g. {EXAMPLE_HEADER}"
-                )
-            for column in header:
-                if column not in COLUMNS:
-                    raise InvalidInput(
-                        f"line 1: unknown column {shown(column)}; the columns are {', '.join(COLUMNS)}"
-                    )
-                if header.count(column) > 1:
-                    raise InvalidInput(f"line 1: column {shown(column)} appears twice")
+            header = header_keys(next(reader), "line 1")
             for values in reader:
                 if not any(v.strip() for v in values):
                     continue
@@ -153,7 +182,7 @@ def rows(source: BinaryIO) -> Iterator[_Row]:
                         f"line {reader.line_num}: {len(values)} values"
                         f" but the header names {len(header)} columns"
                     )
-                yield _Row(reader.line_num, dict(zip(header, values, strict=False)))
+                yield Row(reader.line_num, {k: v for k, v in zip(header, values, strict=False) if k})
         except csv.Error as error:
             raise InvalidInput(f"line {reader.line_num}: not valid CSV ({error})") from None
     finally:
@@ -170,6 +199,7 @@ def import_csv(
     progress: Progress | None = None,
     sleep: Callable[[float], object] | None = None,
     chunk: int = IMPORT_CHUNK,
+    sheet: str | None = None,
 ) -> ImportReport:
     """Validate every line and write everything, or refuse naming the first bad line and write nothing.
 
@@ -185,10 +215,10 @@ def import_csv(
     def attempt() -> ImportReport:
         source.seek(0)
         if isinstance(store, SqlEventStore):
-            return _import_streaming(store, source, key, total, today, actor, reactor, progress, chunk)
-        lines = list(rows(source))
+            return _import_streaming(store, source, key, total, today, actor, reactor, progress, chunk, sheet)
+        lines = list(rows(source, sheet))
         overlay = OverlayStore(store)
-        counts = {"registered": 0, "milestones": 0, "skipped": 0}
+        counts = {"registered": 0, "milestones": 0, "reports": 0, "skipped": 0}
         for done, row in enumerate(lines, start=1):
             _decide(overlay, row, counts, today=today, actor=actor, reactor=reactor, key=key)
             if progress is not None:
@@ -219,9 +249,10 @@ def _import_streaming(
     reactor: Reactor | None,
     progress: Progress | None,
     chunk: int,
+    sheet: str | None = None,
 ) -> ImportReport:
     """The SQL path: ONE write transaction, ``chunk`` lines decided and appended at a time."""
-    counts = {"registered": 0, "milestones": 0, "skipped": 0}
+    counts = {"registered": 0, "milestones": 0, "reports": 0, "skipped": 0}
     with store.engine.connect() as conn:
         conn = conn.execution_options(**WRITE)
         with conn.begin() as transaction:
@@ -240,7 +271,7 @@ def _import_streaming(
                 return sum(len(a.events) for a in appends)
 
             overlay = OverlayStore(base)
-            for row in rows(source):
+            for row in rows(source, sheet):
                 lines += 1
                 _decide(overlay, row, counts, today=today, actor=actor, reactor=reactor, key=key)
                 if lines % chunk == 0:
@@ -277,7 +308,7 @@ def _check_first(store: InTransactionStore, key: str, position: int) -> None:
 
 def _decide(
     overlay: OverlayStore,
-    row: _Row,
+    row: Row,
     counts: dict[str, int],
     *,
     today: date,
@@ -288,12 +319,12 @@ def _decide(
     try:
         _apply(overlay, row, counts, today=today, actor=actor, reactor=reactor, key=key)
     except DomainError as error:
-        raise InvalidInput(f"line {row.line}: {error.message}") from None
+        raise InvalidInput(f"{row.label}: {error.message}") from None
 
 
 def _apply(
     overlay: OverlayStore,
-    row: _Row,
+    row: Row,
     counts: dict[str, int],
     *,
     today: date,
@@ -303,10 +334,15 @@ def _apply(
 ) -> None:
     uscc = validate_uscc(row.get("uscc"))
     name, district, milestone = row.get("name"), row.get("district"), row.get("milestone")
-    if not (name or district or milestone):
-        raise InvalidInput("nothing to do: give name and district to register, or milestone and on to record")
+    report = row.get("report")
+    if not (name or district or milestone or report):
+        raise InvalidInput(
+            "nothing to do: give name and district to register, milestone and on to record, or report"
+        )
+    if milestone and report:
+        raise InvalidInput("give milestone or report on a line, not both; put each on its own line")
 
-    def run(command: RegisterEnterprise | RecordMilestone) -> None:
+    def run(command: AnyCommand) -> None:
         handle(overlay, command, today=today, actor=actor, reactor=reactor, correlation_id=key[:36])
 
     if name or district:
@@ -318,7 +354,8 @@ def _apply(
             district=district,
             department=row.get("department") or None,
             size=row.get("size") or None,
-            on=_date(row.get("on")) if row.get("on") and not milestone else None,
+            industry=row.get("industry") or None,
+            on=_date(row.get("on")) if row.get("on") and not (milestone or report) else None,
         )
         existing = load(overlay, uscc)
         if not existing.registered:
@@ -329,8 +366,15 @@ def _apply(
                 f"{uscc} is already registered in {existing.district}, not {command.district}; "
                 "fix the district column"
             )
-        elif not milestone:
+        elif not (milestone or report):
             counts["skipped"] += 1
+    if report:
+        measure = _report(uscc, report, row)
+        if _on_record(load(overlay, uscc), measure):
+            counts["skipped"] += 1
+            return
+        run(measure)
+        counts["reports"] += 1
     if milestone:
         if not row.get("on"):
             raise InvalidInput("a milestone needs its date in the 'on' column (YYYY-MM-DD)")
@@ -351,6 +395,55 @@ def _apply(
             return
         run(record)
         counts["milestones"] += 1
+
+
+def _report(uscc: str, report: str, row: Row) -> MeasureCommand | ReportPatent:
+    """The `srdi report` command a line's `report` column names, from the line's columns."""
+    kind = REPORT_ALIASES.get(report.strip(), report.strip().lower())
+    on = _date(row.get("on")) if row.get("on") else None
+    value = row.get
+    if kind == "retrofit":
+        return ReportRetrofit(
+            uscc=uscc,
+            year=value("year") or None,
+            kind=value("kind") or None,
+            investment=value("investment") or None,
+            project=value("project") or None,
+            on=on,
+        )
+    if kind == "incubation":
+        return RecordIncubation(uscc=uscc, institute=value("institute") or None, on=on)
+    if kind == "innovation-project":
+        project, field = value("project") or None, value("field") or None
+        return RecordInnovationProject(uscc=uscc, project=project, field=field, on=on)
+    if kind == "standard":
+        standard, level = value("standard") or None, value("level") or None
+        role = value("role") or "participant"
+        return RecordStandard(uscc=uscc, standard=standard, level=level, role=role, on=on)
+    if kind == "specialist":
+        return AssignSpecialist(uscc=uscc, person=value("person") or None, unit=value("unit") or None, on=on)
+    if kind == "patent":
+        number, patent_kind = value("number") or None, value("kind") or "invention"
+        return ReportPatent(uscc=uscc, number=number, kind=patent_kind, on=on)
+    raise InvalidInput(f"report {shown(report)} is unknown; use one of: {', '.join(REPORT_KINDS)}")
+
+
+def _on_record(enterprise: Enterprise, command: MeasureCommand | ReportPatent) -> bool:
+    """Is this measure already on record (an overlapping file)? Then the line is skipped."""
+    if isinstance(command, ReportPatent):
+        return any(p.number == command.number for p in enterprise.patents)
+    measures = enterprise.measures
+    if isinstance(command, ReportRetrofit):
+        same = (command.year, command.kind, command.investment, command.project)
+        return any((m.year, m.subject, m.amount, m.name) == same for m in measures if m.kind == "retrofit")
+    if isinstance(command, RecordIncubation):
+        return any(m.kind == "incubation" for m in measures)
+    if isinstance(command, RecordInnovationProject):
+        return any(m.kind == "innovation-project" and m.name == command.project for m in measures)
+    if isinstance(command, RecordStandard):
+        return any(m.kind == "standard" and m.name == command.standard for m in measures)
+    current = enterprise.specialist
+    return current is not None and (current.name, current.detail) == (command.person, command.unit)
 
 
 def _date(text: str) -> date:

@@ -195,3 +195,14 @@ def test_measures_shows_pools_designations_and_industry_as_of_a_date(url: str) -
     assert (yubei["industry"], yubei["designations"]) == ("auto-electronics", {})
     status = json.loads(_ok(url, "status", _uscc(2), "--json"))
     assert set(status) == {"uscc", "name", "district", "titles", "listing"}
+
+
+def test_the_demo_produces_measures_the_targets_count(db_url: str) -> None:
+    """`srdi demo`: designations, pools, patents and facilities appear, so targets show counted rows."""
+    summary = json.loads(_ok(db_url, "demo", "--enterprises", "200", "--json"))
+    by_type = summary["events_by_type"]
+    assert by_type["FacilityEstablished"] > 0 and by_type["RetrofitReported"] > 0
+    liangjiang = _rows(db_url, "liangjiang")
+    assert liangjiang["digital-workshop"]["actual"] > 0
+    assert liangjiang["srdi-parks"]["actual"] > 0 and liangjiang["internship-bases"]["actual"] > 0
+    assert _rows(db_url, "rongchang")["high-value-patents"]["actual"] > 0
