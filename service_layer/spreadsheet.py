@@ -113,6 +113,11 @@ def header_keys(names: Sequence[str], where: str) -> list[str]:
 
     ``where`` names the header's place in messages (`line 1`, `row 3`).
     """
+    if not any(_HEADER_INDEX.get(normalise(name)) == "uscc" for name in names if name.strip()):
+        raise InvalidInput(
+            f"{where}: missing header; the first {where.split()[0]} must name the columns, "
+            f"e.g. {EXAMPLE_HEADER} (or 统一社会信用代码,企业名称,区县 …)"
+        )
     keys: list[str] = []
     for name in names:
         key = _HEADER_INDEX.get(normalise(name)) if name.strip() else ""
@@ -125,11 +130,6 @@ def header_keys(names: Sequence[str], where: str) -> list[str]:
         if key and key in keys:
             raise InvalidInput(f"{where}: column {shown(name.strip())} appears twice")
         keys.append(key)
-    if "uscc" not in keys:
-        raise InvalidInput(
-            f"{where}: missing header; the first {where.split()[0]} must name the columns, "
-            f"e.g. {EXAMPLE_HEADER} (or 统一社会信用代码,企业名称,区县 …)"
-        )
     return keys
 
 
