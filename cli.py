@@ -6,9 +6,25 @@ Thin by design: parse, call a handler or a read model, print. Sub-commands live 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
-from cli_commands import audit, dashboard, demo, enterprises, ledger, scheduler, views
+from cli_commands import (
+    audit,
+    dashboard,
+    demo,
+    enterprises,
+    facilities,
+    importing,
+    ledger,
+    measures,
+    policies,
+    reading,
+    reports,
+    scheduler,
+    views,
+)
 
 app = typer.Typer(
     name="srdi",
@@ -29,8 +45,40 @@ def root(
     """Global options."""
 
 
-for module in (audit, dashboard, demo, enterprises, ledger, scheduler, views):
-    module.register(app)
+# Every command and every command group of srdi, each with the function or sub-app that runs it
+# (``srdi --help`` lists the commands, then the groups).
+COMMANDS: dict[str, Callable[..., None]] = {
+    "dashboard": dashboard.dashboard,
+    "demo": demo.demo,
+    "record": enterprises.record,
+    "retract": enterprises.retract,
+    "status": reading.status,
+    "history": reading.history,
+    "machines": reading.machines,
+    "measures": measures.measures,
+    "import": importing.import_file,
+    "ledger": ledger.ledger,
+    "explain": ledger.explain,
+    "simulate": policies.simulate,
+    "reminders": scheduler.reminders,
+    "targets": views.targets,
+    "calendar": views.calendar,
+    "replay": views.replay,
+}
+GROUPS: dict[str, typer.Typer] = {
+    "audit": audit.audit_app,
+    "db": audit.db_app,
+    "enterprise": enterprises.enterprise_app,
+    "report": reports.report_app,
+    "facility": facilities.facility_app,
+    "entitlement": ledger.entitlement_app,
+    "policy": policies.policy_app,
+    "scheduler": scheduler.scheduler_app,
+}
+for name, command in COMMANDS.items():
+    app.command(name)(command)
+for name, group in GROUPS.items():
+    app.add_typer(group, name=name)
 
 
 def hoist_db(args: list[str], command: object) -> list[str]:

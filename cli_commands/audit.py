@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cli_commands.common import Integrity, fail, guarded, print_json, services
+from cli_commands.options import JSON_OPTION
 from cli_commands.output import echo
 
 audit_app = typer.Typer(help="Check and export the log for an audit.", no_args_is_help=True)
@@ -26,18 +27,17 @@ def audit_verify(
     views: bool = typer.Option(
         False, "--views", help="Also recompute every view from the log and compare it with the stored one."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Walk the hash chain and name the first bad position (exit 4 if any); print the last hash."""
-    from events.anchors import AnchorError, BadAnchor
-    from events.integrity import verify
-    from service_layer.anchoring import pinned_key, verify_with_anchors
+    from service_layer.anchoring import AnchorError, BadAnchor, pinned_key, verify_with_anchors
+    from service_layer.reads import verify_log
 
     svc = services(ctx, reading=True)
     check = None
     try:
         if anchors_path is None:
-            result = verify(svc.engine)
+            result = verify_log(svc)
         else:
             pinned = pinned_key(svc.settings, public_key)
             result, check = verify_with_anchors(svc.engine, anchors_path, pinned)
@@ -60,9 +60,9 @@ def audit_verify(
             document.update(ok=False, first_bad_position=check.first_bad_position, reason=check.reason)
     views_check = None
     if views and document["ok"]:  # views are only worth comparing with a log that holds
-        from projections.check import check_views
+        from service_layer.reads import check_views
 
-        views_check = check_views(svc.engine)
+        views_check = check_views(svc)
         document.update(views_check.to_json())
         if not views_check.ok:
             document["ok"] = False
@@ -113,7 +113,7 @@ def audit_keygen(
     ),
 ) -> None:
     """Make an Ed25519 key pair for signing anchors (private key mode 0600; never overwrites)."""
-    from events.anchors import AnchorError, keygen
+    from service_layer.anchoring import AnchorError, keygen
 
     try:
         private, public = keygen(path)
@@ -135,11 +135,10 @@ def audit_anchor(
         metavar="PATH",
         help="The anchor log to append to (else SRDI_ANCHOR_LOG, srdi-anchors.jsonl).",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Sign (position, last hash, time) of the verified log and append it to the anchor log."""
-    from events.anchors import AnchorError, BadAnchor
-    from service_layer.anchoring import LogNotIntact, anchor
+    from service_layer.anchoring import AnchorError, BadAnchor, LogNotIntact, anchor
 
     svc = services(ctx, reading=True)
     try:
@@ -171,7 +170,7 @@ def audit_export(
         metavar="PATH",
         help="Carry the latest signed anchor of this log (default SRDI_ANCHOR_LOG when it exists).",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = JSON_OPTION,
     force: bool = typer.Option(False, "--force", help="Replace PATH if it exists."),
 ) -> None:
     """Write a self-verifying JSON Lines bundle: a header, then every event with its hash.
@@ -179,31 +178,20 @@ def audit_export(
     The README's few lines of standard-library Python verify it without srdi.
     """
     from cli_commands.common import parse_date
-    from events import anchors
-    from projections.export import ExportFailed, export
-    from service_layer.anchoring import pinned_key
-    from service_layer.files import check_output, output_file
+    from service_layer.anchoring import AnchorError
+    from service_layer.errors import IntegrityFailure
+    from service_layer.files import check_output
+    from service_layer.reads import export_log
 
     day = parse_date(as_of, "--as-of") if as_of else None
     check_output(path, force=force)
-    svc = services(ctx, reading=True)
-    source = anchors_path or (svc.settings.anchor_log if svc.settings.anchor_log.exists() else None)
     try:
-        found = anchors.read(source) if source is not None else []
-        pinned = pinned_key(svc.settings) if found else None
-        for each in found:
-            anchors.check_signature(each, pinned)
-        result = export(
-            svc.engine,
-            path,
-            as_of=day,
-            tz=svc.settings.timezone,
-            anchors=found,
-            open_output=lambda target: output_file(target, force=force),
+        result = export_log(
+            services(ctx, reading=True), path, as_of=day, anchors_path=anchors_path, force=force
         )
-    except anchors.AnchorError as error:
+    except AnchorError as error:
         fail(str(error))
-    except (ExportFailed, anchors.BadAnchor) as error:
+    except IntegrityFailure as error:
         raise Integrity(str(error)) from None
     if as_json:
         print_json(result.to_json())
@@ -217,11 +205,9 @@ def audit_export(
 @guarded
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply every pending schema migration."""
-    from events.db import make_engine
-    from events.migrate import upgrade
+    from service_layer.bootstrap import upgrade_schema
 
-    engine = make_engine(services(ctx).settings.database_url)
-    echo(f"database at revision {upgrade(engine)}")
+    echo(f"database at revision {upgrade_schema(services(ctx))}")
 
 
 @db_app.command("roles")
@@ -231,7 +217,7 @@ def db_roles(
     prefix: str = typer.Option(
         "srdi_", "--prefix", help="Role names: PREFIX + recorder|approver|payer|auditor."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Create the PostgreSQL roles recorder, approver, payer, auditor, granted only their commands."""
     from service_layer.roles import RolesRefused, create_roles
@@ -256,8 +242,3 @@ def db_roles(
         "give each person a login in one role, e.g. CREATE ROLE li_wei LOGIN IN ROLE "
         + result.roles["approver"]
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(audit_app, name="audit")
-    app.add_typer(db_app, name="db")

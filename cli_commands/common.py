@@ -17,12 +17,16 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
+from cli_commands.output import echo
 from service_layer import failures
 from service_layer.bootstrap import Services, open_services
+
+if TYPE_CHECKING:
+    from service_layer.unit_of_work import CommandResult
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -76,7 +80,7 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from domain.errors import Conflict, DomainError, NotPermitted
-        from events.store import (
+        from service_layer.errors import (
             ConcurrencyConflict,
             DuplicateEventId,
             IdempotencyMismatch,
@@ -223,3 +227,38 @@ def stderr_progress(label: str, *, quiet: bool) -> Any:
         transient=True,
         disable=quiet,
     )
+
+
+def entitlement_rows(result: CommandResult) -> list[dict[str, Any]]:
+    """The entitlements a command triggered, as `{"id","rule","amount","status"}`.
+
+    Statuses are the ledger's (docs/cli.md): a pending entitlement decided not eligible is `reversed`.
+    """
+    return [
+        {
+            "id": r.entitlement_id,
+            "rule": r.rule,
+            "amount": r.amount,
+            "status": "reversed" if r.status == "not-eligible" else r.status,
+        }
+        for r in result.entitlements()
+    ]
+
+
+def print_result(result: CommandResult, as_json: bool, done: str) -> None:
+    """`{"event_id", "entitlements"}` with --json; else a line per event and per entitlement."""
+    rows = entitlement_rows(result)
+    if as_json:
+        print_json({"event_id": result.event_id, "entitlements": rows})
+        return
+    echo(f"{done}: event {result.event_id}")
+    for row in rows:
+        if row["amount"] is not None:
+            amount = f"{row['amount']:,} yuan"
+        elif row["status"] == "pending-data":
+            amount = "amount decided when the figures arrive"
+        else:
+            amount = "amount to be set" if row["status"] != "reversed" else "nothing owed"
+        echo(f"  entitlement {row['id']} {row['rule']}: {amount}, {row['status']}")
+    if not rows:
+        echo("  no entitlement triggered")

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from cli_commands.common import fail, guarded, parse_date, services
+from cli_commands.options import PAGE_LANG_OPTION, Lang
 from cli_commands.output import echo
 
 
@@ -22,18 +23,15 @@ def dashboard(
         None, "--district", help="Only this district (key or Chinese name); default: every district."
     ),
     as_of: str | None = typer.Option(None, "--as-of", help="Figures as they stood on DATE (default today)."),
-    lang: str = typer.Option("zh", "--lang", help="Page language: zh (default) or en."),
+    lang: Lang = PAGE_LANG_OPTION,
     force: bool = typer.Option(False, "--force", help="Replace PATH if it exists."),
 ) -> None:
     """Write the district report page: targets, titles, money and listing, read at one log position."""
-    from domain.errors import InvalidInput
     from domain.reference import parse_district
     from service_layer.commands import today
     from service_layer.dashboard import Unsettled, assemble
-    from service_layer.dashboard_page import TEXT, check_path, render, write_page
+    from service_layer.dashboard_page import check_path, render, write_page
 
-    if lang not in TEXT:
-        raise InvalidInput(f"--lang {lang!r} is unknown; use zh or en")
     key = parse_district(district) if district else None
     day = parse_date(as_of, "--as-of") if as_of else None
     check_path(path, force=force)  # refuse before any reading
@@ -45,7 +43,3 @@ def dashboard(
     write_page(path, render(page, lang), force=force)
     where = key or "all districts"
     echo(f"wrote {path} ({where}, as of {page.day.isoformat()}, log position {page.position}, {lang})")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("dashboard")(dashboard)

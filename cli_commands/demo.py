@@ -82,7 +82,3 @@ def demo(
         f"{summary.total:,} events in {summary.seconds:.1f} s; "
         f"{summary.refused} planned steps refused{resumed}"
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)

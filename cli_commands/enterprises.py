@@ -7,53 +7,12 @@ entitlement the policy engine triggered. Refusals are the domain's one-line `Inv
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import typer
 
-from cli_commands.common import guarded, parse_date, print_json, services
-from cli_commands.output import echo
-
-if TYPE_CHECKING:
-    from service_layer.unit_of_work import CommandResult
+from cli_commands.common import guarded, parse_date, print_result, services
+from cli_commands.options import JSON_OPTION
 
 enterprise_app = typer.Typer(help="The register of enterprises.", no_args_is_help=True)
-JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document.")
-
-
-def entitlement_rows(result: CommandResult) -> list[dict[str, Any]]:
-    """The entitlements a command triggered, as `{"id","rule","amount","status"}`.
-
-    Statuses are the ledger's (docs/cli.md): a pending entitlement decided not eligible is `reversed`.
-    """
-    return [
-        {
-            "id": r.entitlement_id,
-            "rule": r.rule,
-            "amount": r.amount,
-            "status": "reversed" if r.status == "not-eligible" else r.status,
-        }
-        for r in result.entitlements()
-    ]
-
-
-def print_result(result: CommandResult, as_json: bool, done: str) -> None:
-    """`{"event_id", "entitlements"}` with --json; else a line per event and per entitlement."""
-    rows = entitlement_rows(result)
-    if as_json:
-        print_json({"event_id": result.event_id, "entitlements": rows})
-        return
-    echo(f"{done}: event {result.event_id}")
-    for row in rows:
-        if row["amount"] is not None:
-            amount = f"{row['amount']:,} yuan"
-        elif row["status"] == "pending-data":
-            amount = "amount decided when the figures arrive"
-        else:
-            amount = "amount to be set" if row["status"] != "reversed" else "nothing owed"
-        echo(f"  entitlement {row['id']} {row['rule']}: {amount}, {row['status']}")
-    if not rows:
-        echo("  no entitlement triggered")
 
 
 @enterprise_app.command("add")
@@ -159,17 +118,3 @@ def retract(
 
     result = execute(services(ctx), Retract(event_id=event_id, reason=reason))
     print_result(result, as_json, f"retracted {event_id}")
-
-
-def register(app: typer.Typer) -> None:
-    """Add every lifecycle command: enterprise, record, report, retract, status, history, machines, import."""
-    from cli_commands import facilities, importing, measures, reading, reports
-
-    app.add_typer(enterprise_app, name="enterprise")
-    app.command("record")(record)
-    reports.register(app)
-    app.command("retract")(retract)
-    reading.register(app)
-    measures.register(app)
-    facilities.register(app)
-    importing.register(app)

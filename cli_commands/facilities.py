@@ -6,16 +6,11 @@ targets count 10 parks and 30 internship bases (docs/cli.md).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import typer
 
 from cli_commands.common import guarded, parse_date, print_json, services
-from cli_commands.enterprises import JSON_OPTION
+from cli_commands.options import JSON_OPTION
 from cli_commands.output import echo
-
-if TYPE_CHECKING:
-    from events.envelope import NewEvent
 
 facility_app = typer.Typer(
     help="SRDI parks, internship bases and incubators (counted by the district targets).",
@@ -62,8 +57,10 @@ def facility_add(
     today, actor = _today(ctx), current_actor(services(ctx))
     assert isinstance(today, date)
 
-    def decide(f: facilities.Facility) -> list[NewEvent]:
-        return facilities.establish(
+    after, new = service.run(
+        services(ctx).store,
+        key,
+        lambda f: facilities.establish(
             f,
             kind=chosen_kind,
             name=label,
@@ -73,9 +70,8 @@ def facility_add(
             actor=actor,
             unit=by,
             ref=doc,
-        )
-
-    after, new = service.run(services(ctx).store, key, decide)
+        ),
+    )
     if as_json:
         print_json({"event_id": new[0].event_id, "facility": after.as_json()})
     else:
@@ -122,35 +118,14 @@ def facility_list(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Every facility recorded (the live view), oldest first."""
-    import sqlalchemy as sa
-
     from domain import facilities
     from domain.reference import parse_district
-    from projections.facilities import facilities_table as t
-    from projections.feed import view
+    from service_layer import reads
 
     key = parse_district(district) if district else None
     chosen_kind = facilities.parse_kind(kind) if kind else None
     day = parse_date(as_of, "--as-of") if as_of else None
-    query = sa.select(t).order_by(t.c.established_on, t.c.facility_id)
-    if key:
-        query = query.where(t.c.district == key)
-    if chosen_kind:
-        query = query.where(t.c.kind == chosen_kind)
-    if day:
-        query = query.where(t.c.established_on <= day, sa.or_(t.c.closed_on.is_(None), t.c.closed_on > day))
-    with view(services(ctx, reading=True).engine, ["facilities"]) as conn:
-        rows = [
-            {
-                "id": r.facility_id,
-                "kind": r.kind,
-                "name": r.name,
-                "district": r.district,
-                "established_on": str(r.established_on)[:10],
-                "closed_on": None if r.closed_on is None else str(r.closed_on)[:10],
-            }
-            for r in conn.execute(query)
-        ]
+    rows = reads.facilities(services(ctx, reading=True), district=key, kind=chosen_kind, as_of=day)
     if as_json:
         print_json({"facilities": rows})
         return
@@ -159,7 +134,3 @@ def facility_list(
         echo(f"{row['id']}  {row['kind']}  {row['name']}  {row['district']}  {row['established_on']}{closed}")
     if not rows:
         echo("no facility recorded")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(facility_app, name="facility")

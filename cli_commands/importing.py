@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from cli_commands.common import guarded, print_json, services, stderr_progress
-from cli_commands.enterprises import JSON_OPTION
+from cli_commands.options import JSON_OPTION
 from cli_commands.output import echo
 
 
@@ -55,7 +55,3 @@ def import_file(
             f"{report.skipped} already on record, "
             f"{report.events} events written"
         )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("import")(import_file)

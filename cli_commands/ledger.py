@@ -13,20 +13,19 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cli_commands.common import fail, guarded, parse_date, print_json, services
+from cli_commands.options import EXPORT_LANG_OPTION, JSON_OPTION, LANG_OPTION, Lang
 from cli_commands.output import console as plain_console
 from cli_commands.output import echo
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from projections.ledger_view import LedgerEntry
+    from service_layer.reads import LedgerEntry
 
 entitlement_app = typer.Typer(
     help="Decide on entitlements: approve an amount, record a payment.", no_args_is_help=True
 )
-_JSON = typer.Option(False, "--json", help="Print one JSON document.")
 _LEDGER_WIDTH = 172
-_LANG = typer.Option("en", "--lang", help="Labels and export headers: en or zh.")
 
 
 def _yuan(value: Decimal | None) -> str:
@@ -48,43 +47,34 @@ def ledger(
     recorded_before: str | None = typer.Option(
         None, "--recorded-before", help="Only what the log knew before TIMESTAMP."
     ),
-    as_json: bool = _JSON,
+    as_json: bool = JSON_OPTION,
     csv_path: Path | None = typer.Option(
         None, "--csv", metavar="PATH", help="Write a CSV file (UTF-8, Excel)."
     ),
     xlsx_path: Path | None = typer.Option(None, "--xlsx", metavar="PATH", help="Write an Excel workbook."),
     force: bool = typer.Option(False, "--force", help="Replace the --csv/--xlsx file if it exists."),
-    lang: str = _LANG,
+    lang: Lang = EXPORT_LANG_OPTION,
 ) -> None:
     """Every entitlement with its amount, approval, payments and status, and the totals."""
     from cli_commands.ledger_export import write_csv, write_xlsx
-    from domain.reference import label, normalise, parse_district
-    from domain.uscc import validate_uscc
-    from projections.feed import view
-    from projections.framework import Cutoff
-    from projections.ledger_view import LedgerFilter, read_ledger, totals
+    from service_layer import reads
 
     if sum((as_json, csv_path is not None, xlsx_path is not None)) > 1:
         fail("give at most one of --json, --csv PATH, --xlsx PATH")
-    label("x", lang)  # refuse an unknown --lang before any work
     if csv_path is not None or xlsx_path is not None:
         from service_layer.files import check_output
 
         check_output(csv_path or xlsx_path or "", force=force)  # refuse a bad path before any work
-    svc = services(ctx, reading=True)
-    cutoff = Cutoff.parse(as_of, recorded_before, svc.settings.timezone)
-    filters = LedgerFilter(
-        validate_uscc(enterprise) if enterprise else None,
-        parse_district(district) if district else None,
-        year,
-        cutoff.as_of,
+    reading = reads.ledger(
+        services(ctx, reading=True),
+        enterprise=enterprise,
+        district=district,
+        year=year,
+        unit=unit,
+        as_of=as_of,
+        recorded_before=recorded_before,
     )
-    with view(svc.engine, ["ledger"], Cutoff(recorded_before=cutoff.recorded_before)) as conn:
-        entries = read_ledger(conn, filters)
-    if unit is not None:  # the catalogue: "a ledger can be split by unit"
-        wanted = normalise(unit)
-        entries = [e for e in entries if wanted in {normalise(u) for u in e.responsible_units}]
-    sums = totals(entries)
+    entries, sums = reading.entries, reading.totals
     if csv_path is not None or xlsx_path is not None:
         path = csv_path or xlsx_path
         assert path is not None
@@ -92,7 +82,7 @@ def ledger(
         echo(f"wrote {len(entries)} entries and a totals row to {path}")
         return
     if as_json:
-        print_json({"entries": [e.to_json() for e in entries], "totals": sums})
+        print_json(reading.to_json())
         return
     _print_ledger(entries, sums, lang)
 
@@ -100,12 +90,9 @@ def ledger(
 def _print_ledger(entries: list[LedgerEntry], sums: dict[str, Decimal], lang: str) -> None:
     from rich.table import Table
 
-    from cli_commands.ledger_export import STATUS_ZH
-    from domain.reference import label
+    from domain.labels import label, sentence
 
-    zh = lang == "zh"
-    names = ("发生日期", "企业", "区县", "条款", "金额", "上限", "核定", "已拨付", "状态", "编号")
-    english = (
+    columns = (
         "accrued",
         "enterprise",
         "district",
@@ -117,11 +104,13 @@ def _print_ledger(entries: list[LedgerEntry], sums: dict[str, Decimal], lang: st
         "status",
         "id",
     )
-    table = Table(title=f"{'台账' if zh else 'ledger'} ({len(entries)})")
-    money = ("amount", "approved", "paid", "金额", "核定", "已拨付")
-    for name in names if zh else english:
+    table = Table(title=f"{label('ledger', lang, namespace='text')} ({len(entries)})")
+    for name in columns:
         # Nothing is cut short: ids and USCCs are copied from here (`entitlement pay ID`).
-        table.add_column(name, justify="right" if name in money else "left", no_wrap=True)
+        right = name in ("amount", "approved", "paid")
+        table.add_column(
+            label(name, lang, namespace="column"), justify="right" if right else "left", no_wrap=True
+        )
     for e in entries:
         table.add_row(
             e.accrued_on.isoformat(),
@@ -129,34 +118,29 @@ def _print_ledger(entries: list[LedgerEntry], sums: dict[str, Decimal], lang: st
             label(e.district, lang, namespace="district"),
             e.rule,
             _yuan(e.amount),
-            ("是" if zh else "yes") if e.ceiling else "",
+            label("yes", lang, namespace="text") if e.ceiling else "",
             _yuan(e.approved_amount),
             _yuan(e.paid_amount),
-            STATUS_ZH.get(e.status, e.status) if zh else e.status,
+            label(e.status, lang, namespace="status"),
             e.id,
         )
     console = plain_console()
     console.width = max(console.width, _LEDGER_WIDTH)  # a row per entry, whole ids, even when piped
     console.print(table)
-    f, c, a, p = (_yuan(sums[k]) for k in ("fixed", "ceilings", "approved", "paid"))
-    if zh:
-        echo(f"合计（元）：定额 {f}，待核定上限 {c}，已核定 {a}，已拨付 {p}")
-    else:
-        echo(f"totals (yuan): fixed {f}, ceilings awaiting approval {c}, approved {a}, paid {p}")
+    shown = {k: _yuan(sums[k]) for k in ("fixed", "ceilings", "approved", "paid")}
+    echo(sentence("ledger-totals", lang, **shown))
 
 
 @guarded
 def explain(
     ctx: typer.Context,
     entitlement_id: str = typer.Argument(..., metavar="ENTITLEMENT_ID"),
-    as_json: bool = _JSON,
-    lang: str = _LANG,
+    as_json: bool = JSON_OPTION,
+    lang: Lang = LANG_OPTION,
 ) -> None:
     """Why an entitlement: the rule, the article quoted, its triggers, figures, readings and arithmetic."""
-    from domain.reference import label
-    from service_layer.ledger import explain as explain_entitlement
+    from service_layer.reads import explain as explain_entitlement
 
-    label("x", lang)  # refuse an unknown --lang before any work
     doc = explain_entitlement(services(ctx, reading=True), entitlement_id, lang)
     if as_json:
         print_json(doc)
@@ -199,12 +183,14 @@ _EXPLAIN_ZH = {
 
 
 def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
-    from domain.reference import label
+    from domain.labels import label
 
     zh = lang == "zh"
 
     def t(text: str) -> str:
-        return _EXPLAIN_ZH.get(text, text) if zh else text
+        if not zh:
+            return text
+        return _EXPLAIN_ZH.get(text) or label(text.replace(" ", "-"), lang, namespace="text")
 
     district = label(doc["district"], lang, namespace="district")
     status = doc.get("status_label", doc["status"]) if zh else doc["status"]
@@ -224,10 +210,10 @@ def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
     echo(
         f"{t('status')} {status}: {t('amount')} {_yuan(doc['amount'])}{ceiling}, "
         f"{t('approved')} {_yuan(doc['approved_amount'])}, {t('paid')} {_yuan(doc['paid_amount'])} "
-        f"{'元' if zh else 'yuan'}; {t('accrued on')} {doc['accrued_on']}"
+        f"{t('yuan')}; {t('accrued on')} {doc['accrued_on']}"
     )
     if doc.get("recovery_amount"):
-        echo(f"  {t('recovery due')}: {_yuan(doc['recovery_amount'])} {'元' if zh else 'yuan'}")
+        echo(f"  {t('recovery due')}: {_yuan(doc['recovery_amount'])} {t('yuan')}")
     if doc["note"]:
         echo(f"  {t('note')}: {doc['note']}")
     echo(f"{t('triggered by')}:")
@@ -281,7 +267,7 @@ def approve(
     entitlement_id: str = typer.Argument(..., metavar="ENTITLEMENT_ID"),
     amount: str = typer.Option(..., "--amount", help="Approved amount in yuan (at most the ceiling)."),
     on: str | None = typer.Option(None, "--on", help="Date of the approval (default today)."),
-    as_json: bool = _JSON,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Approve the amount of an entitlement awaiting approval (a ceiling or an unstated amount)."""
     from service_layer.ledger import approve as approve_entitlement
@@ -299,7 +285,7 @@ def pay(
     amount: str = typer.Option(..., "--amount", help="Amount paid in yuan."),
     ref: str = typer.Option(..., "--ref", help="Payment reference (拨付文号 / voucher)."),
     on: str = typer.Option(..., "--on", help="Date of the payment YYYY-MM-DD."),
-    as_json: bool = _JSON,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Record a payment (several may add up to what is approved or owed, never more).
 
@@ -331,13 +317,3 @@ def _done(doc: dict[str, Any], as_json: bool, what: str) -> None:
         f"{what} {doc['id']} ({doc['rule']}): {doc['status']}, approved {_yuan(doc['approved_amount'])}, "
         f"paid {_yuan(doc['paid_amount'])} yuan"
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add ledger, explain, entitlement, policy and simulate."""
-    from cli_commands import policies
-
-    app.command("ledger")(ledger)
-    app.command("explain")(explain)
-    app.add_typer(entitlement_app, name="entitlement")
-    policies.register(app)

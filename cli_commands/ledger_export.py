@@ -14,54 +14,39 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from projections.ledger_view import LedgerEntry
+from service_layer.reads import LedgerEntry
 
-COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("id", "id", "编号"),
-    ("enterprise", "enterprise (USCC)", "统一社会信用代码"),
-    ("district", "district", "区县"),
-    ("policy", "policy", "政策"),
-    ("rule", "rule", "条款编号"),
-    ("article", "article", "条"),
-    ("kind", "kind", "类别"),
-    ("accrued_on", "accrued on", "发生日期"),
-    ("amount", "amount (yuan)", "金额（元）"),
-    ("ceiling", "ceiling", "是否上限"),
-    ("approved_amount", "approved (yuan)", "核定金额（元）"),
-    ("paid_amount", "paid (yuan)", "已拨付（元）"),
-    ("status", "status", "状态"),
-    ("responsible_units", "responsible units", "责任单位"),
-    ("note", "note", "备注"),
+COLUMNS = (
+    "id",
+    "enterprise",
+    "district",
+    "policy",
+    "rule",
+    "article",
+    "kind",
+    "accrued_on",
+    "amount",
+    "ceiling",
+    "approved_amount",
+    "paid_amount",
+    "status",
+    "responsible_units",
+    "note",
 )
 MONEY_COLUMNS = ("amount", "approved_amount", "paid_amount")
-STATUS_ZH = {
-    "accrued": "应付",
-    "awaiting-approval": "待核定",
-    "pending-data": "待补数据",
-    "approved": "已核定",
-    "partly-paid": "部分拨付",
-    "paid": "已拨付",
-    "reversed": "已撤销",
-    "recovery-due": "应追回",
-}
-KIND_ZH = {
-    "award": "奖励",
-    "subsidy": "补助",
-    "rent-subsidy": "租金补贴",
-    "tax-relief": "税费减免",
-    "matching": "配套",
-}
 
 
 def headers(lang: str) -> list[str]:
-    return [zh if lang == "zh" else en for _key, en, zh in COLUMNS]
+    """The export's header row (the catalogue's ``export-*`` column labels)."""
+    from domain.labels import label
+
+    return [label("export-" + key.replace("_", "-"), lang, namespace="column") for key in COLUMNS]
 
 
 def cells(entry: LedgerEntry, lang: str) -> list[Any]:
     """One entry as row values: Decimals for money (None when no amount), labels in `lang`."""
-    from domain.reference import label
+    from domain.labels import label
 
-    zh = lang == "zh"
     values: dict[str, Any] = {
         "id": entry.id,
         "enterprise": entry.enterprise,
@@ -69,31 +54,31 @@ def cells(entry: LedgerEntry, lang: str) -> list[Any]:
         "policy": entry.policy,
         "rule": entry.rule,
         "article": entry.article,
-        "kind": KIND_ZH.get(entry.kind, entry.kind) if zh else entry.kind,
+        "kind": label(entry.kind, lang, namespace="kind"),
         "accrued_on": entry.accrued_on,
         "amount": entry.amount,
-        "ceiling": ("是" if entry.ceiling else "否") if zh else ("yes" if entry.ceiling else "no"),
+        "ceiling": label("yes" if entry.ceiling else "no", lang, namespace="text"),
         "approved_amount": entry.approved_amount,
         "paid_amount": entry.paid_amount,
-        "status": STATUS_ZH.get(entry.status, entry.status) if zh else entry.status,
+        "status": label(entry.status, lang, namespace="status"),
         "responsible_units": "、".join(entry.responsible_units),
         "note": entry.note,
     }
-    return [values[key] for key, _en, _zh in COLUMNS]
+    return [values[key] for key in COLUMNS]
 
 
 def totals_row(totals: dict[str, Decimal], lang: str) -> list[Any]:
+    from domain.labels import label, sentence
+
     row: list[Any] = [None] * len(COLUMNS)
-    keys = [key for key, _en, _zh in COLUMNS]
-    row[0] = "合计" if lang == "zh" else "Total"
+    keys = list(COLUMNS)
+    row[0] = label("total", lang, namespace="text")
     row[keys.index("amount")] = totals["fixed"]
     row[keys.index("approved_amount")] = totals["approved"]
     row[keys.index("paid_amount")] = totals["paid"]
     ceilings = _plain(totals["ceilings"])
-    row[keys.index("note")] = (
-        f"定额合计 {_plain(totals['fixed'])} 元；上限待核定 {ceilings} 元"
-        if lang == "zh"
-        else f"fixed {_plain(totals['fixed'])} yuan; ceilings awaiting approval {ceilings} yuan"
+    row[keys.index("note")] = sentence(
+        "export-totals", lang, fixed=_plain(totals["fixed"]), ceilings=ceilings
     )
     return row
 
@@ -149,17 +134,17 @@ def write_xlsx(
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from domain.labels import label
     from service_layer.files import output_file
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "台账" if lang == "zh" else "ledger"
+    sheet.title = label("ledger", lang, namespace="text")
     sheet.append(headers(lang))
     for entry in entries:
         sheet.append(cells(entry, lang))
     sheet.append(totals_row(totals, lang))
-    keys = [key for key, _en, _zh in COLUMNS]
-    for column, key in enumerate(keys, start=1):
+    for column, key in enumerate(COLUMNS, start=1):
         letter = sheet.cell(row=1, column=column).column_letter
         sheet.column_dimensions[letter].width = 14 if key != "note" else 48
         for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cli_commands.common import guarded, parse_date, print_json
-from cli_commands.enterprises import JSON_OPTION
+from cli_commands.common import guarded, parse_date, print_json, services
+from cli_commands.options import JSON_OPTION, LANG_OPTION, Lang
 from cli_commands.output import console as plain_console
-from cli_commands.reading import LANG_OPTION, _lang, _stream
 
 if TYPE_CHECKING:
     from domain.reference import TrackKind
@@ -25,19 +24,19 @@ def measures(
     uscc: str = typer.Argument(..., metavar="USCC"),
     as_of: str | None = typer.Option(None, "--as-of", help="As the world stood on DATE (YYYY-MM-DD)."),
     as_json: bool = JSON_OPTION,
-    lang: str = LANG_OPTION,
+    lang: Lang = LANG_OPTION,
 ) -> None:
     """Pools, designations and industry of an enterprise, now or as of a date."""
     from rich.table import Table
 
-    from domain.enterprise import Enterprise
     from domain.industries import industry_label
-    from domain.reference import label
+    from domain.labels import label
+    from domain.uscc import validate_uscc
+    from service_layer.reads import enterprise_measures
 
-    lang = _lang(lang)
+    code = validate_uscc(uscc)  # bad input is refused before the database is looked at
     day = parse_date(as_of, "--as-of") if as_of else None
-    _, events = _stream(ctx, uscc)
-    document = Enterprise.load(events, as_of=day).measures_json()
+    document = enterprise_measures(services(ctx, reading=True), code, as_of=day)
     if as_json:
         print_json(document)
         return
@@ -57,7 +56,3 @@ def measures(
                 row["valid_until"] or "-",
             )
     plain_console().print(table)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("measures")(measures)

@@ -12,27 +12,22 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cli_commands.common import guarded, parse_date, print_json, services
+from cli_commands.options import JSON_OPTION, LANG_OPTION, Lang
 from cli_commands.output import echo
 
 if TYPE_CHECKING:
     from domain.policy.model import Policy
 
 policy_app = typer.Typer(help="District policies: what is in force, what a document says, switch one on.")
-_JSON = typer.Option(False, "--json", help="Print one JSON document.")
-
-
-_LANG = typer.Option("en", "--lang", help="Labels: en or zh.")
 
 
 @policy_app.command("list")
 @guarded
-def policy_list(ctx: typer.Context, as_json: bool = _JSON, lang: str = _LANG) -> None:
+def policy_list(ctx: typer.Context, as_json: bool = JSON_OPTION, lang: Lang = LANG_OPTION) -> None:
     """Every shipped policy and every active one, with when it was activated."""
+    from domain.labels import label, sentence
     from domain.policy.model import builtin_keys, load_builtin
-    from domain.reference import label
     from service_layer.policies import active_policies
-
-    label("x", lang)  # refuse an unknown --lang before any work
 
     active = active_policies(services(ctx, reading=True))
     rows: list[dict[str, Any]] = []
@@ -54,28 +49,26 @@ def policy_list(ctx: typer.Context, as_json: bool = _JSON, lang: str = _LANG) ->
     if as_json:
         print_json({"policies": rows})
         return
-    zh = lang == "zh"
     for r in rows:
-        if zh:
-            state = f"{r['activated_on']} 起启用" if r["active"] else "未启用"
-        else:
-            state = f"active since {r['activated_on']}" if r["active"] else "not active"
+        state = (
+            sentence("active-since", lang, on=r["activated_on"])
+            if r["active"]
+            else sentence("not-active", lang)
+        )
         districts = ",".join(label(d, lang, namespace="district") for d in r["districts"])
-        rules = f"{r['rules']:>2} {'条' if zh else 'rules'}"
+        rules = sentence("rule-count", lang, n=f"{r['rules']:>2}")
         echo(f"{r['key']:<16} {state:<24} {rules}  {districts}  {r['title_zh']}")
 
 
 @policy_app.command("show")
 @guarded
 def policy_show(
-    ctx: typer.Context, key: str = typer.Argument(...), as_json: bool = _JSON, lang: str = _LANG
+    ctx: typer.Context, key: str = typer.Argument(...), as_json: bool = JSON_OPTION, lang: Lang = LANG_OPTION
 ) -> None:
     """A policy's document data: reach, rules with their articles and amounts, readings, caps."""
+    from domain.labels import label, sentence
     from domain.policy.model import load_builtin
-    from domain.reference import label
     from service_layer.policies import active_policies
-
-    label("x", lang)  # refuse an unknown --lang before any work
 
     active = active_policies(services(ctx, reading=True)).get(key)
     policy = active.policy if active is not None else load_builtin(key)
@@ -85,28 +78,24 @@ def policy_show(
     if as_json:
         print_json(doc)
         return
-    zh = lang == "zh"
-    number = policy.document_number or ("无文号" if zh else "no number")
+    number = policy.document_number or sentence("no-number", lang)
     echo(f"{policy.key}: {policy.title_zh} ({number}, {policy.issuer_zh})")
-    until = policy.in_force_until or ("未定" if zh else "open")
+    until = policy.in_force_until or sentence("open-ended", lang)
     districts = "、".join(label(d, lang, namespace="district") for d in policy.districts)
-    if zh:
-        echo(f"  施行 {policy.in_force_from} 至 {until}；追溯至 {policy.reach_from}；{districts}")
-        echo(f"  {str(active.activated_on) + ' 起启用' if active else '未启用'}")
-    else:
-        echo(f"  in force {policy.in_force_from} – {until}; reaches from {policy.reach_from}; {districts}")
-        echo(f"  {'active since ' + str(active.activated_on) if active else 'not active'}")
-    unstated = "未明确" if zh else "not stated"
-    article = "第{}条" if zh else "art {}"
+    reach = policy.reach_from
+    start = policy.in_force_from
+    echo(f"  {sentence('in-force', lang, start=start, until=until, reach=reach, districts=districts)}")
+    state = sentence("active-since", lang, on=active.activated_on) if active else sentence("not-active", lang)
+    echo(f"  {state}")
+    unstated = sentence("not-stated", lang)
     for rule in doc["rules"]:
         amount = rule["amount"] if rule["amount"] is not None else rule["formula"] or unstated
-        where = article.format(rule["article"])
+        where = sentence("article-short", lang, n=rule["article"])
         echo(f"  {rule['id']:<7} {where:<8} {rule['kind']:<13} {amount} {rule['summary']}")
     for reading in doc["readings"]:
-        echo(
-            f"  {'解读' if zh else 'reading'} {reading['name']} = {reading['default']} "
-            f"({'可选' if zh else 'options'}: {', '.join(reading['options'])})"
-        )
+        options = ", ".join(reading["options"])
+        text = sentence("reading", lang, name=reading["name"], default=reading["default"], options=options)
+        echo(f"  {text}")
 
 
 def _policy_json(policy: Policy) -> dict[str, Any]:
@@ -150,18 +139,13 @@ def policy_activate(
     key: str = typer.Argument(..., help="Policy key, e.g. yubei-2024."),
     on: str | None = typer.Option(None, "--on", help="Date of the activation (default today)."),
     file: Path | None = typer.Option(None, "--file", help="Activate this validated policy file instead."),
-    as_json: bool = _JSON,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Switch a policy on: one event, and every entitlement the history it reaches owes, once."""
-    from events.schemas import EntitlementCreated
-    from service_layer.policies import activate_policy
+    from service_layer.policies import activate_policy, created_entitlements
 
     result = activate_policy(services(ctx), key, parse_date(on) if on else None, file)
-    created = [
-        {"id": e.entitlement_id, "enterprise": e.uscc, "rule": e.rule, "amount": e.amount}
-        for e in (new.event for new in result.events)
-        if isinstance(e, EntitlementCreated)
-    ]
+    created = created_entitlements(result)
     doc = {
         "key": result.key,
         "activated": result.activated,
@@ -188,7 +172,7 @@ def policy_activate(
 def simulate(
     ctx: typer.Context,
     policy: Path = typer.Option(..., "--policy", metavar="FILE", help="A draft policy file (TOML)."),
-    as_json: bool = _JSON,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """What a draft policy would owe over the whole history against the active one; writes nothing."""
     from service_layer.simulate import simulate_file
@@ -210,8 +194,3 @@ def simulate(
             f"{yuan(d['fixed']):>14} {yuan(a['fixed']):>14}  "
             f"ceilings {yuan(d['ceilings'])} vs {yuan(a['ceilings'])}"
         )
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(policy_app, name="policy")
-    app.command("simulate")(simulate)

@@ -15,8 +15,8 @@ from typing import Any
 
 import typer
 
-from cli_commands.common import guarded, parse_date, services
-from cli_commands.enterprises import JSON_OPTION, print_result
+from cli_commands.common import guarded, parse_date, print_result, services
+from cli_commands.options import JSON_OPTION
 
 report_app = typer.Typer(
     help="Report the figures the policy rules need (financials, lease, talent, R&D subsidy…).",
@@ -208,7 +208,3 @@ def specialist(
 ) -> None:
     """Assign the enterprise's service specialist (一企一策一人); a later assignment replaces it."""
     _submit(ctx, "specialist", as_json, person=person, unit=unit, on=on)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(report_app, name="report")

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from cli_commands.common import guarded, parse_date, print_json, services
+from cli_commands.options import JSON_OPTION, LANG_OPTION, Lang
 from cli_commands.output import console as plain_console
 from cli_commands.output import echo
 
@@ -73,16 +74,14 @@ def reminders(
         90, "--within", min=0, help="Deadlines at most DAYS away (overdue by at most DAYS included)."
     ),
     today: str | None = typer.Option(None, "--today", help="Count days from DATE instead of today."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    lang: str = typer.Option("en", "--lang", help="Labels: en or zh."),
+    as_json: bool = JSON_OPTION,
+    lang: Lang = LANG_OPTION,
 ) -> None:
     """List the review and tutoring deadlines coming up, without recording anything."""
-    from domain.reference import label
-    from scheduler import jobs
     from service_layer.commands import today as business_today
+    from service_layer.reads import reminders as upcoming
 
     svc = services(ctx, reading=True)
-    label("srdi-municipal", lang)  # refuses an unknown language before any work
     day: date = parse_date(today, "--today") if today else business_today(svc.settings.timezone)
     rows: list[dict[str, Any]] = [
         {
@@ -92,7 +91,7 @@ def reminders(
             "days_left": r.days_left(day),
             "kind": r.kind,
         }
-        for r in jobs.upcoming(svc, day, within)
+        for r in upcoming(svc, day, within)
     ]
     if as_json:
         print_json(rows)
@@ -103,29 +102,18 @@ def reminders(
 def _table(rows: list[dict[str, Any]], day: date, within: int, lang: str) -> None:
     from rich.table import Table
 
-    from domain.reference import label
+    from domain.labels import label
 
-    zh = lang == "zh"
-    kinds = {"review-due": "复核到期", "tutoring-lapses": "辅导验收到期"} if zh else {}
-    table = Table(title=f"{'到期提醒' if zh else 'Reminders'} ({day}, ≤ {within} {'天' if zh else 'days'})")
-    headers = (
-        ("USCC", "类别", "有效期至", "剩余天数", "类型")
-        if zh
-        else ("USCC", "track", "valid until", "days left", "kind")
-    )
-    for header in headers:
-        table.add_column(header)
+    title = label("reminders", lang, namespace="text")
+    table = Table(title=f"{title} ({day}, ≤ {within} {label('days', lang, namespace='text')})")
+    for header in ("uscc", "track", "valid-until", "days-left", "deadline-kind"):
+        table.add_column(label(header, lang, namespace="column"))
     for row in rows:
         table.add_row(
             row["uscc"],
             label(row["track"], lang, namespace="track"),
             row["valid_until"],
             str(row["days_left"]),
-            kinds.get(row["kind"], row["kind"]),
+            label(row["kind"], lang, namespace="deadline"),
         )
     plain_console().print(table)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(scheduler_app, name="scheduler")
-    app.command("reminders")(reminders)

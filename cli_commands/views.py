@@ -1,32 +1,23 @@
 """Read models on the command line: ``targets``, ``calendar`` and ``replay`` (projections work).
 
-Every read first brings the projections it reads up to the log's end (``projections.feed``);
-``--recorded-before`` reads a snapshot rebuilt from what the log held then instead.
+Each asks the read façade (`service_layer.reads`), which brings the projections it reads up to
+the log's end first; ``--recorded-before`` reads a snapshot rebuilt from what the log held then.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 import typer
 
 from cli_commands.common import guarded, parse_date, print_json, services
+from cli_commands.options import JSON_OPTION, LANG_OPTION, Lang
 from cli_commands.output import console as plain_console
 from cli_commands.output import echo
 
 if TYPE_CHECKING:
-    from projections.calendar import CalendarEntry
-    from projections.targets import TargetRow
-
-_JSON = typer.Option(False, "--json", help="Print one JSON document.")
-_LANG = typer.Option("en", "--lang", help="Labels: en or zh.")
-
-
-def _today(ctx: typer.Context) -> date:
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(services(ctx).settings.timezone)).date()
+    from service_layer.reads import CalendarEntry, TargetRow
 
 
 @guarded
@@ -38,22 +29,18 @@ def targets(
     recorded_before: str | None = typer.Option(
         None, "--recorded-before", help="Count only what the log knew before TIMESTAMP."
     ),
-    as_json: bool = _JSON,
-    lang: str = _LANG,
+    as_json: bool = JSON_OPTION,
+    lang: Lang = LANG_OPTION,
 ) -> None:
     """Each policy document's targets for a district beside the actual counts."""
-    from domain.reference import label, parse_district
-    from projections.feed import view
-    from projections.framework import Cutoff
-    from projections.targets import TARGET_VIEWS, read_targets
+    from domain.labels import label
+    from domain.reference import parse_district
+    from service_layer import reads
 
-    key = parse_district(district)
-    label("x", lang)  # refuse an unknown --lang before any work
-    svc = services(ctx, reading=True)
-    cutoff = Cutoff.parse(as_of, recorded_before, svc.settings.timezone)
-    on = cutoff.as_of or _today(ctx)
-    with view(svc.engine, TARGET_VIEWS, Cutoff(recorded_before=cutoff.recorded_before)) as conn:
-        rows = read_targets(conn, key, year=year, on=on)
+    key = parse_district(district)  # bad input is refused before the database is looked at
+    key, on, rows = reads.targets(
+        services(ctx, reading=True), key, year=year, as_of=as_of, recorded_before=recorded_before
+    )
     if as_json:
         print_json(
             {"district": key, "year": year, "as_of": on.isoformat(), "rows": [r.to_json() for r in rows]}
@@ -88,19 +75,17 @@ def calendar(
     within: int | None = typer.Option(None, "--within", min=0, help="Only deadlines within DAYS."),
     today: str | None = typer.Option(None, "--today", help="Count days from DATE (default today)."),
     district: str | None = typer.Option(None, "--district", help="Only this district."),
-    as_json: bool = _JSON,
-    lang: str = _LANG,
+    as_json: bool = JSON_OPTION,
+    lang: Lang = LANG_OPTION,
 ) -> None:
     """The review calendar: every certified title's valid_until and every IPO tutoring deadline."""
-    from domain.reference import label, parse_district
-    from projections.calendar import read_calendar
-    from projections.feed import view
+    from domain.reference import parse_district
+    from service_layer import reads
+    from service_layer.commands import today as business_today
 
-    label("x", lang)
-    day = parse_date(today, "--today") if today else _today(ctx)
-    key = parse_district(district) if district else None
-    with view(services(ctx, reading=True).engine, ["calendar"]) as conn:
-        entries = read_calendar(conn, day, within=within, district=key)
+    key = parse_district(district) if district else None  # refused before the database is looked at
+    day = parse_date(today, "--today") if today else business_today(services(ctx).settings.timezone)
+    entries = reads.calendar(services(ctx, reading=True), day, within=within, district=key)
     if as_json:
         print_json({"today": day.isoformat(), "within": within, "entries": [e.to_json() for e in entries]})
         return
@@ -110,7 +95,7 @@ def calendar(
 def _print_calendar(day: date, entries: list[CalendarEntry], lang: str) -> None:
     from rich.table import Table
 
-    from domain.reference import label
+    from domain.labels import label
 
     table = Table(title=f"review calendar on {day.isoformat()} ({len(entries)} deadlines)")
     for name in ("valid until", "days left", "uscc", "name", "district", "track", "kind", "since"):
@@ -135,7 +120,7 @@ def replay(
     as_of: str | None = typer.Option(
         None, "--as-of", help="Rebuild a snapshot as of DATE and report it (live views untouched)."
     ),
-    as_json: bool = _JSON,
+    as_json: bool = JSON_OPTION,
     batch: int | None = typer.Option(
         None, "--batch", min=1, help="Events per transaction (default 20000); a crash loses one at most."
     ),
@@ -145,10 +130,10 @@ def replay(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from projections.feed import DEFAULT_BATCH, rebuild
+    from service_layer.reads import rebuild_projections
 
     day = parse_date(as_of, "--as-of") if as_of else None
-    engine = services(ctx).engine
+    svc = services(ctx)
     bar = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -160,11 +145,8 @@ def replay(
     )
     with bar:
         task = bar.add_task("replaying events", total=None)
-        result = rebuild(
-            engine,
-            day,
-            lambda done, total: bar.update(task, completed=done, total=total),
-            batch=batch or DEFAULT_BATCH,
+        result = rebuild_projections(
+            svc, day, lambda done, total: bar.update(task, completed=done, total=total), batch
         )
     if as_json:
         print_json(result.to_json())
@@ -173,9 +155,3 @@ def replay(
     echo(f"replayed {result.events} events in {result.seconds:.2f} s{when}")
     for name, rows in result.projections.items():
         echo(f"  {name}: {rows} rows")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("targets")(targets)
-    app.command("calendar")(calendar)
-    app.command("replay")(replay)

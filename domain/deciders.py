@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from domain import ladder
+from domain import ladder, machines
 from domain.commands import (
     AssignSpecialist,
     ChangeEnterpriseDetails,
@@ -139,8 +139,15 @@ def record_milestone(
             "milestones of a track are recorded in date order: retract the later one with "
             "'srdi retract EVENT_ID --reason TEXT' and record both again in order"
         )
-    before: TitleState | ListingState
     kind = track_kind(cmd.track)
+    if kind == "listing":
+        current = enterprise.listing.stage
+    elif kind in MEMBERSHIP_KINDS:
+        current = enterprise.memberships.get(cmd.track, MembershipState(cmd.track)).state
+    else:
+        current = enterprise.titles.get(cmd.track, TitleState(cmd.track)).state
+    machines.require_legal(kind, current, cmd.action, track=cmd.track, system=system)  # asks the Machine
+    before: TitleState | ListingState
     if kind == "listing":
         before = enterprise.listing
         after_state = before.advance(cmd.action, cmd.on, system=system).stage

@@ -267,19 +267,6 @@ class Enterprise:
         """The event with this id in the stream as read (retracted or not)."""
         return next((e for e in self.stream if e.event_id == event_id), None)
 
-    def status_json(self, on: date | None = None) -> dict[str, Any]:
-        """The `status --json` document of docs/cli.md (a track never recorded is absent; catalogue order).
-
-        Read on ``on`` (the as-of day or today): a title past its ``valid_until`` reads expired.
-        """
-        return {
-            "uscc": self.uscc,
-            "name": self.name,
-            "district": self.district,
-            "titles": {t: self.titles[t].as_json(on) for t in tracks() if t in self.titles},
-            "listing": self.listing.as_json(),
-        }
-
     def measures_json(self) -> dict[str, Any]:
         """The `srdi measures --json` document: industry, pools, designations (docs/cli.md)."""
         return {

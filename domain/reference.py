@@ -24,7 +24,6 @@ TrackKind = Literal["qualification", "listing", "pool", "designation"]
 """A qualification title, the listing ladder, a pool (库: admitted, left) or a designation (称号)."""
 MEMBERSHIP_KINDS: frozenset[str] = frozenset({"pool", "designation"})
 """Kinds folded as memberships (`domain.memberships`), not as titles or the listing stage."""
-Lang = Literal["en", "zh"]
 Namespace = Literal["track", "action", "state", "district"]
 
 KINDS: tuple[TrackKind, ...] = get_args(TrackKind)
@@ -270,45 +269,24 @@ def parse_track_action(text: str) -> tuple[str, str]:
     return track, parse_action(action_text, track)
 
 
-# ── labels and validity ──────────────────────────────────────────────────────────────────────
+# ── Chinese names and validity ──────────────────────────────────────────────────────────────────────
 
 
-def label(
-    key: str,
-    lang: str = "en",
-    *,
-    namespace: Namespace | None = None,
-    kind: TrackKind | None = None,
-    full: bool = False,
-) -> str:
-    """The display label of a key: the key itself in English, the Chinese label in `zh`.
+def track_label_zh(key: str, *, full: bool = False) -> str | None:
+    """A track's Chinese name (the full one with ``full``), None for an unknown key."""
+    spec = _data().tracks.get(key)
+    return None if spec is None else (spec.zh_full if full else spec.zh)
 
-    Keys shared between namespaces (`certified` is an action and a state) resolve in the order
-    track, district, action, state unless `namespace` says which; `kind` picks the state table
-    (`none` is 未记录 for a title, 未挂牌 for listing). An unknown key is returned unchanged: a
-    label is presentation and must never make a read of old data fail.
-    """
-    if lang not in get_args(Lang):
-        raise InvalidInput(f"unknown language {lang!r}; use en or zh")
-    if lang == "en":
-        return key
-    data = _data()
-    order: tuple[Namespace, ...] = (namespace,) if namespace else get_args(Namespace)
-    for ns in order:
-        if ns == "track" and key in data.tracks:
-            spec = data.tracks[key]
-            return spec.zh_full if full else spec.zh
-        if ns == "district" and key in DISTRICTS:
-            district = DISTRICTS[key]
-            return district.zh_full if full else district.zh
-        if ns == "action" and key in data.actions:
-            return data.actions[key].zh
-        if ns == "state":
-            kinds = (kind,) if kind else KINDS
-            for k in kinds:
-                if key in data.states[k]:
-                    return data.states[k][key]
-    return key
+
+def action_label_zh(key: str) -> str | None:
+    """An action's Chinese name, None for an unknown key."""
+    spec = _data().actions.get(key)
+    return None if spec is None else spec.zh
+
+
+def state_label_zh(key: str, kind: TrackKind) -> str | None:
+    """A state's Chinese name in a machine kind's table, None when the kind has no such state."""
+    return _data().states[kind].get(key)
 
 
 def validity_years(track: str) -> int:

@@ -34,10 +34,10 @@ from events.store import (
 )
 from events.tables import events_table as T
 from events.tables import idempotency_table as K
-from events.wakeup import CHANNEL
 
 log = get_logger("srdi.store")
 
+CHANNEL = "srdi_events"  # every append NOTIFYs it on PostgreSQL (`events.wakeup` LISTENs)
 APPEND_LOCK_KEY = 0x5_2D1  # pg_advisory_xact_lock key reserved for the event log
 _IN_CHUNK = 500
 _ONE_BY_ONE = 8  # streams in one append up to which each stream's version is read on its own

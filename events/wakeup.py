@@ -22,18 +22,15 @@ from sqlalchemy.engine import Engine
 
 from events.db import is_sqlite
 from events.lazy_logging import get_logger
+from events.sql_store import CHANNEL, SqlEventStore
 
 log = get_logger("srdi.wakeup")
-
-CHANNEL = "srdi_events"
 
 
 class LogWaiter:
     """Blocks until the log is past a position (or a timeout). One per follower thread."""
 
     def __init__(self, engine: Engine, *, poll_seconds: float = 0.5) -> None:
-        from events.sql_store import SqlEventStore
-
         self.engine = engine
         self.poll_seconds = poll_seconds
         self._store = SqlEventStore(engine)

@@ -1,24 +1,27 @@
 """Current status of every enterprise: its registration, each title, its listing stage.
 
 Rows: ``status_enterprises`` (one per enterprise, with its fold) and ``status_titles`` (one per
-track with a milestone in force). ``read_status`` is what ``srdi status`` prints (docs/cli.md shape):
-live, it catches the projection up and reads rows; with ``as_of``/``recorded_before`` it folds that
-one enterprise's stream in memory through the same ``EnterpriseFold`` (one stream is small, so this
-is cheaper than any snapshot and exactly as correct).
+track with a milestone in force). ``StatusView`` is what ``srdi status`` prints (docs/cli.md shape):
+the read façade (``service_layer.reads.enterprise_status``) catches the projection up and reads its
+rows (`read_status_rows`), or, as of a date or an instant, folds that one enterprise's stream in
+memory with `fold_status`, through the same ``EnterpriseFold`` (one stream is small, so this is
+cheaper than any snapshot and exactly as correct).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
+from domain.reference import tracks
+from events.envelope import RecordedEvent
 from projections.fold import EnterpriseFold, EnterpriseProjection, Row, fold_events
-from projections.framework import Cutoff, DateParam, metadata
+from projections.framework import DateParam, metadata
 
 enterprises_table = sa.Table(
     "status_enterprises",
@@ -59,13 +62,13 @@ class StatusView:
     listing: dict[str, str | None]
 
     def to_json(self) -> dict[str, Any]:
+        """The contract's keys only; titles in the catalogue's order (a track never recorded is absent)."""
+        order = {track: n for n, track in enumerate(tracks())}
         return {
             "uscc": self.uscc,
             "name": self.name,
             "district": self.district,
-            "department": self.department,
-            "size": self.size,
-            "titles": self.titles,
+            "titles": dict(sorted(self.titles.items(), key=lambda item: order.get(item[0], len(order)))),
             "listing": self.listing,
         }
 
@@ -156,32 +159,13 @@ def _title(
     return doc
 
 
-def read_status(
-    engine: Engine,
-    uscc: str,
-    *,
-    as_of: date | None = None,
-    recorded_before: datetime | None = None,
-    on: date | None = None,
-) -> StatusView | None:
-    """One enterprise's status now, as of a business date, or as the log knew it at an instant.
+def fold_status(uscc: str, events: Iterable[RecordedEvent], on: date | None = None) -> StatusView | None:
+    """The status one enterprise's events give, folded in memory exactly as the projection folds them.
 
-    None when the enterprise has no event in view (never registered, or not by ``recorded_before``).
-    ``on`` is the day it is read on (``as_of`` or today): a title past its ``valid_until`` then
-    reads expired, recorded or not; None reads the states as recorded.
+    None when none of the events concerns the enterprise (never registered, or not in view). On
+    ``on`` a title past its ``valid_until`` reads expired, as in `read_status_rows`.
     """
-    cutoff = Cutoff(as_of, recorded_before)
-    if cutoff.unbounded:
-        from projections.feed import catch_up
-
-        catch_up(engine, ["status"])
-        with engine.connect() as conn:
-            return read_status_rows(conn, uscc, on)
-    from events.schemas import enterprise_stream
-    from events.sql_store import SqlEventStore
-
-    stream = SqlEventStore(engine).read_stream(enterprise_stream(uscc))
-    fold = fold_events(uscc, (e for e in stream if cutoff.admits(e)))
+    fold = fold_events(uscc, events)
     return StatusView.of(fold, on) if fold is not None else None
 
 

@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
-from domain.reference import label
+from domain.labels import label
 from events.lazy_logging import get_logger
 from service_layer.settings import Settings
 

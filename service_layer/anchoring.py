@@ -14,10 +14,24 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from events import anchors
-from events.anchors import Anchor, AnchorError
+from events.anchors import Anchor, AnchorError, BadAnchor, keygen
 from events.integrity import AnchorCheck, VerifyResult, check_anchors, verify
 from events.lazy_logging import get_logger
 from service_layer.settings import Settings
+
+# Re-exported: what the command line catches and calls, so it need not reach into events/.
+__all__ = [
+    "Anchor",
+    "AnchorError",
+    "Anchored",
+    "BadAnchor",
+    "LogNotIntact",
+    "anchor",
+    "keygen",
+    "mail_anchor",
+    "pinned_key",
+    "verify_with_anchors",
+]
 
 log = get_logger("srdi.anchors")
 

@@ -87,3 +87,20 @@ def open_services(database_url: str | None = None, on_open: Callable[[], object]
     settings = Settings() if database_url is None else Settings(database_url=database_url)
     logs.configure(settings.log_format, settings.log_level)
     return Services(settings, on_open)
+
+
+def services_on(engine: Engine, settings: Settings | None = None) -> Services:
+    """Services on an engine that is already open and migrated (tests, benchmarks, embedding code)."""
+    from service_layer.settings import Settings
+
+    services = Services(settings or Settings(database_url=engine.url.render_as_string(hide_password=False)))
+    services.__dict__["engine"] = engine  # the cached_property's slot: no second engine, no migration
+    return services
+
+
+def upgrade_schema(services: Services) -> str:
+    """Apply every pending schema migration; the revision the database is at after."""
+    from events.db import make_engine
+    from events.migrate import upgrade
+
+    return upgrade(make_engine(services.settings.database_url))

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from domain.errors import InvalidInput
+from domain.labels import label as ref_label
 from domain.policy.fmt import yuan
 from domain.reference import DISTRICTS
-from domain.reference import label as ref_label
 from service_layer.dashboard import HORIZON_DAYS, MONEY_KEYS, Dashboard, DistrictReport, MoneyLine
 
 DUE_SHOWN = 200  # rows of the due list drawn per district; the count always covers them all
@@ -166,16 +166,6 @@ STAGE_EN = {
     "ipo-accepted": "IPO accepted",
     "ipo-listed": "IPO listed",
     "tutoring-lapsed": "tutoring lapsed",
-}
-STATUS_ZH = {  # the ledger's statuses as the finance office says them (as in `srdi ledger --lang zh`)
-    "accrued": "应付",
-    "awaiting-approval": "待核定",
-    "pending-data": "待补数据",
-    "approved": "已核定",
-    "partly-paid": "部分拨付",
-    "paid": "已拨付",
-    "recovery-due": "待追回",
-    "reversed": "已撤销",
 }
 
 
@@ -463,7 +453,9 @@ def _sections(report: DistrictReport) -> dict[str, Any]:
 
 
 def _status_label(status: str, lang: str) -> str:
-    return STATUS_ZH.get(status, status) if lang == "zh" else status
+    from domain.labels import label
+
+    return label(status, lang, namespace="status")
 
 
 def _policy_title(dashboard: Dashboard, key: str, lang: str) -> str:

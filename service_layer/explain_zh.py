@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from domain.labels import label
 from domain.policy.model import Policy
-from domain.reference import label
 
 STATUS_ZH = {
     "accrued": "应付",

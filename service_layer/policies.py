@@ -155,3 +155,14 @@ def ledger_totals_by_district(engine: Any) -> dict[str, dict[str, Any]]:
     for entry in entries:
         by.setdefault(entry.district, []).append(entry)
     return {d: {**totals(rows), "entries": len(rows)} for d, rows in sorted(by.items())}
+
+
+def created_entitlements(result: ActivationResult) -> list[dict[str, Any]]:
+    """The entitlements an activation created, as `{"id", "enterprise", "rule", "amount"}`."""
+    from events.schemas import EntitlementCreated
+
+    return [
+        {"id": e.entitlement_id, "enterprise": e.uscc, "rule": e.rule, "amount": e.amount}
+        for e in (new.event for new in result.events)
+        if isinstance(e, EntitlementCreated)
+    ]

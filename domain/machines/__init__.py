@@ -4,6 +4,7 @@ Public API:
     check(kind, current_state, action, *, track=None, system=False) -> new state
     check_track(track, current_state, action, *, system=False) -> new state
     allowed_actions(kind, current_state, *, system=False) -> actions accepted now
+    require_legal(kind, current_state, action, *, track=None, system=False) -> asks the Machine
     restore(kind, history, *, start=None) -> state after replaying recorded actions
     new_machine(kind, state=None) -> a fresh transitions.Machine restored to `state`
     new_model(kind, state=None) -> the TrackModel driven by such a fresh Machine
@@ -48,6 +49,7 @@ __all__ = [
     "definition",
     "new_machine",
     "new_model",
+    "require_legal",
     "restore",
 ]
 
@@ -128,6 +130,29 @@ def check(
     else:
         reason = _describe(machine, state)
     raise IllegalTransition(f"cannot record {what}: {reason}; allowed now: {allowed_text}")
+
+
+def require_legal(
+    kind: TrackKind,
+    current_state: str,
+    action: str,
+    *,
+    track: str | None = None,
+    system: bool = False,
+) -> None:
+    """The record path's question, put to the kind's one Machine: may ``action`` fire now?
+
+    ``Machine.get_triggers(state)`` answers (what a model at that state's ``may_<action>()`` would
+    say, without building a model per command); staff never fire a scheduler-only action. A refusal
+    raises IllegalTransition saying what is allowed now (`check` words it).
+    """
+    machine = compiled(kind)
+    state = _state(machine, current_state)
+    fires = action in machine.machine.get_triggers(machine.name_of[state])
+    if fires and (system or action not in machine.system_only):
+        return
+    check(kind, state, action, track=track, system=system)  # raises, naming what is allowed
+    raise RuntimeError(f"{kind}: the Machine refuses {action} from {state} but its table accepts it")
 
 
 def check_track(track: str, current_state: str, action: str, *, system: bool = False) -> str:

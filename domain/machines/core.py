@@ -1,11 +1,11 @@
 """Machinery shared by the track machines: the definition type and its compilation.
 
 Each kind of track declares its machine as data (an Enum of states and a table of transitions).
-Building a `transitions.Machine` costs milliseconds, far too much per event on a replay of
-millions, so each definition is built ONCE into a real Machine and a lookup table
-`(state, action) -> new state` is read back out of that Machine's events. The table is therefore
-derived from the one definition (no second copy to drift), is read-only and so thread-safe, and a
-check is a dict lookup.
+Each definition is built ONCE per process into a real Machine. The record path asks that Machine
+whether an action may fire (`get_triggers`, see ``machines.require_legal``). A fold of millions of
+recorded events cannot afford a Machine call per event, so a lookup table
+`(state, action) -> new state` is read back out of the same Machine's events: derived from the one
+definition (no second copy to drift), read-only and so thread-safe, a check is a dict lookup.
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ class CompiledMachine:
     triggers: tuple[str, ...]
     state_values: frozenset[str]
     system_only: frozenset[str]
+    name_of: dict[str, str] = field(repr=False)  # stored state value -> the Machine's state name
 
     def allowed(self, state: str, *, system: bool = False) -> tuple[str, ...]:
         """Actions the machine accepts from `state`, in table order; staff never see `expired`."""
@@ -125,4 +126,5 @@ def compile_machine(definition: MachineDefinition) -> CompiledMachine:
     if state_values != set(reference.state_keys(definition.kind)):
         raise RuntimeError(f"{definition.kind} machine states differ from tracks.toml labels")
     system_only = frozenset(t for t in triggers if reference.is_system_only(t))
-    return CompiledMachine(definition, machine, table, triggers, state_values, system_only)
+    name_of = {value: name for name, value in by_name.items()}
+    return CompiledMachine(definition, machine, table, triggers, state_values, system_only, name_of)

@@ -1,15 +1,16 @@
-"""Drawings of the machines, read from the built `transitions.Machine` objects themselves.
+"""Drawings of the machines by `transitions` itself: its `GraphMachine` with the mermaid engine.
 
-`srdi machines` must show what the software enforces, not what someone once typed, so states and
-transitions are iterated from each kind's cached Machine (`machine.states`, `machine.events`),
-never retyped here.
+`srdi machines` must show what the software enforces, not what someone once typed, so the drawing
+is built from each kind's one definition (the same the record path's Machine is built from) and
+rendered by transitions' own diagram support (``graph_engine="mermaid"``: no graphviz needed).
+The text table and ``--json`` read the states and transitions of the record path's Machine.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from domain import reference
+from domain import labels, reference
 from domain.machines import DEFINITIONS, compiled
 from domain.reference import TrackKind
 
@@ -41,35 +42,53 @@ def tracks_of(kind: TrackKind) -> list[str]:
     return [key for key, spec in reference.tracks().items() if spec.kind == kind]
 
 
-def mermaid(kind: TrackKind | None = None) -> str:
-    """One `stateDiagram-v2` block per kind (or just `kind`), separated by a blank line.
+def _graph_machine(kind: TrackKind) -> Any:
+    """A `GraphMachine` (mermaid engine) of the kind's definition: states labelled by their keys,
+    scheduler-only actions labelled ``(system)``, states with no way out marked final."""
+    from transitions import State
+    from transitions.extensions import GraphMachine
 
-    Scheduler-only actions are labelled `(system)`; a state with no way out is drawn as final.
-    """
-    blocks = []
-    for k in [kind] if kind else list(DEFINITIONS):
-        machine = compiled(k).machine
-        initial = compiled(k).definition.initial.value
-        lines = [
-            "---",
-            f"title: {k} machine ({', '.join(tracks_of(k))})",
-            "---",
-            "stateDiagram-v2",
-        ]
-        for state in machine.states.values():
-            value = _value(k, state.name)
-            lines.append(f'    state "{value}" as {_mermaid_id(value)}')
-        lines.append(f"    [*] --> {_mermaid_id(initial)}")
-        sources = set()
-        for source, action, dest in edges(k):
-            sources.add(source)
-            suffix = " (system)" if reference.is_system_only(action) else ""
-            lines.append(f"    {_mermaid_id(source)} --> {_mermaid_id(dest)} : {action}{suffix}")
-        for state in machine.states.values():
-            value = _value(k, state.name)
-            if value not in sources:
-                lines.append(f"    {_mermaid_id(value)} --> [*]")
-        blocks.append("\n".join(lines))
+    class LabelledState(State):
+        """A state that carries its diagram label (the stored key) for transitions' markup."""
+
+        def __init__(self, *args: Any, label: str | None = None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.label = label
+
+    class DiagramMachine(GraphMachine):
+        state_cls = LabelledState
+
+    definition = DEFINITIONS[kind]
+    sources = {str(s) for row in definition.transitions for s in row["source"]}
+    states = [
+        {"name": _mermaid_id(str(s)), "label": str(s), "final": str(s) not in sources}
+        for s in definition.states
+    ]
+    rows = [
+        {
+            "trigger": row["trigger"],
+            "source": [_mermaid_id(str(s)) for s in row["source"]],
+            "dest": _mermaid_id(str(row["dest"])),
+            "label": row["trigger"] + (" (system)" if reference.is_system_only(row["trigger"]) else ""),
+        }
+        for row in definition.transitions
+    ]
+    return DiagramMachine(
+        states=states,
+        transitions=rows,
+        initial=_mermaid_id(str(definition.initial)),
+        auto_transitions=False,
+        graph_engine="mermaid",
+        title=f"title: {kind} machine ({', '.join(tracks_of(kind))})",
+        show_state_attributes=False,
+    )
+
+
+def mermaid(kind: TrackKind | None = None) -> str:
+    """One `stateDiagram-v2` block per kind (or just `kind`), as transitions draws it, blank-line apart."""
+    blocks = [
+        str(_graph_machine(k).get_graph().draw(None)).rstrip() for k in ([kind] if kind else DEFINITIONS)
+    ]
     return "\n\n".join(blocks) + "\n"
 
 
@@ -88,7 +107,7 @@ def describe(lang: str = "en") -> list[dict[str, Any]]:
                     "kind": kind,
                     "tracks": tracks_of(kind),
                     "action": action,
-                    "label": reference.label(action, lang, namespace="action"),
+                    "label": labels.label(action, lang, namespace="action"),
                     "from": [],
                     "to": dest,
                     "system_only": reference.is_system_only(action),

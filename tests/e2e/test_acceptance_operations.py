@@ -182,10 +182,10 @@ def test_machines_mermaid(office: Srdi) -> None:
     """machines --format mermaid draws every machine (titles, listing, pools, designations)."""
     text = office.ok("machines", "--format", "mermaid")
     assert text.count("stateDiagram-v2") == 4
-    assert "admitted --> left : left" in text
+    assert "admitted --> left: left" in text
     for needle in (
-        "certified --> certified : review-passed",
-        "ipo_accepted --> ipo_tutoring : ipo-withdrawn",
+        "certified --> certified: review-passed",
+        "ipo_accepted --> ipo_tutoring: ipo-withdrawn",
     ):
         assert needle in text
     rows = office.json("machines")

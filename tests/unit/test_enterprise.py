@@ -9,6 +9,7 @@ from decimal import Decimal
 from domain.commands import ReportFinancials, Retract
 from domain.enterprise import Enterprise
 from domain.titles import TitleState
+from projections.status import fold_status
 from tests.unit.lifecycle_support import A, Desk
 
 
@@ -38,11 +39,12 @@ def test_fold_registration_titles_and_listing() -> None:
     assert ent.version == 4
 
 
-def test_status_json_has_the_contract_shape() -> None:
-    """status_json is exactly {uscc, name, district, titles{track:{state,...}}, listing}."""
+def test_the_status_document_has_the_contract_shape() -> None:
+    """`status --json` is exactly {uscc, name, district, titles{track:{state,...}}, listing}."""
     d = _desk()
     d.record("srdi-municipal.certified", "2023-03-01", override_prerequisite=True, reason="legacy record")
-    assert d.load().status_json() == {
+    view = fold_status(A, d.stream())
+    assert view is not None and view.to_json() == {
         "uscc": A,
         "name": "重庆测试科技有限公司",
         "district": "yubei",

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from transitions import MachineError
 
-from domain import reference
+from domain import labels, reference
 from domain.errors import IllegalTransition
 from domain.machines import (
     DEFINITIONS,
@@ -23,6 +23,7 @@ from domain.machines import (
     compiled,
     new_machine,
     new_model,
+    require_legal,
     restore,
 )
 from domain.machines.diagram import describe, mermaid
@@ -186,24 +187,38 @@ def test_reference_data_and_machines_agree() -> None:
     for kind in KINDS:
         assert set(compiled(kind).triggers) == set(reference.actions_for(kind))
         for state in DEFINITIONS[kind].states:
-            assert reference.label(str(state), "zh", namespace="state", kind=kind) != str(state)
+            assert labels.label(str(state), "zh", namespace="state", kind=kind) != str(state)
 
 
 def test_mermaid_draws_every_state_and_transition() -> None:
-    """The diagram has a block per kind with every declared state and edge."""
+    """transitions' own mermaid drawing has a block per kind with every declared state and edge."""
     text = mermaid()
     assert text.count("stateDiagram-v2") == len(KINDS)
     for kind in KINDS:
         block = mermaid(kind)
         for state in DEFINITIONS[kind].states:
             assert f'state "{state}" as {state.replace("-", "_")}' in block
-        for source, action, dest in declared(kind):
-            edge = f"{source.replace('-', '_')} --> {dest.replace('-', '_')} : {action}"
-            assert re.search(rf"^    {re.escape(edge)}( \(system\))?$", block, re.M), edge
-        edges = re.findall(r"^    \w+ --> \w+ : ", block, re.M)
-        assert len(edges) == len(declared(kind))
-    assert "ipo_listed --> [*]" in mermaid("listing")
-    assert "certified --> expired : expired (system)" in mermaid("qualification")
+        drawn = {
+            (source, label.removesuffix(" (system)"), dest)
+            for source, dest, labels in re.findall(r"^\s*(\w+) --> (\w+): (.+)$", block, re.M)
+            for label in labels.split(" | ")
+        }
+        expected = {(s.replace("-", "_"), a, d.replace("-", "_")) for s, a, d in declared(kind)}
+        assert drawn == expected
+        assert f"[*] --> {DEFINITIONS[kind].initial}" in block
+    assert "certified --> expired: expired (system)" in mermaid("qualification")
+
+
+def test_the_record_path_asks_the_machine() -> None:
+    """require_legal answers from the Machine's get_triggers: allowed passes, refused says what is allowed."""
+    machine = compiled("qualification").machine
+    assert "certified" in machine.get_triggers("APPLIED")
+    require_legal("qualification", "applied", "certified")
+    with pytest.raises(IllegalTransition, match="allowed now: applied, certified"):
+        require_legal("qualification", "none", "review-passed", track="hnte")
+    with pytest.raises(IllegalTransition, match="scheduler only"):
+        require_legal("qualification", "certified", "expired")
+    require_legal("qualification", "certified", "expired", system=True)
 
 
 def test_describe_covers_every_transition() -> None:

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 
 from domain import reference
 from domain.errors import InvalidInput
+from domain.labels import label
 from domain.reference import (
     TracksFile,
-    label,
     parse_action,
     parse_district,
     parse_track,
