@@ -40,7 +40,7 @@ from domain.errors import IllegalTransition, InvalidInput
 from domain.inputs import business_date
 from domain.memberships import MembershipState
 from domain.reference import MEMBERSHIP_KINDS, track_kind
-from domain.titles import ListingState, TitleState
+from domain.titles import RESTARTING_ACTIONS, ListingState, TitleState
 from events.base import Event
 from events.envelope import NewEvent, RecordedEvent
 from events.schemas import (
@@ -144,8 +144,9 @@ def record_milestone(
         current = enterprise.listing.stage
     elif kind in MEMBERSHIP_KINDS:
         current = enterprise.memberships.get(cmd.track, MembershipState(cmd.track)).state
-    else:
-        current = enterprise.titles.get(cmd.track, TitleState(cmd.track)).state
+    else:  # a lapsed title may start again (applied, certified) before its expiry is recorded
+        held = enterprise.titles.get(cmd.track, TitleState(cmd.track))
+        current = held.state_on(cmd.on) if cmd.action in RESTARTING_ACTIONS else held.state
     machines.require_legal(kind, current, cmd.action, track=cmd.track, system=system)  # asks the Machine
     before: TitleState | ListingState
     if kind == "listing":

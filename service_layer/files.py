@@ -34,6 +34,18 @@ MAX_IMPORT_BYTES = 1024 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
+PATH_SHOWN = 240
+"""Characters of a path a message shows; a longer one keeps its end, where the file's name is."""
+
+
+def shown_path(path: Path | str) -> str:
+    """A path for a message: whole when it is short, else its last `PATH_SHOWN` characters."""
+    text = str(path)
+    if len(text) <= PATH_SHOWN:
+        return shown(text, PATH_SHOWN, quote=False)
+    return f"…{shown(text[-PATH_SHOWN:], PATH_SHOWN, quote=False)} ({len(text):,} characters)"
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a directory"
@@ -51,7 +63,7 @@ def _kind(mode: int) -> str:
 def open_input(path: Path | str, what: str = "input file", *, limit: int = MAX_INPUT_BYTES) -> BinaryIO:
     """An open binary handle on a regular file of at most ``limit`` bytes (for a reader that
     streams it); otherwise one `InvalidInput` line, before a byte is read."""
-    name = shown(str(path), quote=False)
+    name = shown_path(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO must not block the open
     except OSError as error:
@@ -68,7 +80,7 @@ def open_input(path: Path | str, what: str = "input file", *, limit: int = MAX_I
 
 def read_input(path: Path | str, what: str = "input file", *, limit: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes (`open_input`), read in chunks."""
-    name = shown(str(path), quote=False)
+    name = shown_path(path)
     with open_input(path, what, limit=limit) as handle:
         chunks: list[bytes] = []
         size = 0
@@ -90,7 +102,7 @@ def _too_large(what: str, name: str, limit: int) -> str:
 def check_output(path: Path | str, *, force: bool, option: str = "--force") -> Path:
     """The path an export may be written to, or one `InvalidInput` line saying why not."""
     target = Path(path)
-    name = shown(str(path), quote=False)
+    name = shown_path(path)
     if not str(path).strip():
         raise InvalidInput("the output path is empty; give a file name")
     try:
@@ -106,9 +118,7 @@ def check_output(path: Path | str, *, force: bool, option: str = "--force") -> P
             raise InvalidInput(f"{name} exists; add {option} to replace it, or give another path")
     folder = target.parent
     if not folder.is_dir():
-        raise InvalidInput(
-            f"cannot write {name}: the folder {shown(str(folder), quote=False)} does not exist"
-        )
+        raise InvalidInput(f"cannot write {name}: the folder {shown_path(folder)} does not exist")
     return target
 
 
@@ -118,7 +128,7 @@ def output_file(
 ) -> Iterator[IO[Any]]:
     """A handle on a temporary file beside ``path``, renamed over it when the block ends cleanly."""
     target = check_output(path, force=force, option=option)
-    name = shown(str(path), quote=False)
+    name = shown_path(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as error:

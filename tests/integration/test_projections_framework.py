@@ -117,7 +117,7 @@ def test_projections_at_different_checkpoints_are_fed_apart_and_end_equal(engine
     _three_enterprises(store)
     catch_up(engine, ["calendar", "targets"], until_position=7)
     result = catch_up(engine, batch=4)
-    assert result.applied == {"status": 12, "calendar": 5, "targets": 5, "ledger": 0}
+    assert result.applied == {"status": 12, "calendar": 5, "targets": 5, "ledger": 0, "facilities": 0}
     caught_up = dump_engine(engine)
     rebuild(engine)
     assert dump_engine(engine) == caught_up

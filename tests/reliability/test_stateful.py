@@ -45,6 +45,7 @@ from domain.commands import (
 from domain.enterprise import RETRACTABLE_TYPES, Enterprise, EntitlementRecord
 from domain.errors import DomainError
 from domain.machines import ListingStage, QualificationState
+from domain.memberships import MembershipState
 from domain.policy.model import Policy, RentAreaMonths, builtin_keys, load_builtin
 from domain.policy.payouts import ApproveEntitlement, PayEntitlement
 from domain.titles import TitleState
@@ -66,6 +67,8 @@ TRACKS = list(reference.tracks())
 COMMON_ACTIONS = {
     "qualification": ["applied", "certified", "certified", "review-passed", "review-failed", "revoked"],
     "listing": list(reference.actions_for("listing")),
+    "pool": ["admitted", "left", "admitted"],
+    "designation": ["certified", "revoked", "certified"],
 }
 CLOSED = ("reversed", "not-eligible")
 LADDER = [
@@ -172,7 +175,12 @@ class Books(RuleBasedStateMachine):
         """Mostly an action the track's machine allows now, dated after the track's latest milestone."""
         ent = Enterprise.load(self._stream(who))
         kind = reference.track_kind(track)
-        current = ent.listing.stage if kind == "listing" else ent.titles.get(track, TitleState(track)).state
+        if kind == "listing":
+            current = ent.listing.stage
+        elif kind in ("pool", "designation"):
+            current = ent.memberships.get(track, MembershipState(track)).state
+        else:
+            current = ent.titles.get(track, TitleState(track)).state
         allowed = list(machines.allowed_actions(kind, current))
         legal = bool(allowed) and data.draw(st.integers(0, 9), label="legal") > 0
         action = data.draw(st.sampled_from(allowed if legal else COMMON_ACTIONS[kind]), label="action")
