@@ -129,12 +129,17 @@ class _Year(EnterpriseCommand):
         return year
 
 
+def choice(value: Any, table: dict[str, str], option: str, use: str) -> str:
+    """The key of what staff typed (English or Chinese, any case), or one line naming `option`."""
+    found = table.get(str(value).strip().lower())
+    if found is None:
+        raise InvalidInput(f"{option} {value!r} is unknown; use {use}")
+    return found
+
+
 def size_key(value: Any) -> str:
     """The size key (micro, small, medium) of what staff typed, English or Chinese."""
-    size = SIZES.get(str(value).strip().lower())
-    if size is None:
-        raise InvalidInput(f"--size {value!r} is unknown; use micro, small or medium (微型, 小型, 中型)")
-    return size
+    return choice(value, SIZES, "--size", "micro, small or medium (微型, 小型, 中型)")
 
 
 class RegisterEnterprise(EnterpriseCommand):
@@ -325,10 +330,7 @@ class ReportLease(_Year):
             "私有": "private",
             "民营": "private",
         }
-        found = owner.get(str(value).strip().lower())
-        if found is None:
-            raise InvalidInput(f"--owner {value!r} is unknown; use state or private")
-        return found
+        return choice(value, owner, "--owner", "state or private")
 
 
 class ReportTalent(_Year):
@@ -399,12 +401,7 @@ class ReportRetrofit(_Year):
             "digital": "digital",
             "数字化": "digital",
         }
-        found = kinds.get(str(value).strip().lower())
-        if found is None:
-            raise InvalidInput(
-                f"--kind {value!r} is unknown; use smart, green or digital (智能化, 绿色化, 数字化)"
-            )
-        return found
+        return choice(value, kinds, "--kind", "smart, green or digital (智能化, 绿色化, 数字化)")
 
     @field_validator("investment", mode="before")
     @classmethod
@@ -463,27 +460,24 @@ class RecordStandard(EnterpriseCommand):
     @field_validator("level", mode="before")
     @classmethod
     def _level(cls, value: Any) -> str:
-        found = STANDARD_LEVELS.get(str(value).strip().lower())
-        if found is None:
-            raise InvalidInput(
-                f"--level {value!r} is unknown; use international, national, industry, local or group "
-                "(国际, 国家, 行业, 地方, 团体)"
-            )
-        return found
+        return choice(
+            value,
+            STANDARD_LEVELS,
+            "--level",
+            "international, national, industry, local or group (国际, 国家, 行业, 地方, 团体)",
+        )
 
     @field_validator("role", mode="before")
     @classmethod
     def _role(cls, value: Any) -> str:
-        found = {
+        roles = {
             "lead": "lead",
             "主导": "lead",
             "牵头": "lead",
             "participant": "participant",
             "参与": "participant",
-        }.get(str(value).strip().lower())
-        if found is None:
-            raise InvalidInput(f"--role {value!r} is unknown; use lead or participant (主导, 参与)")
-        return found
+        }
+        return choice(value, roles, "--role", "lead or participant (主导, 参与)")
 
 
 class AssignSpecialist(EnterpriseCommand):
