@@ -19,7 +19,7 @@ from events.memory import InMemoryEventStore
 from events.schemas import enterprise_stream
 from events.store import ConcurrencyConflict
 from service_layer.activation import Check, UnseenEnterprise, activate, registered_between
-from tests.unit.policy_desk import TODAY, Desk, uscc
+from tests.bootstrap import TODAY, Office, bootstrap, uscc
 
 KNOWN, NEWCOMER, ELSEWHERE = uscc(1), uscc(2), uscc(3)
 YUBEI = load_builtin("yubei-2024")
@@ -43,13 +43,13 @@ class HookedStore(InMemoryEventStore):
         return super().read_stream(stream_id, from_version)
 
 
-def newcomer_climbs(d: Desk, who: str = NEWCOMER, district: str = "yubei") -> None:
+def newcomer_climbs(d: Office, who: str = NEWCOMER, district: str = "yubei") -> None:
     """Registered, then certified 市级专精特新 in 2023 (YB-5a in Yubei), with the desk's policy list."""
     d.register(who, district)
     d.climb(who, ("innovative-sme.certified", "2021-05-01"), ("srdi-municipal.certified", "2023-03-01"))
 
 
-def yb5a(d: Desk, who: str) -> list[RecordedEvent]:
+def yb5a(d: Office, who: str) -> list[RecordedEvent]:
     return [
         e
         for e in d.store.read_stream(enterprise_stream(who))
@@ -57,16 +57,16 @@ def yb5a(d: Desk, who: str) -> list[RecordedEvent]:
     ]
 
 
-def activations(d: Desk) -> list[RecordedEvent]:
+def activations(d: Office) -> list[RecordedEvent]:
     return [e for e in d.store.read_all() if e.event_type == "PolicyActivated"]
 
 
 def test_an_enterprise_registered_while_the_activation_evaluates_is_evaluated_too() -> None:
     """Registered and certified while the activation reads the districts' enterprises: owed once."""
     store = HookedStore()
-    d = Desk(store=store)
+    d = bootstrap(store=store)
     d.register(KNOWN, "yubei")
-    store.arm(enterprise_stream(KNOWN), lambda: newcomer_climbs(Desk(store=store)))
+    store.arm(enterprise_stream(KNOWN), lambda: newcomer_climbs(bootstrap(store=store)))
     waits: list[float] = []
     result = activate(store, YUBEI, on=TODAY, today=TODAY, actor="finance", sleep=waits.append)
     assert store.when is None, "the hook ran"
@@ -80,7 +80,7 @@ def test_an_enterprise_registered_while_the_activation_evaluates_is_evaluated_to
 def test_a_check_that_fails_writes_nothing_and_the_next_attempt_includes_the_newcomer() -> None:
     """A `Commit` holding the write lock: the newcomer committed just before it; the check raises
     `UnseenEnterprise` (a conflict), nothing of that batch is written, the retry evaluates it."""
-    d = Desk()
+    d = bootstrap()
     d.register(KNOWN, "yubei")
     since = d.store.last_position()
     calls: list[tuple[int, Sequence[str]]] = []
@@ -88,7 +88,7 @@ def test_a_check_that_fails_writes_nothing_and_the_next_attempt_includes_the_new
 
     def commit(appends: Sequence[StreamAppend], check: Check) -> AppendResult:
         if not calls:
-            newcomer_climbs(Desk(store=d.store))  # committed first, with the old policy list
+            newcomer_climbs(bootstrap(store=d.store))  # committed first, with the old policy list
         calls.append((d.store.last_position(), [a.stream_id for a in appends]))
         try:
             check(d.store.last_position() + 1)
@@ -115,9 +115,11 @@ def test_a_check_that_fails_writes_nothing_and_the_next_attempt_includes_the_new
 def test_a_registration_in_another_district_does_not_hold_the_activation_up() -> None:
     """Only the policy's districts matter: a Rongchang newcomer meanwhile causes no second attempt."""
     store = HookedStore()
-    d = Desk(store=store)
+    d = bootstrap(store=store)
     d.register(KNOWN, "yubei")
-    store.arm(enterprise_stream(KNOWN), lambda: newcomer_climbs(Desk(store=store), ELSEWHERE, "rongchang"))
+    store.arm(
+        enterprise_stream(KNOWN), lambda: newcomer_climbs(bootstrap(store=store), ELSEWHERE, "rongchang")
+    )
     waits: list[float] = []
     result = activate(store, YUBEI, on=TODAY, today=TODAY, actor="finance", sleep=waits.append)
     assert (store.when, waits, result.enterprises) == (None, [], 1)
@@ -126,9 +128,9 @@ def test_a_registration_in_another_district_does_not_hold_the_activation_up() ->
 def test_an_enterprise_registered_before_the_list_was_taken_is_the_callers_to_list() -> None:
     """`since` is where the caller's list is complete: one registered after it is found by the
     check, however the list was taken (here: an empty list taken at position `since`)."""
-    d = Desk()
+    d = bootstrap()
     since = d.store.last_position()
-    newcomer_climbs(Desk(store=d.store))
+    newcomer_climbs(bootstrap(store=d.store))
     result = activate(
         d.store, YUBEI, on=TODAY, today=TODAY, actor="finance", usccs=[], since=since, sleep=lambda _: None
     )
@@ -138,7 +140,7 @@ def test_an_enterprise_registered_before_the_list_was_taken_is_the_callers_to_li
 
 def test_registered_between_reads_only_the_gap() -> None:
     """Registrations strictly after `after` and before `before`, in the given districts."""
-    d = Desk()
+    d = bootstrap()
     d.register(KNOWN, "yubei")  # position 1
     d.register(ELSEWHERE, "rongchang")  # 2
     d.register(NEWCOMER, "yubei")  # 3
@@ -193,4 +195,4 @@ def test_an_import_decided_before_an_activation_and_appended_after_it_is_decided
     data = ("\n".join(lines) + "\n").encode()
     import_csv(store, data, today=TODAY, actor="clerk", reactor=LiveReactor(store))
     assert not store.armed
-    assert len(yb5a(Desk(store=store), NEWCOMER)) == 1
+    assert len(yb5a(bootstrap(store=store), NEWCOMER)) == 1

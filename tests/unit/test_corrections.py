@@ -7,21 +7,21 @@ from decimal import Decimal
 import pytest
 
 from domain.policy.model import builtin_keys
-from tests.unit.policy_desk import Desk, uscc
+from tests.bootstrap import Office, bootstrap, uscc
 
 A = uscc(1)
 
 
 @pytest.fixture
-def desk() -> Desk:
+def desk() -> Office:
     """Every built-in policy active before any enterprise is recorded."""
-    d = Desk()
+    d = bootstrap()
     for key in builtin_keys():
         d.activate(key)
     return d
 
 
-def _growth_review(desk: Desk, district: str = "yubei") -> None:
+def _growth_review(desk: Office, district: str = "yubei") -> None:
     desk.register(A, district, size="medium")
     desk.climb(A, ("innovative-sme.certified", "2022-01-05"), ("srdi-municipal.certified", "2023-01-10"))
     desk.financials(A, 2023, 100)
@@ -29,7 +29,7 @@ def _growth_review(desk: Desk, district: str = "yubei") -> None:
     desk.record(A, "srdi-municipal.review-passed", "2026-01-10")
 
 
-def test_yb5c_restated_revenue_reverses_then_reinstates_the_growth_award(desk: Desk) -> None:
+def test_yb5c_restated_revenue_reverses_then_reinstates_the_growth_award(desk: Office) -> None:
     """YB-5c: 2025 revenue 140 owes 50,000; restated to 110 (growth ≤ 10%) reverses it; 140 reinstates it."""
     _growth_review(desk)
     desk.financials(A, 2025, 140, on="2026-04-01")
@@ -43,7 +43,7 @@ def test_yb5c_restated_revenue_reverses_then_reinstates_the_growth_award(desk: D
     assert len(desk.entitlements(A, "YB-5c")) == 1
 
 
-def test_yb5c_paid_then_restated_lower_is_recovery_due(desk: Desk) -> None:
+def test_yb5c_paid_then_restated_lower_is_recovery_due(desk: Office) -> None:
     """YB-5c paid 50,000, then an earlier year restated so growth fails: recovery-due 50,000."""
     _growth_review(desk)
     desk.financials(A, 2025, 140, on="2026-04-01")
@@ -54,7 +54,7 @@ def test_yb5c_paid_then_restated_lower_is_recovery_due(desk: Desk) -> None:
     assert (entry.status, entry.recovery_amount) == ("recovery-due", Decimal(50000))
 
 
-def test_rc29b_increment_follows_a_restated_previous_year(desk: Desk) -> None:
+def test_rc29b_increment_follows_a_restated_previous_year(desk: Office) -> None:
     """RC-29b 2023: 3% of stock + 10% of increment over 2022; restating 2022 adjusts the 2023 ceiling."""
     desk.register(A, "rongchang", size="medium")
     desk.climb(A, ("innovative-sme.certified", "2021-05-01"), ("srdi-municipal.certified", "2022-09-01"))
@@ -68,7 +68,7 @@ def test_rc29b_increment_follows_a_restated_previous_year(desk: Desk) -> None:
     assert len([e for e in desk.entitlements(A, "RC-29b") if e.created["period_year"] == 2023]) == 1
 
 
-def test_jj29_twice_for_a_year_is_one_entitlement_and_zero_rd_reverses_it(desk: Desk) -> None:
+def test_jj29_twice_for_a_year_is_one_entitlement_and_zero_rd_reverses_it(desk: Office) -> None:
     """JJ-29: reported twice for 2024 → one entitlement; restated with R&D expense 0 → reversed."""
     desk.register(A, "jiangjin", size="medium")
     desk.climb(A, ("innovative-sme.certified", "2021-05-01"), ("srdi-municipal.certified", "2022-09-01"))
@@ -79,7 +79,7 @@ def test_jj29_twice_for_a_year_is_one_entitlement_and_zero_rd_reverses_it(desk: 
     assert desk.one(A, "JJ-29").status == "reversed"
 
 
-def test_yb3_retracted_previous_year_leaves_the_rent_subsidy_pending(desk: Desk) -> None:
+def test_yb3_retracted_previous_year_leaves_the_rent_subsidy_pending(desk: Office) -> None:
     """YB-3 reads Y-1 over Y-2 growth: retracting the 2022 revenue puts the 2024 subsidy back to pending."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, ("innovative-sme.certified", "2021-05-01"), ("srdi-municipal.certified", "2023-03-01"))
@@ -91,7 +91,7 @@ def test_yb3_retracted_previous_year_leaves_the_rent_subsidy_pending(desk: Desk)
     assert (desk.one(A, "YB-3").status, desk.one(A, "YB-3").amount) == ("pending-data", None)
 
 
-def test_yb7_capped_stage_retracted_leaves_the_stages_before_it(desk: Desk) -> None:
+def test_yb7_capped_stage_retracted_leaves_the_stages_before_it(desk: Office) -> None:
     """YB-7 新三板 cap: neeq-select capped at 1,000,000; retracted, it is reversed, 2,000,000 left."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, ("innovative-sme.certified", "2021-05-01"), ("srdi-municipal.certified", "2023-03-01"))
@@ -105,7 +105,7 @@ def test_yb7_capped_stage_retracted_leaves_the_stages_before_it(desk: Desk) -> N
     assert desk.one(A, "YB-7d").status == "reversed"
 
 
-def test_rc27_first_time_moves_to_the_certification_left_after_a_retraction(desk: Desk) -> None:
+def test_rc27_first_time_moves_to_the_certification_left_after_a_retraction(desk: Office) -> None:
     """RC-27b 首次: a wrongly recorded first certification retracted; the real one is then the first."""
     desk.register(A, "rongchang", size="medium")
     desk.record(A, "innovative-sme.certified", "2021-05-01")

@@ -10,7 +10,7 @@ from domain.commands import ChangeEnterpriseDetails, RegisterEnterprise
 from domain.details import DetailsChange, DetailsHistory
 from domain.errors import InvalidInput
 from service_layer.unit_of_work import CommandResult
-from tests.unit.policy_desk import Desk, refused, uscc
+from tests.bootstrap import Office, bootstrap, uscc
 
 A = uscc(801)
 B = uscc(802)
@@ -62,29 +62,29 @@ def test_the_command_needs_at_least_one_detail() -> None:
         ChangeEnterpriseDetails(uscc=A, on=date(2024, 1, 1), size="large")
 
 
-def _register(desk: Desk, who: str, district: str, size: str | None) -> None:
+def _register(desk: Office, who: str, district: str, size: str | None) -> None:
     desk.run(RegisterEnterprise(uscc=who, name="甲", district=district, size=size, on=date(2021, 1, 1)))
 
 
-def _update(desk: Desk, on: str, **fields: str) -> CommandResult:
+def _update(desk: Office, on: str, **fields: str) -> CommandResult:
     return desk.run(ChangeEnterpriseDetails(uscc=A, on=date.fromisoformat(on), **fields))
 
 
 def test_no_change_future_and_before_registration_are_refused_and_nothing_written() -> None:
     """The same details again, a date after today, or before the registration: exit-2 refusals."""
-    desk = Desk()
+    desk = bootstrap()
     _register(desk, A, "yubei", "small")
-    refused(desk, lambda: _update(desk, "2026-01-01", size="small"), "nothing changes")
-    refused(desk, lambda: _update(desk, "2027-01-01", size="medium"), "after today")
-    refused(desk, lambda: _update(desk, "2020-01-01", size="medium"), "before the enterprise's registration")
-    refused(
-        desk, lambda: desk.run(ChangeEnterpriseDetails(uscc=B, on=desk.today, size="small")), "no enterprise"
+    desk.refused(lambda: _update(desk, "2026-01-01", size="small"), "nothing changes")
+    desk.refused(lambda: _update(desk, "2027-01-01", size="medium"), "after today")
+    desk.refused(lambda: _update(desk, "2020-01-01", size="medium"), "before the enterprise's registration")
+    desk.refused(
+        lambda: desk.run(ChangeEnterpriseDetails(uscc=B, on=desk.today, size="small")), "no enterprise"
     )
 
 
 def test_only_the_fields_that_change_are_stored() -> None:
     """Given name unchanged and size changed, the event carries the size alone; the fold shows it."""
-    desk = Desk()
+    desk = bootstrap()
     _register(desk, A, "yubei", "small")
     result = _update(desk, "2026-10-01", name="甲", size="medium", department="区经信委")
     data = result.events[0].event.payload()
@@ -96,7 +96,7 @@ def test_only_the_fields_that_change_are_stored() -> None:
 
 def test_yb8_pending_for_a_missing_size_is_decided_when_the_size_arrives() -> None:
     """YB-8 waits (pending-data) for an unknown size; `enterprise update --size small` decides it."""
-    desk = Desk()
+    desk = bootstrap()
     desk.activate("yubei-2024")
     _register(desk, A, "yubei", None)
     desk.record(A, "innovative-sme.certified", "2022-06-01")
@@ -109,7 +109,7 @@ def test_yb8_pending_for_a_missing_size_is_decided_when_the_size_arrives() -> No
 
 def test_yb8_reads_the_size_in_force_on_its_date() -> None:
     """Medium since 2021 but small from 2025: YB-8 (2022–2024) reads medium and is not owed."""
-    desk = Desk()
+    desk = bootstrap()
     desk.activate("yubei-2024")
     _register(desk, B, "yubei", None)
     desk.run(ChangeEnterpriseDetails(uscc=B, on=date(2021, 1, 1), size="medium"))
@@ -121,7 +121,7 @@ def test_yb8_reads_the_size_in_force_on_its_date() -> None:
 
 def test_a_pending_size_decided_medium_is_not_eligible() -> None:
     """The size that arrives is medium: the waiting YB-8 entitlement is closed, not owed."""
-    desk = Desk()
+    desk = bootstrap()
     desk.activate("yubei-2024")
     _register(desk, A, "yubei", None)
     desk.record(A, "innovative-sme.certified", "2022-06-01")
@@ -132,7 +132,7 @@ def test_a_pending_size_decided_medium_is_not_eligible() -> None:
 
 def test_a_rule_reads_the_district_in_force_on_its_trigger_date() -> None:
     """Moved from yubei to jiangjin in 2024: a 2025 certification is not a Yubei award."""
-    desk = Desk()
+    desk = bootstrap()
     desk.activate("yubei-2024")
     _register(desk, A, "yubei", "medium")
     desk.record(A, "innovative-sme.certified", "2022-06-01")

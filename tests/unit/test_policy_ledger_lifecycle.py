@@ -14,21 +14,21 @@ from domain.policy.model import Policy, load_builtin
 from domain.policy.reactor import PolicyReactor
 from events.envelope import AppendResult, StreamAppend
 from events.memory import InMemoryEventStore
-from tests.unit.policy_desk import Desk, owed, refused, snapshot, uscc
+from tests.bootstrap import Office, bootstrap, owed, snapshot, uscc
 
 A, B, C = uscc(11), uscc(12), uscc(13)
 SRDI_2023 = (("innovative-sme.certified", "2021-05-01"), ("srdi-municipal.certified", "2023-03-01"))
 
 
 @pytest.fixture
-def desk() -> Desk:
-    d = Desk()
+def desk() -> Office:
+    d = bootstrap()
     d.activate("yubei-2024")
     d.activate("rongchang-2022")
     return d
 
 
-def _rc27b(desk: Desk) -> str:
+def _rc27b(desk: Office) -> str:
     desk.register(B, "rongchang")
     desk.climb(B, ("innovative-sme.certified", "2021-05-01"), ("srdi-municipal.certified", "2022-08-01"))
     return desk.one(B, "RC-27b").entitlement_id
@@ -37,7 +37,7 @@ def _rc27b(desk: Desk) -> str:
 # ── approval and payment ────────────────────────────────────────────────────────────────────
 
 
-def test_ceiling_approved_then_paid_in_two_payments(desk: Desk) -> None:
+def test_ceiling_approved_then_paid_in_two_payments(desk: Office) -> None:
     """RC-27b: approve 150,000 (≤ 200,000), pay 100,000 then 50,000: approved, then paid in full."""
     key = _rc27b(desk)
     approved = desk.approve(B, key, "150000", on="2024-01-10")
@@ -51,41 +51,41 @@ def test_ceiling_approved_then_paid_in_two_payments(desk: Desk) -> None:
     ]
 
 
-def test_the_approver_may_not_pay_what_they_approved(desk: Desk) -> None:
+def test_the_approver_may_not_pay_what_they_approved(desk: Office) -> None:
     """Four eyes: the approval's actor paying is NotPermitted, nothing written; someone else may pay."""
     key = _rc27b(desk)
     desk.approve(B, key, "150000", on="2024-01-10")
-    refused(desk, lambda: desk.pay(B, key, 1000, on="2024-02-01", payer="finance"), "may not pay it")
+    desk.refused(lambda: desk.pay(B, key, 1000, on="2024-02-01", payer="finance"), "may not pay it")
     with pytest.raises(NotPermitted):
         desk.pay(B, key, 1000, on="2024-02-01", payer="finance")
     assert desk.pay(B, key, 1000, on="2024-02-01", payer="treasury").paid_amount == Decimal(1000)
 
 
-def test_over_ceiling_approval_and_over_payment_are_refused(desk: Desk) -> None:
+def test_over_ceiling_approval_and_over_payment_are_refused(desk: Office) -> None:
     """Approving 200,000.01 of a 200,000 ceiling or paying past the approval is refused; nothing written."""
     key = _rc27b(desk)
-    refused(desk, lambda: desk.approve(B, key, "200000.01"), "above the ceiling of 200,000")
-    refused(desk, lambda: desk.pay(B, key, 1, on="2024-01-01"), "approve an amount first")
+    desk.refused(lambda: desk.approve(B, key, "200000.01"), "above the ceiling of 200,000")
+    desk.refused(lambda: desk.pay(B, key, 1, on="2024-01-01"), "approve an amount first")
     desk.approve(B, key, 200000, on="2024-01-10")
-    refused(desk, lambda: desk.approve(B, key, 1000), "already approved")
+    desk.refused(lambda: desk.approve(B, key, 1000), "already approved")
     desk.pay(B, key, 150000, on="2024-02-01")
-    refused(desk, lambda: desk.pay(B, key, "50000.01", on="2024-03-01"), "above what is left to pay: 50,000")
-    refused(desk, lambda: desk.pay(B, key, 1, on="2022-07-31"), "before the entitlement accrued")
-    refused(desk, lambda: desk.pay(B, key, 1, on="2027-01-01"), "after today")
-    refused(desk, lambda: desk.pay(B, key, 0, on="2024-03-01"), "more than 0")
+    desk.refused(lambda: desk.pay(B, key, "50000.01", on="2024-03-01"), "above what is left to pay: 50,000")
+    desk.refused(lambda: desk.pay(B, key, 1, on="2022-07-31"), "before the entitlement accrued")
+    desk.refused(lambda: desk.pay(B, key, 1, on="2027-01-01"), "after today")
+    desk.refused(lambda: desk.pay(B, key, 0, on="2024-03-01"), "more than 0")
 
 
-def test_fixed_amount_is_paid_directly_up_to_what_is_owed(desk: Desk) -> None:
+def test_fixed_amount_is_paid_directly_up_to_what_is_owed(desk: Office) -> None:
     """YB-5a accrued 100,000: approval refused (fixed), payment of 100,000 accepted, one more yuan refused."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, *SRDI_2023)
     key = desk.one(A, "YB-5a").entitlement_id
-    refused(desk, lambda: desk.approve(A, key, 100000), "only an entitlement awaiting approval")
+    desk.refused(lambda: desk.approve(A, key, 100000), "only an entitlement awaiting approval")
     assert desk.pay(A, key, 100000, on="2024-05-01").status == "paid"
-    refused(desk, lambda: desk.pay(A, key, 1, on="2024-05-02"), "above what is left to pay: 0")
+    desk.refused(lambda: desk.pay(A, key, 1, on="2024-05-02"), "above what is left to pay: 0")
 
 
-def test_unstated_amount_is_set_at_approval_tax_relief_and_pending_are_refused(desk: Desk) -> None:
+def test_unstated_amount_is_set_at_approval_tax_relief_and_pending_are_refused(desk: Office) -> None:
     """RC-30 (no amount) is approved at any amount; YB-8 tax relief and pending-data take no decision."""
     desk.register(B, "rongchang")
     desk.record(B, "tech-sme.certified", "2023-01-01")
@@ -94,18 +94,18 @@ def test_unstated_amount_is_set_at_approval_tax_relief_and_pending_are_refused(d
     desk.register(A, "yubei", size="small")
     desk.climb(A, *SRDI_2023)
     relief = desk.one(A, "YB-8").entitlement_id
-    refused(desk, lambda: desk.approve(A, relief, 1), "tax relief")
+    desk.refused(lambda: desk.approve(A, relief, 1), "tax relief")
     desk.financials(A, 2023, 130)
     [pending] = desk.lease(A, 2024, 1000, 25).entitlements()
-    refused(desk, lambda: desk.approve(A, pending.entitlement_id, 1), "pending-data")
-    refused(desk, lambda: desk.pay(A, pending.entitlement_id, 1, on="2024-07-01"), "pending-data")
-    refused(desk, lambda: desk.approve(A, "no-such-id", 1), "no entitlement no-such-id")
+    desk.refused(lambda: desk.approve(A, pending.entitlement_id, 1), "pending-data")
+    desk.refused(lambda: desk.pay(A, pending.entitlement_id, 1, on="2024-07-01"), "pending-data")
+    desk.refused(lambda: desk.approve(A, "no-such-id", 1), "no entitlement no-such-id")
 
 
 # ── retraction: a correction reverses what it triggered, nothing else ───────────────────────
 
 
-def test_retraction_reverses_what_the_event_triggered_and_decisions_on_it_are_refused(desk: Desk) -> None:
+def test_retraction_reverses_what_the_event_triggered_and_decisions_on_it_are_refused(desk: Office) -> None:
     """Retracting neeq-select reverses YB-7d only: the 400,000 paid is recovery-due; no more decisions."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, *SRDI_2023, ("listing.neeq-filed", "2024-01-05"), ("listing.neeq-listed", "2024-06-05"))
@@ -126,11 +126,11 @@ def test_retraction_reverses_what_the_event_triggered_and_decisions_on_it_are_re
         "YB-7c": "accrued",
         "YB-7d": "recovery-due",
     }
-    refused(desk, lambda: desk.pay(A, key, 1, on="2025-06-01"), "is recovery-due")
-    refused(desk, lambda: desk.approve(A, key, 1), "is recovery-due")
+    desk.refused(lambda: desk.pay(A, key, 1, on="2025-06-01"), "is recovery-due")
+    desk.refused(lambda: desk.approve(A, key, 1), "is recovery-due")
 
 
-def test_revocation_claws_nothing_back(desk: Desk) -> None:
+def test_revocation_claws_nothing_back(desk: Office) -> None:
     """A later revocation (not a correction) leaves the YB-5a award as it was."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, *SRDI_2023)
@@ -138,7 +138,7 @@ def test_revocation_claws_nothing_back(desk: Desk) -> None:
     assert owed(desk.one(A, "YB-5a")) == (Decimal(100000), "accrued", False)
 
 
-def test_retracting_the_report_that_decided_a_pending_entry_reopens_it(desk: Desk) -> None:
+def test_retracting_the_report_that_decided_a_pending_entry_reopens_it(desk: Office) -> None:
     """YB-3 decided by the 2022 revenue report goes back to pending-data when that report is retracted."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, *SRDI_2023)
@@ -157,7 +157,7 @@ def test_retracting_the_report_that_decided_a_pending_entry_reopens_it(desk: Des
 
 def test_activation_reaches_back_to_2022_once() -> None:
     """Yubei 2024 over history pays a 2022-01-01 certification, not 2021-12-31; twice: nothing new."""
-    d = Desk()
+    d = bootstrap()
     for who, day in ((A, "2022-01-01"), (C, "2021-12-31")):
         d.register(who, "yubei", size="medium")
         d.climb(who, ("innovative-sme.certified", "2021-01-04"), ("srdi-municipal.certified", day))
@@ -174,7 +174,7 @@ def test_activation_reaches_back_to_2022_once() -> None:
 
 def test_a_new_version_of_an_active_policy_creates_nothing_twice() -> None:
     """The same key with changed data is activated again; entitlements keep their ids: no doubles."""
-    d = Desk()
+    d = bootstrap()
     d.activate("yubei-2024")
     d.register(A, "yubei", size="medium")
     d.climb(A, *SRDI_2023)
@@ -186,7 +186,7 @@ def test_a_new_version_of_an_active_policy_creates_nothing_twice() -> None:
 
 def test_reacting_again_to_the_same_events_creates_nothing() -> None:
     """Re-running the reactor over a stream it already reacted to returns no event (deterministic ids)."""
-    d = Desk()
+    d = bootstrap()
     d.activate("yubei-2024")
     d.register(A, "yubei", size="small")
     results = d.climb(A, *SRDI_2023)
@@ -203,7 +203,7 @@ class ActivatingStore(InMemoryEventStore):
 
     def __init__(self) -> None:
         super().__init__()
-        self.armed: Desk | None = None
+        self.armed: Office | None = None
 
     def append_batch(
         self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
@@ -217,7 +217,7 @@ class ActivatingStore(InMemoryEventStore):
 def test_a_command_racing_an_activation_is_retried_with_the_new_policy() -> None:
     """The record append asserts the `policies` version: a stale reaction conflicts and is decided again."""
     store = ActivatingStore()
-    d = Desk(store=store)
+    d = bootstrap(store=store)
     d.register(A, "yubei", size="medium")
     d.record(A, "innovative-sme.certified", "2021-05-01")
     store.armed = d

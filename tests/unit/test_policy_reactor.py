@@ -8,16 +8,16 @@ from decimal import Decimal
 import pytest
 
 from domain.policy.model import builtin_keys
-from tests.unit.policy_desk import Desk, owed, uscc
+from tests.bootstrap import Office, bootstrap, owed, uscc
 
 A, B = uscc(1), uscc(2)
 SRDI_2023 = (("innovative-sme.certified", "2021-05-01"), ("srdi-municipal.certified", "2023-03-01"))
 
 
 @pytest.fixture
-def desk() -> Desk:
+def desk() -> Office:
     """Every built-in policy active from its in-force date, before any enterprise is recorded."""
-    d = Desk()
+    d = bootstrap()
     for key in builtin_keys():
         assert d.activate(key).activated
     return d
@@ -26,7 +26,7 @@ def desk() -> Desk:
 # ── Yubei: certification awards (art 5) ─────────────────────────────────────────────────────
 
 
-def test_yb5a_municipal_certification_accrues_100000_with_the_milestone(desk: Desk) -> None:
+def test_yb5a_municipal_certification_accrues_100000_with_the_milestone(desk: Office) -> None:
     """YB-5a: srdi-municipal certified 2023 → 100,000 accrued, appended with the milestone."""
     desk.register(A, "yubei", size="medium")
     desk.record(A, "innovative-sme.certified", "2021-05-01")
@@ -37,7 +37,7 @@ def test_yb5a_municipal_certification_accrues_100000_with_the_milestone(desk: De
     assert entry.created["responsible_units"] == ["区财政局", "区经济信息委"]
 
 
-def test_yb5b_little_giant_certification_accrues_500000(desk: Desk) -> None:
+def test_yb5b_little_giant_certification_accrues_500000(desk: Office) -> None:
     """YB-5b: little-giant certified 2023-07-01 → 500,000 accrued."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, ("innovative-sme.certified", "2021-05-01"), ("srdi-municipal.certified", "2022-02-01"))
@@ -45,7 +45,7 @@ def test_yb5b_little_giant_certification_accrues_500000(desk: Desk) -> None:
     assert owed(desk.one(A, "YB-5b")) == (Decimal(500000), "accrued", False)
 
 
-def test_yb5c_later_review_with_growth_then_pending_until_revenue(desk: Desk) -> None:
+def test_yb5c_later_review_with_growth_then_pending_until_revenue(desk: Office) -> None:
     """YB-5c: a 2026 review without 2025 revenue is pending-data; the 2025 report resolves 50,000."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, ("innovative-sme.certified", "2022-01-05"), ("srdi-municipal.certified", "2023-01-10"))
@@ -65,7 +65,7 @@ def test_yb5c_later_review_with_growth_then_pending_until_revenue(desk: Desk) ->
     )
 
 
-def test_yb5c_low_growth_resolves_as_reversed_not_eligible(desk: Desk) -> None:
+def test_yb5c_low_growth_resolves_as_reversed_not_eligible(desk: Office) -> None:
     """YB-5c: revenue 100/101/102 arriving after the review reverses the pending entitlement."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, ("innovative-sme.certified", "2022-01-05"), ("srdi-municipal.certified", "2023-01-10"))
@@ -78,7 +78,7 @@ def test_yb5c_low_growth_resolves_as_reversed_not_eligible(desk: Desk) -> None:
     assert "not above 10%" in entry.events[-1][3]["note"]
 
 
-def test_yb5d_little_giant_review_with_growth_accrues_250000(desk: Desk) -> None:
+def test_yb5d_little_giant_review_with_growth_accrues_250000(desk: Office) -> None:
     """YB-5d: a little-giant review with average growth above 10% → 250,000 accrued."""
     desk.register(A, "yubei", size="medium")
     desk.climb(
@@ -93,7 +93,7 @@ def test_yb5d_little_giant_review_with_growth_accrues_250000(desk: Desk) -> None
     assert owed(desk.one(A, "YB-5d")) == (Decimal(250000), "accrued", False)
 
 
-def test_yb5e_first_review_of_a_pre_2022_title_accrues_100000(desk: Desk) -> None:
+def test_yb5e_first_review_of_a_pre_2022_title_accrues_100000(desk: Office) -> None:
     """YB-5e: certified 2020, first review 2023 → 100,000 without growth figures, and no YB-5c."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, ("innovative-sme.certified", "2019-06-01"), ("srdi-municipal.certified", "2020-06-01"))
@@ -105,7 +105,7 @@ def test_yb5e_first_review_of_a_pre_2022_title_accrues_100000(desk: Desk) -> Non
 # ── Yubei: listing stages (art 7) ──────────────────────────────────────────────────────────
 
 
-def test_yb7a_otc_listing_of_a_holder_accrues_600000(desk: Desk) -> None:
+def test_yb7a_otc_listing_of_a_holder_accrues_600000(desk: Office) -> None:
     """YB-7a: otc-listed while holding srdi-municipal → 600,000 accrued."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, *SRDI_2023)
@@ -113,7 +113,7 @@ def test_yb7a_otc_listing_of_a_holder_accrues_600000(desk: Desk) -> None:
     assert owed(desk.one(A, "YB-7a")) == (Decimal(600000), "accrued", False)
 
 
-def test_yb7bcd_neeq_stages_capped_at_3000000(desk: Desk) -> None:
+def test_yb7bcd_neeq_stages_capped_at_3000000(desk: Office) -> None:
     """YB-7b/c 1,000,000 each; YB-7d capped from 2,000,000 to 1,000,000 with the cap in its note."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, *SRDI_2023)
@@ -129,7 +129,7 @@ def test_yb7bcd_neeq_stages_capped_at_3000000(desk: Desk) -> None:
     )
 
 
-def test_yb7efg_ipo_stages_accrue_2_3_5_million(desk: Desk) -> None:
+def test_yb7efg_ipo_stages_accrue_2_3_5_million(desk: Office) -> None:
     """YB-7e/f/g: tutoring 2,000,000, accepted 3,000,000, listed 5,000,000 for a little giant."""
     desk.register(A, "yubei", size="medium")
     desk.climb(
@@ -152,7 +152,7 @@ def test_yb7efg_ipo_stages_accrue_2_3_5_million(desk: Desk) -> None:
 # ── Yubei: rent (art 3) and tax relief (art 8) ─────────────────────────────────────────────
 
 
-def test_yb3_state_rent_subsidy_and_a_restated_lease(desk: Desk) -> None:
+def test_yb3_state_rent_subsidy_and_a_restated_lease(desk: Office) -> None:
     """YB-3: 8,000 ㎡ → 480,000; a second 2024 lease report restates it: the same entry, 60,000."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, *SRDI_2023)
@@ -167,7 +167,7 @@ def test_yb3_state_rent_subsidy_and_a_restated_lease(desk: Desk) -> None:
     assert [r.rule for r in desk.entitlements(A)].count("YB-3") == 1
 
 
-def test_yb3_private_space_is_a_ceiling_and_missing_revenue_is_pending(desk: Desk) -> None:
+def test_yb3_private_space_is_a_ceiling_and_missing_revenue_is_pending(desk: Office) -> None:
     """YB-3: private idle space awaits approval; without 2022 revenue a lease is pending, then decided."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, *SRDI_2023)
@@ -180,7 +180,7 @@ def test_yb3_private_space_is_a_ceiling_and_missing_revenue_is_pending(desk: Des
     assert owed(private) == (Decimal(60000), "awaiting-approval", True)
 
 
-def test_yb8_small_holder_gets_one_tax_relief_without_amount(desk: Desk) -> None:
+def test_yb8_small_holder_gets_one_tax_relief_without_amount(desk: Office) -> None:
     """YB-8: a small SRDI holder in 2022–2024 → one tax-relief entitlement, no amount, once."""
     desk.register(A, "yubei", size="small")
     desk.climb(A, *SRDI_2023)
@@ -194,7 +194,7 @@ def test_yb8_small_holder_gets_one_tax_relief_without_amount(desk: Desk) -> None
 # ── Rongchang ───────────────────────────────────────────────────────────────────────────────
 
 
-def test_rc27ab_first_certifications_are_ceilings(desk: Desk) -> None:
+def test_rc27ab_first_certifications_are_ceilings(desk: Office) -> None:
     """RC-27b up to 200,000 and RC-27a up to 1,000,000, both awaiting approval."""
     desk.register(B, "rongchang")
     desk.climb(
@@ -207,7 +207,7 @@ def test_rc27ab_first_certifications_are_ceilings(desk: Desk) -> None:
     assert owed(desk.one(B, "RC-27a")) == (Decimal(1000000), "awaiting-approval", True)
 
 
-def test_rc29a_matching_and_pending_until_rd_expense(desk: Desk) -> None:
+def test_rc29a_matching_and_pending_until_rd_expense(desk: Office) -> None:
     """RC-29a: pending until the year's R&D arrives; 12,000,000 R&D → up to 300,000 matching."""
     desk.register(B, "rongchang")
     desk.record(B, "hnte.certified", "2022-01-01")
@@ -217,7 +217,7 @@ def test_rc29a_matching_and_pending_until_rd_expense(desk: Desk) -> None:
     assert (resolved.rule, *owed(resolved)) == ("RC-29a", Decimal(300000), "awaiting-approval", True)
 
 
-def test_rc29b_stock_and_increment_ceiling(desk: Desk) -> None:
+def test_rc29b_stock_and_increment_ceiling(desk: Office) -> None:
     """RC-29b: R&D 5,000,000 after 4,000,000 → 3% × 4,000,000 + 10% × 1,000,000 = 220,000."""
     desk.register(B, "rongchang")
     desk.record(B, "hnte.certified", "2022-01-01")
@@ -226,7 +226,7 @@ def test_rc29b_stock_and_increment_ceiling(desk: Desk) -> None:
     assert (entry.rule, *owed(entry)) == ("RC-29b", Decimal(220000), "awaiting-approval", True)
 
 
-def test_rc30_listing_stage_with_no_stated_amount(desk: Desk) -> None:
+def test_rc30_listing_stage_with_no_stated_amount(desk: Office) -> None:
     """RC-30: a tech-sme holder's otc listing → an entitlement with no amount, awaiting approval."""
     desk.register(B, "rongchang")
     desk.record(B, "tech-sme.certified", "2023-01-01")
@@ -237,7 +237,7 @@ def test_rc30_listing_stage_with_no_stated_amount(desk: Desk) -> None:
 # ── Liangjiang and Jiangjin ─────────────────────────────────────────────────────────────────
 
 
-def test_lj21_talent_contribution_and_lj13_patent(desk: Desk) -> None:
+def test_lj21_talent_contribution_and_lj13_patent(desk: Office) -> None:
     """LJ-21: 100% of 120,000.50 accrued; LJ-13: an invention patent awaits an amount."""
     who = uscc(3, "500000")
     desk.register(who, "liangjiang")
@@ -253,7 +253,7 @@ def test_lj21_talent_contribution_and_lj13_patent(desk: Desk) -> None:
     assert (patent.rule, *owed(patent)) == ("LJ-13", None, "awaiting-approval", False)
 
 
-def test_jj27_jj29_jj30_amounts_not_stated(desk: Desk) -> None:
+def test_jj27_jj29_jj30_amounts_not_stated(desk: Office) -> None:
     """JJ-27 demonstration, JJ-29 R&D investment, JJ-30 each listing stage: no amount, awaiting."""
     who = uscc(4, "500116")
     desk.register(who, "jiangjin")
@@ -270,7 +270,7 @@ def test_jj27_jj29_jj30_amounts_not_stated(desk: Desk) -> None:
     assert stages == ["neeq-filed", "neeq-listed"]
 
 
-def test_other_district_and_unmatched_events_owe_nothing(desk: Desk) -> None:
+def test_other_district_and_unmatched_events_owe_nothing(desk: Office) -> None:
     """A Qianjiang enterprise (no money rules) and a mere application trigger nothing."""
     who = uscc(5, "500114")
     desk.register(who, "qianjiang")

@@ -192,10 +192,10 @@ def test_approvals_and_payments_retry_through_the_helper() -> None:
 
     from domain.policy.payouts import PayEntitlement
     from service_layer.unit_of_work import decide_on_entitlement as decide
-    from tests.unit.policy_desk import Desk, uscc
+    from tests.bootstrap import bootstrap, uscc
 
     store = Conflicting(0)
-    d = Desk(store=store)
+    d = bootstrap(store=store)
     d.activate("yubei-2024")
     who = uscc(1)
     d.register(who, "yubei", size="medium")
