@@ -29,7 +29,7 @@ _LEDGER_WIDTH = 172
 
 
 def _yuan(value: Decimal | None) -> str:
-    from domain.policy.fmt import yuan
+    from domain.policy.amounts import yuan
 
     return "—" if value is None else yuan(value)
 

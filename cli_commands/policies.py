@@ -181,7 +181,7 @@ def simulate(
     if as_json:
         print_json(doc)
         return
-    from domain.policy.fmt import yuan
+    from domain.policy.amounts import yuan
 
     against = ", ".join(a["key"] for a in doc["against"]) or "nothing active"
     echo(f"draft {doc['draft']['key']} against {against}, over {doc['enterprises']} enterprises")

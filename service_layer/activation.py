@@ -46,16 +46,16 @@ from datetime import date
 
 from domain.deciders import not_in_future
 from domain.enterprise import Enterprise
-from domain.policy.activation import (
+from domain.policy.facts import build_facts
+from domain.policy.model import Policy
+from domain.policy.reactor import (
     ACTIVATION_NAMESPACE,
     ActivationResult,
     ActivePolicy,
     active_policies,
     policy_digest,
+    reconcile,
 )
-from domain.policy.facts_builder import build_facts
-from domain.policy.model import Policy
-from domain.policy.reactor import reconcile
 from events.envelope import AppendResult, NewEvent, StreamAppend
 from events.schemas import POLICIES_STREAM, PolicyActivated, enterprise_stream
 from events.store import ConcurrencyConflict, EventStore

@@ -17,7 +17,7 @@ from typing import Any
 
 from domain.errors import InvalidInput
 from domain.labels import label as ref_label
-from domain.policy.fmt import yuan
+from domain.policy.amounts import yuan
 from domain.reference import DISTRICTS
 from service_layer.dashboard import HORIZON_DAYS, MONEY_KEYS, Dashboard, DistrictReport, MoneyLine
 

@@ -18,7 +18,7 @@ from typing import Any
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import InvalidInput, shown
 from domain.inputs import single_line, utf8
-from domain.policy.facts_builder import report_slot
+from domain.policy.facts import report_slot
 from domain.policy.model import Policy, builtin_keys, load_builtin
 from domain.policy.payouts import ApproveEntitlement, PayEntitlement, PaymentMade, payment_with_ref
 from events.envelope import RecordedEvent

@@ -10,7 +10,7 @@ demo records thousands of commands through it.
 `activate_policy` notes the log position before it lists the districts' enterprises (from the status
 projection) and writes through `locked_commit`: the activation's batch and its check that no
 enterprise of those districts was registered unseen since then run in ONE write transaction, under
-the store's global write lock (see `domain.policy.activation`).
+the store's global write lock (see `domain.policy.reactor`).
 
 The guard applies only to the store the policies were read from. The import decides against an
 overlay and asserts the same version in its one batch (`service_layer.importer`), so an activation
@@ -28,9 +28,8 @@ from typing import Any
 
 from domain.enterprise import Enterprise
 from domain.errors import InvalidInput
-from domain.policy.activation import ActivationResult, ActivePolicy
 from domain.policy.model import Policy, builtin_keys, load_builtin, load_policy
-from domain.policy.reactor import PolicyReactor
+from domain.policy.reactor import ActivationResult, ActivePolicy, PolicyReactor
 from events.envelope import NewEvent
 from events.schemas import POLICIES_STREAM
 from events.store import EventStore

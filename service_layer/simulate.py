@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from domain.enterprise import Enterprise
-from domain.policy.activation import ActivePolicy, policy_digest
 from domain.policy.decisions import CreateEntitlement
 from domain.policy.engine import evaluate_history
-from domain.policy.facts_builder import build_facts, policy_of
+from domain.policy.facts import build_facts, policy_of
 from domain.policy.model import Policy, load_policy
+from domain.policy.reactor import ActivePolicy, policy_digest
 from events.schemas import enterprise_stream
 from events.store import EventStore
 from service_layer.activation import read_active

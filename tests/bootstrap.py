@@ -37,9 +37,9 @@ from domain.commands import (
 )
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import DomainError
-from domain.policy.activation import ActivationResult
 from domain.policy.model import Policy, load_builtin
 from domain.policy.payouts import ApproveEntitlement, PayEntitlement
+from domain.policy.reactor import ActivationResult
 from domain.uscc import make_uscc
 from events.envelope import RecordedEvent
 from events.memory import InMemoryEventStore

@@ -15,6 +15,8 @@ exceed what the rate gives.
   the person's first rewarded year, and at most the slots (名额) of the enterprise's tier.
 Caps (YB-7 新三板 3,000,000): stages are paid in the order reached until the total is used; the
 entry that meets the cap carries the capped amount and says so in its note.
+Figures are written for notes and explanations by `yuan` and `plain`: decisions compare exact
+values, these only render them, so a rounded display can never change an outcome.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from decimal import ROUND_DOWN, Decimal
 
 from domain.policy.decisions import ExistingEntitlement
 from domain.policy.facts import EnterpriseFacts, LeaseReport, RdSubsidyGrant, TalentReport
-from domain.policy.fmt import plain, yuan
 from domain.policy.model import (
     MatchSubsidy,
     Policy,
@@ -37,6 +38,19 @@ from domain.policy.model import (
 from domain.policy.occasions import Occasion
 
 FEN = Decimal("0.01")
+
+
+def yuan(value: Decimal) -> str:
+    """1000000 → '1,000,000'; 1234.5 → '1,234.50' (fen shown only when there are some)."""
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value.quantize(Decimal('0.01')):,}"
+
+
+def plain(value: Decimal) -> str:
+    """A Decimal without exponent or trailing zeros: Decimal('5.0') → '5'."""
+    text = format(value.normalize(), "f")
+    return text
 
 
 def to_fen(value: Decimal) -> Decimal:

@@ -14,12 +14,12 @@ A growth from a revenue of zero or less is undefined: the condition fails and sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Literal
 
+from domain.policy.amounts import yuan
 from domain.policy.facts import EnterpriseFacts
-from domain.policy.fmt import percent, yuan
 from domain.policy.model import (
     Condition,
     HoldsCondition,
@@ -115,6 +115,12 @@ def _growth(policy: Policy, cond: RevenueGrowthCondition, facts: EnterpriseFacts
         f"average (arithmetic): ({percent(first)} + {percent(second)}) / 2 = {percent(growth)}",
     ]
     return _verdict(growth > threshold, figures, steps, percent(growth), cond)
+
+
+def percent(ratio: Fraction) -> str:
+    """Fraction(1, 8) → '12.50%' (rounded half-even to 0.01%, for display only)."""
+    shown = Decimal(ratio.numerator) * 100 / Decimal(ratio.denominator)
+    return f"{shown.quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN)}%"
 
 
 def _root_percent(ratio: Fraction) -> str:

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal, TypeAlias
 
-from domain.policy.vocab import Action, InitialStatus, ReportKind, RuleKind, Status, Track
+from domain.policy.model import Action, InitialStatus, ReportKind, RuleKind, Status, Track
 
 ENTITLEMENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:srdi:entitlement")
 

@@ -1,4 +1,5 @@
-"""A district policy document as validated data: metadata, money rules, readings, caps, targets.
+"""A district policy document as validated data: its vocabularies, the parts of a money rule,
+the rules, readings, caps and targets, and how a file is loaded.
 
 Policies change by data, never by code (ARCHITECTURE.md): each seed document is a TOML file in
 `domain/policies/`, loaded here into frozen pydantic models that refuse anything malformed with one
@@ -7,6 +8,16 @@ article, the structured trigger, conditions and amount or formula the engine eva
 Chinese sentence it comes from (`source_zh`, copied byte for byte from the seed so `explain` can
 quote it). Wording the documents leave vague is a named *reading* with a default the district can
 change; the engine reads it from here and `explain` shows which one it used.
+
+The closed vocabularies (tracks, stages, statuses…) are `Literal` types so that pydantic refuses a
+typo in a policy file (`srdi-municipel`) with the list of valid values, and mypy refuses one in
+code. The slugs are the ones of the CLI contract and of `domain/data/tracks.toml`; they are
+repeated here, not imported, so that a policy file is validated before anything else is running.
+
+A rule's parts (trigger, conditions, amount formula) are small frozen models with a discriminator
+(`on`, `type`, `name`), so a policy file names what it means (`on = "milestone"`, `type =
+"revenue-growth"`) and a typo is refused with the list of valid choices. The engine gives each kind
+its meaning (`occasions`, `conditions`, `amounts`).
 
 Money is `Decimal` yuan: files are parsed with `parse_float=Decimal`, so a TOML float never passes
 through binary floating point.
@@ -21,60 +32,304 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from domain.errors import InvalidInput
-from domain.policy.parts import (
-    Condition,
-    Formula,
-    Frozen,
-    HoldsCondition,
-    MatchSubsidy,
-    MilestoneTrigger,
-    Money,
-    RdExpenseCondition,
-    RdStockIncrement,
-    RentAreaMonths,
-    ReportTrigger,
-    RevenueGrowthCondition,
-    SizeCondition,
-    TalentContribution,
-    TitleHeldTrigger,
-    TriggerSpec,
-)
+from domain.errors import InvalidInput, shown
+from domain.inputs import MAX_AMOUNT
 from domain.policy.targets import Target, TargetTable
-from domain.policy.vocab import RuleKind, Track
 
-__all__ = [
-    "Cap",
-    "Condition",
-    "Formula",
-    "HoldsCondition",
-    "MatchSubsidy",
-    "MilestoneTrigger",
-    "Note",
-    "Policy",
-    "RdExpenseCondition",
-    "RdStockIncrement",
-    "Reading",
-    "RentAreaMonths",
-    "ReportTrigger",
-    "RevenueGrowthCondition",
-    "Rule",
-    "SizeCondition",
-    "TalentContribution",
-    "Target",
-    "TargetTable",
-    "TitleHeldTrigger",
-    "TriggerSpec",
-    "builtin_keys",
-    "describe_error",
-    "load_builtin",
-    "load_policy",
-    "parse_policy",
+# ══ vocabularies ────────────────────────────────────────────────────────────────────────────
+
+
+Track = Literal["tech-sme", "innovative-sme", "hnte", "srdi-municipal", "little-giant", "champion", "listing"]
+"""A qualification track, or `listing` (the capital-market ladder)."""
+
+TitleStart = Literal["certified", "review-passed"]
+"""How a title period began: a (re-)certification, or a passed review (复核) extending it."""
+
+Stage = Literal[
+    "otc-listed",
+    "neeq-filed",
+    "neeq-listed",
+    "neeq-select",
+    "ipo-tutoring",
+    "ipo-accepted",
+    "ipo-listed",
+    "ipo-withdrawn",
 ]
+"""A listing milestone, in the catalogue's order (`ipo-withdrawn` is a regression)."""
+
+Action = Literal[
+    "certified",
+    "review-passed",
+    "otc-listed",
+    "neeq-filed",
+    "neeq-listed",
+    "neeq-select",
+    "ipo-tutoring",
+    "ipo-accepted",
+    "ipo-listed",
+]
+"""A milestone action a money rule can be triggered by."""
+
+Size = Literal["micro", "small", "medium"]
+
+ReportKind = Literal[
+    "financials",
+    "lease",
+    "talent",
+    "rd-subsidy",
+    "patent-granted",
+    "demonstration-selected",
+    "retrofit",
+    "designation",
+    "incubation",
+    "innovation-project",
+    "standard",
+]
+"""What a report trigger says was reported (the CLI's `report` kinds, plus record kinds:
+`designation` is the certification of a 数字化车间 / 智能工厂 / 绿色工厂 / benchmark designation)."""
+
+Owner = Literal["state", "private"]
+"""Who owns rented space: a state-owned platform (国有厂房) or private idle space (社会闲置)."""
+
+RuleKind = Literal["award", "subsidy", "rent-subsidy", "tax-relief", "matching"]
+
+Status = Literal[
+    "accrued",
+    "awaiting-approval",
+    "pending-data",
+    "approved",
+    "partly-paid",
+    "paid",
+    "recovery-due",
+    "reversed",
+]
+"""Entitlement statuses of the ledger contract (docs/cli.md). A status outside it reads as reversed
+where the engine counts what exists (`facts.existing_of`): a partly paid entitlement still
+counts towards caps and once-only limits."""
+
+InitialStatus = Literal["accrued", "awaiting-approval", "pending-data"]
+"""The statuses the engine creates an entitlement with."""
+
+STAGES: tuple[Stage, ...] = get_args(Stage)
+TRACKS: tuple[Track, ...] = get_args(Track)
+
+
+# ══ the parts of a rule ─────────────────────────────────────────────────────────────────────
+
+
+def _unsigned_zero(value: Decimal) -> Decimal:
+    """``-0`` (``amount = -0.0`` in a file) is zero: no sign is kept on nothing."""
+    return value.copy_abs() if value.is_zero() else value
+
+
+def _to_the_fen(value: Decimal) -> Decimal:
+    """Refuse an amount below the fen (``1.001``): no payment could ever settle it exactly.
+
+    Trailing zeros are not decimal places: ``1.000`` is one yuan.
+    """
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite: allow_inf_nan=False ran first
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if exponent + trailing_zeros < -2 and any(digits):
+        raise ValueError(
+            f"{shown(value, quote=False)} has more than 2 decimal places; "
+            "amounts in yuan are exact to the fen (0.01)"
+        )
+    return _unsigned_zero(value)
+
+
+Money = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False), AfterValidator(_to_the_fen)]
+"""Yuan, 0 or more, exact to the fen."""
+Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False), AfterValidator(_unsigned_zero)]
+
+
+class Frozen(BaseModel):
+    """Immutable, and refuses unknown fields (a misspelt key in a policy file is an error)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# ── triggers: what must happen for a rule to be considered ──────────────────────────────────
+
+
+class MilestoneTrigger(Frozen):
+    """A qualification or listing milestone (`srdi-municipal` `certified`, `listing` `ipo-listed`).
+
+    `certified_from` / `certified_before` bound the date of the *original* certification of the
+    title chain the milestone belongs to (a review-passed period inherits it); `review` picks the
+    first review of that chain or the later ones; `first_time_only` means first ever (首次): the
+    enterprise never had this certification or listing stage before, whatever the district.
+    """
+
+    on: Literal["milestone"]
+    tracks: tuple[Track, ...] = Field(min_length=1)
+    actions: tuple[Action, ...] = Field(min_length=1)
+    first_time_only: bool = False
+    certified_from: date | None = None
+    certified_before: date | None = None
+    review: Literal["any", "first", "later"] = "any"
+
+
+class ReportTrigger(Frozen):
+    """A report was filed (financials, lease, talent, R&D subsidy, patent, demonstration)."""
+
+    on: Literal["report"]
+    report: ReportKind
+    also: tuple[ReportKind, ...] = Field(
+        default=(), description="further report kinds that trigger the same rule (RC-28: designations too)"
+    )
+    subjects: tuple[str, ...] = Field(
+        default=(), description="only records about these subjects (retrofit kinds, designation tracks)"
+    )
+    requires_rd_expense: bool = Field(
+        default=False, description="only a financials report that declares an R&D expense"
+    )
+
+    @property
+    def kinds(self) -> tuple[ReportKind, ...]:
+        """Every report kind that triggers the rule."""
+        return (self.report, *self.also)
+
+
+class TitleHeldTrigger(Frozen):
+    """A title of `tracks` held on some day of a window (YB-8): one entitlement per enterprise."""
+
+    on: Literal["title-held"]
+    tracks: tuple[Track, ...] = Field(min_length=1)
+    window_from: date
+    window_until: date
+
+    @model_validator(mode="after")
+    def _window_ordered(self) -> TitleHeldTrigger:
+        if self.window_until < self.window_from:
+            raise ValueError("window_until is before window_from")
+        return self
+
+
+TriggerSpec = Annotated[MilestoneTrigger | ReportTrigger | TitleHeldTrigger, Field(discriminator="on")]
+
+
+# ── conditions: what must be true of the enterprise ─────────────────────────────────────────
+
+
+class HoldsCondition(Frozen):
+    """Holds a valid title of any of `tracks` on the trigger date (reports: see engine docs)."""
+
+    type: Literal["holds"]
+    tracks: tuple[Track, ...] = Field(min_length=1)
+
+
+class SizeCondition(Frozen):
+    """The enterprise's size is one of `sizes` (unknown size is pending-data, never a no)."""
+
+    type: Literal["size"]
+    sizes: tuple[Size, ...] = Field(min_length=1)
+
+
+class RevenueGrowthCondition(Frozen):
+    """Revenue (主营业务收入) growth strictly above `more_than_percent`.
+
+    `average-last-2-years`: the two complete years before the trigger year, averaged by the
+    reading named in `reading` (`arithmetic` or `compound`); `previous-year`: growth of year Y-1
+    over Y-2 for a report of year Y (or a milestone in year Y).
+    """
+
+    type: Literal["revenue-growth"]
+    span: Literal["average-last-2-years", "previous-year"]
+    more_than_percent: Percent
+    reading: str | None = None
+
+
+class RdExpenseCondition(Frozen):
+    """Declared R&D expense of the report's year (or the year the reading names) vs thresholds."""
+
+    type: Literal["rd-expense"]
+    at_least: Money | None = None
+    below: Money | None = None
+    reading: str | None = Field(default=None, description="a reading with values same-year / previous-year")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> RdExpenseCondition:
+        if (self.at_least is None) == (self.below is None):
+            raise ValueError("give exactly one of at_least, below")
+        return self
+
+
+Condition = Annotated[
+    HoldsCondition | SizeCondition | RevenueGrowthCondition | RdExpenseCondition,
+    Field(discriminator="type"),
+]
+
+
+# ── formulas: how an amount is computed from reported figures ───────────────────────────────
+
+
+class RentAreaMonths(Frozen):
+    """YB-3: rate × area × months, at most `yearly_cap` per enterprise per year, rent above a floor.
+
+    Private idle space (社会闲置) follows the same standard but is reviewed by the district
+    economy commission, so its entitlement is a ceiling awaiting approval (`private_reviewed`).
+    """
+
+    name: Literal["rent_area_months"]
+    rate_per_m2_month: Money
+    yearly_cap: Money
+    rent_above: Money
+    owners: tuple[Owner, ...] = ("state", "private")
+    private_reviewed: bool = True
+    threshold_reading: str | None = None
+
+
+class RdStockIncrement(Frozen):
+    """RC-29b: `stock_percent` of the R&D stock plus `increment_percent` of its increment."""
+
+    name: Literal["rd_stock_increment"]
+    stock_percent: Percent
+    increment_percent: Percent
+    reading: str | None = None
+
+
+class MatchSubsidy(Frozen):
+    """RC-29a: `percent` of the municipal R&D subsidy reported for the year (区级配套)."""
+
+    name: Literal["match_subsidy"]
+    percent: Percent
+
+
+class TalentContribution(Frozen):
+    """LJ-21: `percent` of a named talent's reported contribution, for `years` from the first.
+
+    `slots_by_track` is the number of named talents (名额) per enterprise by the title it holds
+    (the 分档 tiers are not stated: every tier defaults to `max_talents`).
+    """
+
+    name: Literal["talent_contribution"]
+    percent: Percent
+    years: int = Field(ge=1)
+    max_talents: int = Field(ge=1)
+    slots_by_track: dict[Track, int] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _slots_within_max(self) -> TalentContribution:
+        for track, slots in self.slots_by_track.items():
+            if not 0 <= slots <= self.max_talents:
+                raise ValueError(f"slots_by_track.{track}: must be 0..{self.max_talents}")
+        return self
+
+
+Formula = Annotated[
+    RentAreaMonths | RdStockIncrement | MatchSubsidy | TalentContribution,
+    Field(discriminator="name"),
+]
+
+
+# ══ the document ────────────────────────────────────────────────────────────────────────────
+
+
 _RULE_ID = r"^[A-Z]{2}-\d+[a-z]?$"
 _KEY = r"^[a-z][a-z0-9-]*$"
 _PAGE_BREAK = re.compile(r"\s*\n\s*")

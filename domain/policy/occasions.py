@@ -26,8 +26,7 @@ from domain.policy.facts import (
     Report,
     TalentReport,
 )
-from domain.policy.model import MilestoneTrigger, Policy, ReportTrigger, Rule, TitleHeldTrigger
-from domain.policy.vocab import Track
+from domain.policy.model import MilestoneTrigger, Policy, ReportTrigger, Rule, TitleHeldTrigger, Track
 
 QUALIFICATION_ACTIONS = ("certified", "review-passed")
 

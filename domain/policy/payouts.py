@@ -41,7 +41,7 @@ from domain.deciders import not_in_future
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import Conflict, InvalidInput, NotPermitted
 from domain.inputs import text
-from domain.policy.fmt import yuan
+from domain.policy.amounts import yuan
 from events.envelope import NewEvent
 from events.schemas import EntitlementApproved, EntitlementPaid
 

@@ -1,4 +1,5 @@
-"""The policy engine as a process manager: the entitlement events that keep the books equal to the facts.
+"""The policy engine as a process manager: the entitlement events that keep the books equal to the
+facts, and the policies in force it applies.
 
 `PolicyReactor` implements the unit of work's reactor. It is called with the enterprise AFTER a
 command's events, and what it returns is appended in the same transaction, so a fact and the
@@ -31,12 +32,23 @@ period (``financials:2024``) for reports, else the triggering event. A figure re
 the same period therefore decides the same entitlement again, never a second one. Event ids are
 uuid5 of (what, entitlement id, cause): retrying a command can never record a decision twice.
 Records made before occasions were stored are matched by rule and trigger event.
+
+Switching a policy on (the pure part): the digest that names a version, the active set, the result.
+
+Which policies are in force is itself recorded: every activation is a `PolicyActivated` event in
+the one `policies` stream, carrying the key, a digest and the full validated policy data, so a
+replay or an audit knows exactly which rules were applied, even after the shipped file changed.
+The active set is the latest activation of each key. Reading the stream, evaluating every
+enterprise and appending in one batch is the service layer's (`service_layer.activation`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -44,24 +56,27 @@ from typing import Any
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.entitlement_status import CLOSED
 from domain.policy.decisions import Assessment, CreateEntitlement, Refusal
-from domain.policy.engine import derive
+from domain.policy.engine import derive, report_filed
 from domain.policy.facts import (
     EnterpriseFacts,
     FinancialReport,
     LeaseReport,
     RdSubsidyGrant,
     TalentReport,
+    build_facts,
+    policy_of,
 )
-from domain.policy.facts_builder import build_facts, policy_of
-from domain.policy.history import report_filed
 from domain.policy.model import Policy
-from events.envelope import SYSTEM_ACTOR, NewEvent
+from events.envelope import SYSTEM_ACTOR, AppendResult, NewEvent, RecordedEvent
 from events.schemas import (
     EntitlementAdjusted,
     EntitlementCreated,
     EntitlementResolved,
     EntitlementReversed,
 )
+
+# ══ keeping the books equal to the facts ────────────────────────────────────────────────────
+
 
 EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:srdi:entitlement-event")
 RETRACTION = "EventRetracted"
@@ -311,3 +326,61 @@ def created_event(d: CreateEntitlement, facts: EnterpriseFacts) -> EntitlementCr
 
 def _new(event: DerivedEvent, on: date, event_id: str, cause: str) -> NewEvent:
     return NewEvent(event, on, SYSTEM_ACTOR, event_id=event_id, causation_id=cause)
+
+
+# ══ the policies in force ───────────────────────────────────────────────────────────────────
+
+
+ACTIVATION_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:srdi:policy-activation")
+
+
+def policy_digest(policy: Policy) -> str:
+    """sha256 of the policy's canonical JSON: two activations of the same data share it."""
+    text = json.dumps(
+        policy.model_dump(mode="json"), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ActivePolicy:
+    """A policy in force: its data as activated, and when and by which event."""
+
+    policy: Policy
+    digest: str
+    activated_on: date
+    event_id: str
+    source: str | None
+
+
+def active_policies(events: Sequence[RecordedEvent]) -> dict[str, ActivePolicy]:
+    """The active set from the `policies` stream: the latest activation of each key."""
+    active: dict[str, ActivePolicy] = {}
+    for event in events:
+        if event.event_type != "PolicyActivated":
+            continue
+        data = event.data
+        policy = Policy.model_validate(data["policy"])
+        active[policy.key] = ActivePolicy(
+            policy, str(data["digest"]), event.occurred_on, event.event_id, data.get("source")
+        )
+    return active
+
+
+@dataclass(frozen=True)
+class ActivationResult:
+    """What an activation wrote (nothing, when the same policy was already active)."""
+
+    key: str
+    digest: str
+    activated: bool
+    event_id: str
+    on: date
+    enterprises: int
+    events: tuple[NewEvent, ...]
+    append: AppendResult | None
+
+    @property
+    def created(self) -> int:
+        """How many entitlements the history owed."""
+        return sum(1 for e in self.events if e.event_type == "EntitlementCreated")

@@ -37,7 +37,7 @@ from domain.entitlement_status import standing
 from domain.errors import DomainError
 from domain.policy.decisions import CreateEntitlement
 from domain.policy.engine import derive
-from domain.policy.facts_builder import build_facts
+from domain.policy.facts import build_facts
 from domain.policy.model import load_builtin
 from domain.policy.payouts import ApproveEntitlement, PayEntitlement
 from events.envelope import RecordedEvent

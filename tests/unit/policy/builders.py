@@ -10,25 +10,28 @@ from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from domain.policy import (
+from domain.policy.decisions import (
     CreateEntitlement,
     Decision,
-    EnterpriseFacts,
     ExistingEntitlement,
+    MilestoneReached,
+    ReportFiled,
+    ResolvePending,
+)
+from domain.policy.engine import report_filed
+from domain.policy.facts import (
+    DemonstrationSelection,
+    EnterpriseFacts,
     FinancialReport,
     LeaseReport,
     ListingMilestone,
-    MilestoneReached,
-    Policy,
+    MeasureRecord,
+    PatentGrant,
     RdSubsidyGrant,
-    ReportFiled,
-    ResolvePending,
     TalentReport,
     TitlePeriod,
 )
-from domain.policy.facts import DemonstrationSelection, MeasureRecord, PatentGrant
-from domain.policy.history import report_filed
-from domain.policy.vocab import Owner, ReportKind, Size, Stage, TitleStart, Track
+from domain.policy.model import Owner, Policy, ReportKind, Size, Stage, TitleStart, Track
 
 USCC = "91500112MA5UABCD1X"
 

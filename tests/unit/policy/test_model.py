@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from domain.errors import InvalidInput
-from domain.policy import builtin_keys, load_builtin, load_policy
-from domain.policy.model import parse_policy
+from domain.policy.model import builtin_keys, load_builtin, load_policy, parse_policy
 
 SEEDS = Path(__file__).resolve().parents[3].parent / "shared" / "seeds"
 POLICIES = Path(__file__).resolve().parents[3] / "domain" / "policies"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.policy import assess, evaluate, evaluate_history, load_builtin
+from domain.policy.engine import assess, evaluate, evaluate_history
+from domain.policy.model import load_builtin
 from tests.unit.policy.builders import (
     add,
     apply,

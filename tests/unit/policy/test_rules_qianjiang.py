@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.policy import PolicyActivated, evaluate, load_builtin
+from domain.policy.decisions import PolicyActivated
+from domain.policy.engine import evaluate
+from domain.policy.model import load_builtin
 from tests.unit.policy.builders import facts, listing, reached, title
 
 QJ = load_builtin("qianjiang-2023")

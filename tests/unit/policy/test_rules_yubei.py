@@ -6,16 +6,9 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from domain.policy import (
-    ExistingEntitlement,
-    PolicyActivated,
-    assess,
-    entitlement_id,
-    evaluate,
-    evaluate_history,
-    load_builtin,
-)
-from domain.policy.engine import derive
+from domain.policy.decisions import ExistingEntitlement, PolicyActivated, entitlement_id
+from domain.policy.engine import assess, derive, evaluate, evaluate_history
+from domain.policy.model import load_builtin
 from tests.unit.policy.builders import (
     USCC,
     add,
