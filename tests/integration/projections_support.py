@@ -8,18 +8,18 @@ milestone, which exercises the fold's re-fold (and its skip rule) harder than th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import strategies as st
 from sqlalchemy.engine import Connection, Engine
 
 from domain import machines, reference
+from domain.errors import InvalidInput
 from domain.uscc import make_uscc
 from events.envelope import NewEvent
 from events.schemas import (
@@ -33,22 +33,11 @@ from events.sql_store import SqlEventStore
 from events.tables import events_table, idempotency_table
 from projections import registry
 from projections.framework import checkpoints_table
-from service_layer import logs
+from service_layer.bootstrap import services_on
+from service_layer.reads import StatusView, enterprise_status
 from tests.backends import bypass_append_only
 
 TRACKS = tuple(reference.tracks())
-
-
-@pytest.fixture(autouse=True)
-def stderr_logging() -> Iterator[None]:
-    """Point logging at the real stderr before and after each test.
-
-    A CLI run under CliRunner configures structlog with CliRunner's stderr, which is closed when
-    the run ends; a later warning (the fold logs skipped steps) would then fail on a closed file.
-    """
-    logs.configure("console", "warning")
-    yield
-    logs.configure("console", "warning")
 
 
 DISTRICTS = ("qianjiang", "yubei")
@@ -156,3 +145,11 @@ def wipe(engine: Engine) -> None:
         conn.execute(sa.delete(checkpoints_table))
         conn.execute(sa.delete(idempotency_table))
         conn.execute(sa.delete(events_table))
+
+
+def status_or_none(engine: Engine, uscc: str, **cutoff: Any) -> StatusView | None:
+    """What `srdi status` shows (the read façade), None for an enterprise not registered."""
+    try:
+        return enterprise_status(services_on(engine), uscc, **cutoff)
+    except InvalidInput:
+        return None

@@ -8,7 +8,6 @@ from typing import Any
 from typer.testing import CliRunner
 
 from cli import app
-from tests.integration.projections_support import stderr_logging  # noqa: F401
 
 
 def _run(url: str, *args: str) -> Any:

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from cli import app
 from domain.uscc import make_uscc
-from tests.integration.projections_support import stderr_logging  # noqa: F401
 
 A, B = make_uscc("91500000MA0000001"), make_uscc("91500000MA0000002")
 HEADER = [

@@ -9,14 +9,14 @@ from sqlalchemy.engine import Engine
 
 from projections.feed import catch_up, rebuild, view
 from projections.ledger_view import LedgerFilter, read_ledger, totals
-from tests.integration.ledger_support import RC, YB, build_history
+from tests.bootstrap import bootstrap
+from tests.integration.ledger_history import RC, YB, history_steps, record_history
 from tests.integration.projections_support import dump_engine
 
 
 def test_ledger_rebuild_equals_incremental(engine: Engine) -> None:
     """Catching the ledger up after every step gives the same rows as one rebuild from the log."""
-    _office, steps = build_history(engine)
-    for step in steps:
+    for step in history_steps(bootstrap(engine)):
         step()
         catch_up(engine, ["ledger"], batch=3)
     incremental = dump_engine(engine, ["ledger"])
@@ -27,9 +27,7 @@ def test_ledger_rebuild_equals_incremental(engine: Engine) -> None:
 
 def test_ledger_rows_statuses_and_totals(engine: Engine) -> None:
     """Final statuses and amounts of each entry, and the contract's totals, exactly."""
-    _office, steps = build_history(engine)
-    for step in steps:
-        step()
+    record_history(bootstrap(engine))
     with view(engine, ["ledger"]) as conn:
         entries = read_ledger(conn, LedgerFilter())
     got = [
@@ -57,9 +55,7 @@ def test_ledger_rows_statuses_and_totals(engine: Engine) -> None:
 
 def test_ledger_as_of_folds_to_the_business_date(engine: Engine) -> None:
     """As of 2024-01-31 the RC-27b ceiling is approved not paid, YB-5c not accrued, YB-7b not reversed."""
-    _office, steps = build_history(engine)
-    for step in steps:
-        step()
+    record_history(bootstrap(engine))
     with view(engine, ["ledger"]) as conn:
         entries = {e.rule: e for e in read_ledger(conn, LedgerFilter(as_of=date(2024, 1, 31)))}
         yubei_2023 = read_ledger(conn, LedgerFilter(district="yubei", year=2023))

@@ -7,30 +7,23 @@ import threading
 from datetime import date
 
 from sqlalchemy.engine import Engine
-from typer.testing import CliRunner
 
-import cli
 from domain.errors import Conflict
 from domain.policy.payouts import PayEntitlement
 from events.db import make_engine
 from events.migrate import ensure_schema
 from service_layer.unit_of_work import decide_on_entitlement as decide
-from tests.integration.ledger_support import TODAY, YB, Office
-
-RUNNER = CliRunner()
+from tests.bootstrap import TODAY, Office, bootstrap
+from tests.cli import invoke
+from tests.integration.ledger_history import YB
 
 
 def _yubei_award(engine: Engine) -> tuple[Office, str]:
     """A Yubei enterprise owed YB-5a (100,000 yuan, accrued 2023-01-10)."""
-    from domain.commands import RegisterEnterprise
-    from domain.policy.model import load_builtin
-    from service_layer.activation import activate
-
     ensure_schema(engine)
-    o = Office(engine)
-    policy = load_builtin("yubei-2024")
-    activate(o.store, policy, on=policy.in_force_from, today=TODAY, actor="finance")
-    o.run(RegisterEnterprise(uscc=YB, name="重庆渝北测试科技有限公司", district="yubei", size="medium"))
+    o = bootstrap(engine)
+    o.activate("yubei-2024")
+    o.register(YB, "yubei", "medium", name="重庆渝北测试科技有限公司")
     o.record(YB, "innovative-sme.certified", "2022-01-05")
     o.record(YB, "srdi-municipal.certified", "2023-01-10", key="srdi")
     return o, o.entitlement("srdi", "YB-5a")
@@ -90,7 +83,7 @@ def test_two_concurrent_payments_with_one_voucher_record_one(engine: Engine) -> 
 
 
 def _cli(db_url: str, *args: str) -> tuple[int, str, str]:
-    result = RUNNER.invoke(cli.app, ["--db", db_url, *args], catch_exceptions=False)
+    result = invoke(db_url, *args, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from cli import app
 from domain.uscc import make_uscc
-from tests.integration.projections_support import stderr_logging  # noqa: F401
 
 SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
 RC, JJ, YB, YB2 = (make_uscc(f"91500000MA{n:07d}") for n in (1, 2, 3, 4))

@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from domain.errors import InvalidInput
 from domain.policy.targets import Target
 from events.sql_store import SqlEventStore
 from projections.calendar import read_calendar
 from projections.feed import catch_up, rebuild, view
 from projections.framework import Cutoff
 from projections.targets import actual
-from service_layer.bootstrap import services_on
-from service_layer.reads import StatusView, enterprise_status
-from tests.integration.projections_support import (  # noqa: F401
+from tests.integration.projections_support import (
     append,
     dump_engine,
     milestone,
     registered,
     retraction,
-    stderr_logging,
+    status_or_none,
     uscc,
 )
-
-
-def _status(engine: Engine, uscc: str, **cutoff: Any) -> StatusView | None:
-    """What `srdi status` shows (the read façade), None for an enterprise not registered."""
-    try:
-        return enterprise_status(services_on(engine), uscc, **cutoff)
-    except InvalidInput:
-        return None
-
 
 CODE = uscc(7)
 # (track, action, date): the enterprise's whole history, registered after the fact (taken over).
@@ -94,7 +81,7 @@ def test_status_as_of_before_on_and_after_each_milestone(
 ) -> None:
     """status --as-of shows exactly the milestones dated on or before the day (registration always)."""
     day = when + timedelta(days=offset)
-    view_ = _status(engine, CODE, as_of=day)
+    view_ = status_or_none(engine, CODE, as_of=day)
     assert view_ is not None and view_.district == "yubei"
     assert {"titles": view_.titles, "listing": view_.listing} == _expected(day)
 
@@ -112,7 +99,7 @@ def test_a_retraction_applies_to_every_business_date(engine: Engine, history: Sq
     """A milestone retracted later (an error) never happened, even as of a day before the retraction."""
     certified = history.read_stream(f"enterprise-{CODE}")[1]
     append(history, CODE, retraction(CODE, certified.event_id, date(2026, 12, 1)))
-    status = _status(engine, CODE, as_of=date(2024, 1, 1))
+    status = status_or_none(engine, CODE, as_of=date(2024, 1, 1))
     assert status is not None and status.titles == {}
 
 
@@ -121,9 +108,9 @@ def test_recorded_before_shows_what_was_known_then(engine: Engine, history: SqlE
     before = datetime.now(UTC)
     certified = history.read_stream(f"enterprise-{CODE}")[1]
     append(history, CODE, retraction(CODE, certified.event_id, date(2026, 12, 1)))
-    known_then = _status(engine, CODE, as_of=date(2024, 1, 1), recorded_before=before)
+    known_then = status_or_none(engine, CODE, as_of=date(2024, 1, 1), recorded_before=before)
     assert known_then is not None and known_then.titles["srdi-municipal"]["state"] == "certified"
-    assert _status(engine, CODE, recorded_before=datetime(2000, 1, 1, tzinfo=UTC)) is None
+    assert status_or_none(engine, CODE, recorded_before=datetime(2000, 1, 1, tzinfo=UTC)) is None
     with view(engine, ["targets"], Cutoff(recorded_before=before)) as conn:
         assert actual(conn, "yubei", MUNICIPAL_STOCK, date(2024, 1, 1)) == 1
     with view(engine, ["targets"]) as conn:

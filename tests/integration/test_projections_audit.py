@@ -26,7 +26,7 @@ from events.sql_store import SqlEventStore
 from events.tables import events_table as T
 from projections.export import export
 from tests.backends import bypass_append_only
-from tests.integration.projections_support import append, milestone, registered, stderr_logging, uscc  # noqa: F401
+from tests.integration.projections_support import append, milestone, registered, uscc
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 HYPOTHESIS = settings(

@@ -18,12 +18,11 @@ from projections.feed import _batches, catch_up, checkpoints, rebuild
 from projections.fold import EnterpriseFold
 from projections.framework import checkpoints_table, date_param, insert_rows
 from projections.status import StatusProjection, enterprises_table
-from tests.integration.projections_support import (  # noqa: F401
+from tests.integration.projections_support import (
     append,
     dump_engine,
     milestone,
     registered,
-    stderr_logging,
     uscc,
 )
 

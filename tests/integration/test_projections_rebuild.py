@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
-from domain.errors import InvalidInput
 from domain.policy.targets import Target
 from events.sql_store import SqlEventStore
 from projections import registry
@@ -17,26 +15,15 @@ from projections.feed import catch_up, checkpoints, rebuild, snapshot
 from projections.framework import Cutoff
 from projections.status import read_status_rows
 from projections.targets import actual
-from service_layer.bootstrap import services_on
-from service_layer.reads import StatusView, enterprise_status
-from tests.integration.projections_support import (  # noqa: F401
+from tests.integration.projections_support import (
     Append,
     dump,
     dump_engine,
     histories,
-    stderr_logging,
+    status_or_none,
     wipe,
     write,
 )
-
-
-def _status(engine: Engine, uscc: str, **cutoff: Any) -> StatusView | None:
-    """What `srdi status` shows (the read façade), None for an enterprise not registered."""
-    try:
-        return enterprise_status(services_on(engine), uscc, **cutoff)
-    except InvalidInput:
-        return None
-
 
 HYPOTHESIS = settings(
     max_examples=20,
@@ -106,7 +93,7 @@ def test_as_of_fast_paths_equal_a_rebuild_up_to_that_day(
     usccs = {item.uscc for item in history}
     with snapshot(engine, ["status", "targets"], Cutoff(as_of=day), batch=7) as snap:
         for code in usccs:
-            assert _status(engine, code, as_of=day) == read_status_rows(snap.conn, code)
+            assert status_or_none(engine, code, as_of=day) == read_status_rows(snap.conn, code)
         for district in ("qianjiang", "yubei"):
             rebuilt = [actual(snap.conn, district, t, day) for t in TARGETS]
             with engine.connect() as live:

@@ -14,7 +14,7 @@ from cli import app
 from events.db import make_engine
 from events.migrate import ensure_schema
 from events.sql_store import SqlEventStore
-from tests.integration.projections_support import append, milestone, registered, stderr_logging, uscc  # noqa: F401
+from tests.integration.projections_support import append, milestone, registered, uscc
 
 # POLICY-CATALOGUE.md, Qianjiang's annexes: new per department for 2023 … 2027.
 TECH_SME = {

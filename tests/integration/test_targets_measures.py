@@ -14,7 +14,6 @@ from domain.policy.model import load_builtin
 from domain.uscc import make_uscc
 from events.db import make_engine
 from projections.targets import actual
-from tests.integration.projections_support import stderr_logging  # noqa: F401
 
 
 def _uscc(n: int) -> str:

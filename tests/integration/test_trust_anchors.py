@@ -3,54 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
-from sqlalchemy.engine import Engine
-
 import cli
-from events.db import make_engine
 from events.envelope import NewEvent
-from events.migrate import ensure_schema
 from events.schemas import EntitlementPaid, enterprise_stream
 from events.sql_store import SqlEventStore
-from tests.integration.ledger_support import RC, RUNNER, Office, build_history, cli_json
-from tests.integration.projections_support import stderr_logging  # noqa: F401
+from tests.bootstrap import Office
+from tests.cli import RUNNER, as_json, invoke
+from tests.integration.ledger_history import RC
 from tests.integration.test_projections_audit import readme_snippet
 from tests.integration.trust_support import delete_all, forge_payment, rechain, set_column, truncate_tail
 
 
-@pytest.fixture
-def history(db_url: str) -> Iterator[tuple[Office, Engine]]:
-    """The sample ledger history on the test database (approvals and payments included)."""
-    engine = make_engine(db_url)
-    ensure_schema(engine)
-    office, steps = build_history(engine)
-    for step in steps:
-        step()
-    yield office, engine
-    engine.dispose()
-
-
 def run(db_url: str, *args: str, actor: str | None = None) -> Any:
-    """The CLI in-process; ``actor`` sets SRDI_ACTOR for this call only."""
-    saved = os.environ.pop("SRDI_ACTOR", None)
-    if actor is not None:
-        os.environ["SRDI_ACTOR"] = actor
-    try:
-        return RUNNER.invoke(cli.app, ["--db", db_url, *args])
-    finally:
-        os.environ.pop("SRDI_ACTOR", None)
-        if saved is not None:
-            os.environ["SRDI_ACTOR"] = saved
+    """The CLI in-process; ``actor`` sets SRDI_ACTOR for this call only (None: unset)."""
+    return invoke(db_url, *args, env={"SRDI_ACTOR": actor})
 
 
 def anchored(db_url: str, tmp_path: Path) -> tuple[Path, Path]:
@@ -80,11 +55,11 @@ def test_keygen_writes_a_private_key_only_its_owner_reads_and_never_overwrites(t
     assert key.read_bytes() == before
 
 
-def test_verify_prints_the_last_position_and_hash(db_url: str, history: tuple[Office, Engine]) -> None:
+def test_verify_prints_the_last_position_and_hash(db_url: str, history: Office) -> None:
     """audit verify --json carries last_position and last_hash; the text output prints them too."""
-    _, engine = history
+    engine = history.engine
     store = SqlEventStore(engine)
-    document = cli_json(db_url, "audit", "verify")
+    document = as_json(db_url, "audit", "verify")
     assert document["last_position"] == store.last_position() == document["events"]
     tail = list(store.read_all(store.last_position() - 1))[-1]
     assert document["last_hash"] == tail.hash
@@ -93,68 +68,72 @@ def test_verify_prints_the_last_position_and_hash(db_url: str, history: tuple[Of
 
 
 def test_an_anchored_log_verifies_and_counts_what_came_after(
-    db_url: str, history: tuple[Office, Engine], tmp_path: Path
+    db_url: str, history: Office, tmp_path: Path
 ) -> None:
     """verify --anchors: ok, anchored_position = the head; one later event is 1 unanchored event."""
-    office, engine = history
+    office = history
     _, log = anchored(db_url, tmp_path)
     code, doc = verify_anchors(db_url, log)
-    head = SqlEventStore(engine).last_position()
+    head = office.store.last_position()
     assert code == 0 and (doc["anchored_position"], doc["unanchored_events"]) == (head, 0)
     office.record(RC, "hnte.certified", "2024-06-01")
     code, doc = verify_anchors(db_url, log)
     assert code == 0 and doc["anchored_position"] == head
-    assert doc["unanchored_events"] == SqlEventStore(engine).last_position() - head > 0
+    assert doc["unanchored_events"] == office.store.last_position() - head > 0
+
+
+def tampered(
+    db_url: str, tmp_path: Path, tamper: Callable[[int], object]
+) -> tuple[int, dict[str, Any], Path]:
+    """Anchor the log at its head, tamper with it (given the head), verify with the anchors.
+
+    The chain alone still verifies (the attacker rehashed it, or only cut it): only the anchor tells.
+    """
+    _, log = anchored(db_url, tmp_path)
+    tamper(as_json(db_url, "audit", "verify")["last_position"])
+    assert as_json(db_url, "audit", "verify")["ok"] is True
+    code, doc = verify_anchors(db_url, log)
+    return code, doc, log
 
 
 def test_a_cut_tail_is_exit_4_at_the_first_missing_position(
-    db_url: str, history: tuple[Office, Engine], tmp_path: Path
+    db_url: str, history: Office, tmp_path: Path
 ) -> None:
     """Deleting the last three events: the chain still verifies, the anchor does not (exit 4, head-2)."""
-    _, engine = history
-    _, log = anchored(db_url, tmp_path)
-    head = SqlEventStore(engine).last_position()
-    truncate_tail(engine, head - 3)
-    assert cli_json(db_url, "audit", "verify")["ok"] is True  # the chain alone cannot tell
-    code, doc = verify_anchors(db_url, log)
+    head = history.store.last_position()
+    code, doc, log = tampered(db_url, tmp_path, lambda head: truncate_tail(history.engine, head - 3))
     assert code == 4 and doc["ok"] is False and doc["first_bad_position"] == head - 2
     text = run(db_url, "audit", "verify", "--anchors", str(log))
     assert text.exit_code == 4 and f"position {head - 2}" in text.stderr
 
 
-def test_an_emptied_log_is_exit_4(db_url: str, history: tuple[Office, Engine], tmp_path: Path) -> None:
+def test_an_emptied_log_is_exit_4(db_url: str, history: Office, tmp_path: Path) -> None:
     """Every event deleted: verify alone says ok with 0 events; with the anchors it is exit 4 at 1."""
-    _, engine = history
-    _, log = anchored(db_url, tmp_path)
-    delete_all(engine)
-    assert cli_json(db_url, "audit", "verify")["events"] == 0
-    code, doc = verify_anchors(db_url, log)
+    code, doc, _ = tampered(db_url, tmp_path, lambda _head: delete_all(history.engine))
+    assert as_json(db_url, "audit", "verify")["events"] == 0
     assert code == 4 and doc["first_bad_position"] == 1
 
 
 def test_a_forged_payment_with_the_chain_recomputed_is_exit_4(
-    db_url: str, history: tuple[Office, Engine], tmp_path: Path
+    db_url: str, history: Office, tmp_path: Path
 ) -> None:
     """An early event rewritten as an EntitlementPaid and every hash recomputed: exit 4 at the anchor."""
-    office, engine = history
-    _, log = anchored(db_url, tmp_path)
-    head = SqlEventStore(engine).last_position()
-    forge_payment(engine, 5, office.entitlement("rc27b", "RC-27b"))
-    assert cli_json(db_url, "audit", "verify")["ok"] is True  # a consistent, rehashed chain
-    code, doc = verify_anchors(db_url, log)
+    forged = history.entitlement("rc27b", "RC-27b")
+    code, doc, _ = tampered(db_url, tmp_path, lambda _head: forge_payment(history.engine, 5, forged))
+    head = history.store.last_position()
     assert code == 4 and doc["first_bad_position"] == head and "recomputed" in doc["reason"]
 
 
 def test_a_rehashed_chain_under_two_anchors_names_the_range(
-    db_url: str, history: tuple[Office, Engine], tmp_path: Path
+    db_url: str, history: Office, tmp_path: Path
 ) -> None:
     """A change after the first anchor, chain rehashed: the first anchor holds, the second fails."""
-    office, engine = history
+    office, engine = history, history.engine
     key, log = anchored(db_url, tmp_path)
-    first = SqlEventStore(engine).last_position()
+    first = office.store.last_position()
     office.record(RC, "hnte.certified", "2024-06-01")
     assert run(db_url, "audit", "anchor", "--key", str(key), "--log", str(log)).exit_code == 0
-    second = SqlEventStore(engine).last_position()
+    second = office.store.last_position()
     set_column(engine, first + 1, actor="mallory")
     rechain(engine)
     code, doc = verify_anchors(db_url, log)
@@ -163,10 +142,10 @@ def test_a_rehashed_chain_under_two_anchors_names_the_range(
 
 
 def test_a_forged_tail_event_is_reported_unanchored_and_anchoring_refuses_a_broken_log(
-    db_url: str, history: tuple[Office, Engine], tmp_path: Path
+    db_url: str, history: Office, tmp_path: Path
 ) -> None:
     """A payment appended with a valid hash after the anchor counts as unanchored; a cut log is not signed."""
-    office, engine = history
+    office, engine = history, history.engine
     key, log = anchored(db_url, tmp_path)
     paid = EntitlementPaid(entitlement_id=office.entitlement("rc27b", "RC-27b"), amount="1", ref="x")
     SqlEventStore(engine).append(enterprise_stream(RC), [NewEvent(paid, date(2024, 3, 1), "mallory")], None)
@@ -179,9 +158,7 @@ def test_a_forged_tail_event_is_reported_unanchored_and_anchoring_refuses_a_brok
     assert log.read_text().splitlines() == lines
 
 
-def test_an_altered_or_foreign_anchor_is_exit_4(
-    db_url: str, history: tuple[Office, Engine], tmp_path: Path
-) -> None:
+def test_an_altered_or_foreign_anchor_is_exit_4(db_url: str, history: Office, tmp_path: Path) -> None:
     """An anchor whose position was edited fails its signature; one checked against another key fails."""
     _, log = anchored(db_url, tmp_path)
     line = json.loads(log.read_text())
@@ -197,7 +174,7 @@ def test_an_altered_or_foreign_anchor_is_exit_4(
 
 
 def test_the_export_carries_the_anchor_and_the_readme_script_checks_its_signature(
-    db_url: str, history: tuple[Office, Engine], tmp_path: Path
+    db_url: str, history: Office, tmp_path: Path
 ) -> None:
     """export --anchors: header.anchor; the README script verifies it with KEY.pub, refuses another key."""
     key, log = anchored(db_url, tmp_path)
@@ -219,11 +196,9 @@ def test_the_export_carries_the_anchor_and_the_readme_script_checks_its_signatur
     assert bad.returncode != 0
 
 
-def test_an_export_of_a_rewritten_log_is_refused(
-    db_url: str, history: tuple[Office, Engine], tmp_path: Path
-) -> None:
+def test_an_export_of_a_rewritten_log_is_refused(db_url: str, history: Office, tmp_path: Path) -> None:
     """With the anchors, an export of a rehashed log is exit 4 and writes no file."""
-    office, engine = history
+    office, engine = history, history.engine
     _, log = anchored(db_url, tmp_path)
     forge_payment(engine, 5, office.entitlement("rc27b", "RC-27b"))
     bundle = tmp_path / "bundle.jsonl"
@@ -236,20 +211,20 @@ def test_verify_of_a_missing_database_is_exit_5_and_creates_nothing(tmp_path: Pa
     missing = tmp_path / "typo.db"
     url = f"sqlite:///{missing}"
     for args in (("audit", "verify"), ("ledger", "--json"), ("audit", "export", str(tmp_path / "b.jsonl"))):
-        done = RUNNER.invoke(cli.app, ["--db", url, *args])
+        done = invoke(url, *args)
         assert done.exit_code == 5, (args, done.stderr)
         assert re.search("no database at .*typo.db", done.stderr) and done.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_the_approver_cannot_pay_exit_6(db_url: str, history: tuple[Office, Engine]) -> None:
+def test_the_approver_cannot_pay_exit_6(db_url: str, history: Office) -> None:
     """Four eyes: approved as one actor, a payment by the same actor is exit 6, one line, nothing written."""
-    office, engine = history
+    office = history
     key = office.entitlement("otc", "RC-30")
     assert run(db_url, "entitlement", "approve", key, "--amount", "80000", actor="li").exit_code == 0
-    before = SqlEventStore(engine).last_position()
+    before = office.store.last_position()
     pay = ("entitlement", "pay", key, "--amount", "100", "--ref", "R1", "--on", "2026-06-01")
     done = run(db_url, *pay, actor="li")
     assert done.exit_code == 6 and done.stderr.count("\n") == 1 and "approved" in done.stderr
-    assert SqlEventStore(engine).last_position() == before
+    assert office.store.last_position() == before
     assert run(db_url, *pay, actor="wang").exit_code == 0

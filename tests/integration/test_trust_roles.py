@@ -5,51 +5,40 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
-import cli
 from domain.uscc import make_uscc
 from events.db import make_engine
-from events.migrate import ensure_schema
-from events.sql_store import SqlEventStore
-from tests.backends import PG_URL, fresh_database
-from tests.integration.ledger_support import RC, RUNNER, YB, Office, build_history
-from tests.integration.projections_support import stderr_logging  # noqa: F401
+from tests.backends import PG_URL
+from tests.bootstrap import Office
+from tests.cli import invoke
+from tests.integration.ledger_history import RC, YB
 
 KINDS = ("recorder", "approver", "payer", "auditor")
 NEW = make_uscc("91500112MA5TR0001")
 
 
 @pytest.fixture
-def office(tmp_path: Path) -> Iterator[tuple[str, Office, Engine]]:
-    """A PostgreSQL schema with the sample ledger history, recorded by the owner."""
-    with fresh_database("postgres", tmp_path) as url:
-        engine = make_engine(url)
-        ensure_schema(engine)
-        office, steps = build_history(engine)
-        for step in steps:
-            step()
-        yield url, office, engine
-        engine.dispose()
+def backend() -> str:
+    """Roles are PostgreSQL's: the sample history (`history`) is recorded there, by the owner."""
+    return "postgres"
 
 
 @pytest.fixture
-def logins(office: tuple[str, Office, Engine]) -> Iterator[dict[str, str]]:
+def logins(db_url: str, history: Office) -> Iterator[dict[str, str]]:
     """``db roles`` with a prefix of this test's own, and one login per role; all dropped afterwards."""
-    url, _, _ = office
+    url = db_url
     prefix = f"t{uuid.uuid4().hex[:8]}_"
     admin = make_engine(PG_URL)
     groups = [f"{prefix}{kind}" for kind in KINDS]
     users = {kind: f"{prefix}login_{kind}" for kind in KINDS}
     try:
-        done = RUNNER.invoke(cli.app, ["--db", url, "db", "roles", "--prefix", prefix, "--json"])
+        done = invoke(url, "db", "roles", "--prefix", prefix, "--json")
         assert done.exit_code == 0, done.stderr
         assert sorted(json.loads(done.stdout)["created"]) == sorted(groups)
-        again = RUNNER.invoke(cli.app, ["--db", url, "db", "roles", "--prefix", prefix, "--json"])
+        again = invoke(url, "db", "roles", "--prefix", prefix, "--json")
         assert again.exit_code == 0 and json.loads(again.stdout)["created"] == []  # idempotent
         with admin.begin() as conn:
             for kind, user in users.items():
@@ -85,17 +74,14 @@ def _commands(office: Office) -> list[tuple[str, tuple[str, ...], set[str]]]:
 
 
 @pytest.mark.postgres
-def test_each_role_may_run_only_its_commands(
-    office: tuple[str, Office, Engine], logins: dict[str, str]
-) -> None:
+def test_each_role_may_run_only_its_commands(history: Office, logins: dict[str, str]) -> None:
     """Every role x every command: allowed ones exit 0, the others exit 6 with one line and write nothing."""
-    _, history, engine = office
-    store = SqlEventStore(engine)
+    store = history.store
     table: dict[tuple[str, str], int] = {}
     for name, args, allowed in _commands(history):
         for kind in sorted(KINDS, key=lambda k: k in allowed):  # refusals first, then who may
             before = store.last_position()
-            done = RUNNER.invoke(cli.app, ["--db", logins[kind], *args])
+            done = invoke(logins[kind], *args)
             table[(name, kind)] = done.exit_code
             if kind in allowed:
                 assert done.exit_code == 0, (name, kind, done.stderr)
@@ -108,16 +94,14 @@ def test_each_role_may_run_only_its_commands(
 
 @pytest.mark.postgres
 def test_the_actor_is_the_login_and_no_role_changes_an_event(
-    office: tuple[str, Office, Engine], logins: dict[str, str]
+    db_url: str, history: Office, logins: dict[str, str]
 ) -> None:
     """Events record the session user, whatever SRDI_ACTOR says; no role can change a stored event."""
-    url, _, engine = office
-    done = RUNNER.invoke(
-        cli.app, ["--db", logins["recorder"], "record", YB, "hnte.certified", "--on", "2024-06-01"],
-        env={"SRDI_ACTOR": "someone-else"},
-    )  # fmt: skip
+    url, store = db_url, history.store
+    done = invoke(logins["recorder"], "record", YB, "hnte.certified", "--on", "2024-06-01",
+                  env={"SRDI_ACTOR": "someone-else"})  # fmt: skip
     assert done.exit_code == 0, done.stderr
-    tail = list(SqlEventStore(engine).read_all(SqlEventStore(engine).last_position() - 1))[-1]
+    tail = list(store.read_all(store.last_position() - 1))[-1]
     login = logins["recorder"].split("://", 1)[1].split("@", 1)[0]
     assert tail.actor == f"{login}/someone-else" and tail.actor.startswith(login)
     for kind in KINDS:

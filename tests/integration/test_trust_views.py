@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,10 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-import cli
-from events.db import make_engine
 from events.envelope import NewEvent
-from events.migrate import ensure_schema
 from events.schemas import MilestoneRecorded
 from events.sql_store import SqlEventStore
 from events.store import IdempotencyMismatch
@@ -23,39 +19,33 @@ from events.tables import idempotency_table
 from projections.feed import catch_up
 from projections.framework import checkpoints_table
 from projections.ledger import ledger_table
-from tests.integration.ledger_support import RUNNER, Office, build_history, cli_json
-from tests.integration.projections_support import stderr_logging  # noqa: F401
+from tests.bootstrap import Office
+from tests.cli import as_json, invoke
 from tests.integration.trust_support import truncate_tail
 
 
 @pytest.fixture
-def history(db_url: str) -> Iterator[tuple[Office, Engine]]:
+def caught_up(history: Office) -> Office:
     """The sample ledger history, its views caught up (as the first read of any view does)."""
-    engine = make_engine(db_url)
-    ensure_schema(engine)
-    office, steps = build_history(engine)
-    for step in steps:
-        step()
-    catch_up(engine)
-    yield office, engine
-    engine.dispose()
+    catch_up(history.engine)
+    return history
 
 
 def verify_views(db_url: str) -> tuple[int, dict[str, object]]:
-    done = RUNNER.invoke(cli.app, ["--db", db_url, "audit", "verify", "--views", "--json"])
+    done = invoke(db_url, "audit", "verify", "--views", "--json")
     assert done.stdout, done.stderr
     return done.exit_code, json.loads(done.stdout)
 
 
-def test_intact_views_verify(db_url: str, history: tuple[Office, Engine]) -> None:
+def test_intact_views_verify(db_url: str, caught_up: Office) -> None:
     """Views caught up command by command equal their recomputation: views_ok, exit 0."""
     code, doc = verify_views(db_url)
     assert code == 0 and doc["views_ok"] is True and doc["first_differing_view"] is None
 
 
-def test_a_payment_added_to_a_ledger_row_is_named(db_url: str, history: tuple[Office, Engine]) -> None:
+def test_a_payment_added_to_a_ledger_row_is_named(db_url: str, caught_up: Office) -> None:
     """A paid amount edited into a ledger row: exit 4, the ledger view and the row named; replay mends it."""
-    office, engine = history
+    office, engine = caught_up, caught_up.engine
     key = office.entitlement("otc", "RC-30")
     with engine.begin() as conn:
         conn.execute(sa.update(ledger_table).where(ledger_table.c.id == key).values(paid_amount="80000"))
@@ -63,16 +53,16 @@ def test_a_payment_added_to_a_ledger_row_is_named(db_url: str, history: tuple[Of
     assert code == 4 and doc["ok"] is False and doc["views_ok"] is False
     assert doc["first_differing_view"] == "ledger" and key in str(doc["views_difference"])
     assert "paid_amount" in str(doc["views_difference"])
-    text = RUNNER.invoke(cli.app, ["--db", db_url, "audit", "verify", "--views"])
+    text = invoke(db_url, "audit", "verify", "--views")
     assert text.exit_code == 4 and "ledger" in text.stderr and text.stderr.count("\n") == 1
-    assert RUNNER.invoke(cli.app, ["--db", db_url, "replay"]).exit_code == 0
+    assert invoke(db_url, "replay").exit_code == 0
     assert verify_views(db_url) == (0, {**doc, "ok": True, "views_ok": True, "first_differing_view": None,
                                         "views_difference": None})  # fmt: skip
 
 
-def test_a_deleted_view_row_is_named(db_url: str, history: tuple[Office, Engine]) -> None:
+def test_a_deleted_view_row_is_named(db_url: str, caught_up: Office) -> None:
     """A ledger row deleted from the view: exit 4, the row is 'missing from the stored view'."""
-    office, engine = history
+    office, engine = caught_up, caught_up.engine
     key = office.entitlement("otc", "RC-30")
     with engine.begin() as conn:
         conn.execute(sa.delete(ledger_table).where(ledger_table.c.id == key))
@@ -81,30 +71,28 @@ def test_a_deleted_view_row_is_named(db_url: str, history: tuple[Office, Engine]
     assert key in str(doc["views_difference"]) and "missing" in str(doc["views_difference"])
 
 
-def test_a_checkpoint_ahead_of_the_log_is_refused_on_every_read(
-    db_url: str, history: tuple[Office, Engine]
-) -> None:
+def test_a_checkpoint_ahead_of_the_log_is_refused_on_every_read(db_url: str, caught_up: Office) -> None:
     """Checkpoint moved ahead: ledger and verify --views exit 4 with one line; replay mends it."""
-    _, engine = history
+    engine = caught_up.engine
     head = SqlEventStore(engine).last_position()
     with engine.begin() as conn:
         conn.execute(
             sa.update(checkpoints_table).where(checkpoints_table.c.name == "ledger").values(position=head + 5)
         )
     for args in (("ledger", "--json"), ("audit", "verify", "--views")):
-        done = RUNNER.invoke(cli.app, ["--db", db_url, *args])
+        done = invoke(db_url, *args)
         assert done.exit_code == 4, (args, done.stderr)
         assert done.stderr.count("\n") == 1 and f"at position {head + 5}" in done.stderr
-    assert RUNNER.invoke(cli.app, ["--db", db_url, "replay"]).exit_code == 0
-    assert cli_json(db_url, "ledger")["entries"]
+    assert invoke(db_url, "replay").exit_code == 0
+    assert as_json(db_url, "ledger")["entries"]
 
 
-def test_a_cut_log_under_caught_up_views_is_refused(db_url: str, history: tuple[Office, Engine]) -> None:
+def test_a_cut_log_under_caught_up_views_is_refused(db_url: str, caught_up: Office) -> None:
     """Events deleted from the end after the views saw them: reading the ledger is exit 4, not stale rows."""
-    _, engine = history
-    cli_json(db_url, "ledger")
+    engine = caught_up.engine
+    as_json(db_url, "ledger")
     truncate_tail(engine, SqlEventStore(engine).last_position() - 2)
-    done = RUNNER.invoke(cli.app, ["--db", db_url, "ledger", "--json"])
+    done = invoke(db_url, "ledger", "--json")
     assert done.exit_code == 4 and "log ends at" in done.stderr
 
 
@@ -117,12 +105,10 @@ def _plant(engine: Engine, key: str, record: dict[str, object]) -> None:
         )
 
 
-def test_a_planted_import_key_does_not_skip_the_file(
-    db_url: str, history: tuple[Office, Engine], tmp_path: Path
-) -> None:
+def test_a_planted_import_key_does_not_skip_the_file(db_url: str, caught_up: Office, tmp_path: Path) -> None:
     """A key for the file planted with a real batch's record: import is exit 4 and writes nothing;
     without the planted key the same file imports."""
-    _, engine = history
+    engine = caught_up.engine
     csv = tmp_path / "in.csv"
     csv.write_text("uscc,name,district,milestone,on\n91500112MA5QA00017,重庆导入测试有限公司,yubei,"
                    "innovative-sme.certified,2022-01-05\n", encoding="utf-8")  # fmt: skip
@@ -132,12 +118,12 @@ def test_a_planted_import_key_does_not_skip_the_file(
     _plant(engine, key, {"first_position": 1, "last_position": 1, "event_ids": [first.event_id],
                          "stream_versions": {}})  # fmt: skip
     before = store.last_position()
-    done = RUNNER.invoke(cli.app, ["--db", db_url, "import", str(csv)])
+    done = invoke(db_url, "import", str(csv))
     assert done.exit_code == 4 and "planted" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert store.last_position() == before
     with engine.begin() as conn:
         conn.execute(sa.delete(idempotency_table).where(idempotency_table.c.key == key))
-    assert RUNNER.invoke(cli.app, ["--db", db_url, "import", str(csv)]).exit_code == 0
+    assert invoke(db_url, "import", str(csv)).exit_code == 0
     assert store.last_position() > before
 
 
