@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,7 +45,7 @@ from domain.policy.reactor import ActivationResult
 from domain.uscc import make_uscc
 from events.envelope import RecordedEvent
 from events.memory import InMemoryEventStore
-from events.schemas import enterprise_stream
+from events.schemas import enterprise_stream, reminder_stream
 from events.store import EventStore
 from service_layer import reads
 from service_layer.activation import activate
@@ -89,6 +91,20 @@ class FakeNotifier:
         if not self.path.exists():
             return []
         return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()]
+
+
+class Inbox:
+    """Where a real SMTP server on loopback delivers (an aiosmtpd handler): every delivery's
+    envelope recipients and parsed message."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.received.append((list(envelope.rcpt_tos), parsed))
+        return "250 OK"
 
 
 def snapshot(store: EventStore) -> list[tuple[str, str, int]]:
@@ -145,6 +161,12 @@ class Office:
         """`srdi enterprise add`."""
         command = RegisterEnterprise(uscc=who, name=name, district=district, size=size, **more)
         return self.run(command)
+
+    def add_enterprise(self, n: int, district: str = "yubei", **more: Any) -> str:
+        """`srdi enterprise add` of enterprise number ``n`` (`uscc(n)`) on 2 January 2019; its USCC."""
+        who = uscc(n)
+        self.register(who, district, name=f"测试企业{n}", on=date(2019, 1, 2), **more)
+        return who
 
     def record(
         self, who: str, milestone: str, on: str | date, *, key: str | None = None, **more: Any
@@ -262,6 +284,21 @@ class Office:
         """The id of the entitlement of ``rule`` that the command kept as ``key`` created or changed."""
         return next(r.entitlement_id for r in self.results[key].entitlements() if r.rule == rule)
 
+    def milestones(self, who: str, action: str) -> list[tuple[str, date, str]]:
+        """(track, date, actor) of an enterprise's milestones of one action, in order."""
+        return [
+            (e.data["track"], e.occurred_on, e.actor)
+            for e in self.stream(who)
+            if e.event_type == "MilestoneRecorded" and e.data["action"] == action
+        ]
+
+    def reminders(self, who: str) -> list[tuple[str, int, int]]:
+        """(track, threshold, days_left) of every reminder the scheduler recorded for an enterprise."""
+        return [
+            (e.data["track"], e.data["threshold"], e.data["days_left"])
+            for e in self.store.read_stream(reminder_stream(who))
+        ]
+
     def status(self, who: str, **when: Any) -> reads.StatusView:
         """`srdi status` through the read façade (a database office only)."""
         return reads.enterprise_status(self.services, who, **when)
@@ -283,24 +320,28 @@ class Office:
 def bootstrap(
     engine: Engine | None = None,
     *,
+    url: str | None = None,
     store: EventStore | None = None,
     today: date = TODAY,
     reactor: Reactor | Literal["live"] | None = "live",
     notifier: FakeNotifier | None = None,
     **settings: Any,
 ) -> Office:
-    """An office on ``engine`` (a migrated test database) or, without one, on ``store`` or a new
-    in-memory store; the product's live policy reactor unless ``reactor`` says otherwise."""
+    """An office on ``engine`` (a migrated test database), on the database at ``url`` (migrated when
+    first opened, as the CLI does) or, without either, on ``store`` or a new in-memory store; the
+    product's live policy reactor unless ``reactor`` says otherwise; ``settings`` as the product's."""
     if notifier is not None:
         settings = {**notifier.channels(), **settings}
     if engine is not None:
         url = engine.url.render_as_string(hide_password=False)
         services = services_on(engine, Settings(database_url=url, **settings))
-    else:
+    elif url is not None:
+        services = Services(Settings(database_url=url, **settings))
+    else:  # the in-memory store has no database: a read of a view needs one
         services = Services(Settings(database_url="sqlite://", **settings))
-        services.__dict__["store"] = store if store is not None else InMemoryEventStore()
-    if store is not None and engine is not None:
-        services.__dict__["store"] = store
+        store = store if store is not None else InMemoryEventStore()
+    if store is not None:
+        services.__dict__["store"] = store  # the cached_property's slot, as `services_on` sets the engine
     chosen: Reactor | None = services.reactor if isinstance(reactor, str) else reactor
     return Office(services, FakeClock(today), notifier, chosen)
 

@@ -1,15 +1,18 @@
-"""Fixtures of the integration tests: logging on the real stderr, the sample ledger history."""
+"""Fixtures of the integration tests: logging on the real stderr, the sample ledger history, where
+the scheduler's notices go, and a real SMTP server on loopback."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from events.db import make_engine
 from events.migrate import ensure_schema
 from service_layer import logs
-from tests.bootstrap import Office, bootstrap
+from tests.bootstrap import FakeNotifier, Inbox, Office, bootstrap
 from tests.integration.ledger_history import record_history
 
 
@@ -35,3 +38,31 @@ def history(db_url: str) -> Iterator[Office]:
     record_history(office)
     yield office
     engine.dispose()
+
+
+@pytest.fixture
+def notifier(tmp_path: Path) -> FakeNotifier:
+    """Where the scheduler's notices go: an outbox file of this test's own."""
+    return FakeNotifier(tmp_path / "outbox.jsonl")
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A loopback port nothing listens on (yet)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp(free_port: int) -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on 127.0.0.1 and a free port, for the length of one test."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port)
+    controller.start()
+    try:
+        yield inbox, free_port
+    finally:
+        controller.stop()

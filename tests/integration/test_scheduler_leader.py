@@ -16,9 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 
 from scheduler.leader import leader_lock
-from service_layer.bootstrap import Services
-from service_layer.settings import Settings
-from tests.integration.scheduler_support import outbox, record, register
+from tests.bootstrap import FakeNotifier, bootstrap
 
 T = TypeVar("T")
 SRDI = str(Path(sys.executable).parent / "srdi")
@@ -67,18 +65,19 @@ def _logged(logs: dict[int, Path], event: str, exclude: int | None = None) -> in
 
 
 def test_a_standby_takes_over_from_a_killed_leader_and_nothing_is_sent_twice(
-    db_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path, notifier: FakeNotifier
 ) -> None:
     """Three `scheduler run` processes: SIGKILL the leader, a standby leads within 30 s, no duplicates."""
-    svc = Services(Settings(database_url=db_url))  # migrates the database before the processes start
-    early = register(svc, 31)
-    record(svc, early, "innovative-sme", "certified", date(2021, 3, 1))
+    office = bootstrap(url=db_url, notifier=notifier)
+    office.store.last_position()  # the database migrated before the processes start
+    early = office.add_enterprise(31)
+    office.record(early, "innovative-sme.certified", date(2021, 3, 1))
     env = {
         **os.environ,
         "SRDI_DATABASE_URL": db_url,
         "SRDI_STANDBY_POLL_SECONDS": "0.2",
         "SRDI_NOTIFY_CHANNELS": '["log", "outbox"]',
-        "SRDI_OUTBOX_PATH": str(tmp_path / "outbox.jsonl"),
+        "SRDI_OUTBOX_PATH": str(notifier.path),
         "SRDI_LOG_FORMAT": "json",
         "SRDI_LOG_LEVEL": "info",
     }
@@ -94,8 +93,10 @@ def test_a_standby_takes_over_from_a_killed_leader_and_nothing_is_sent_twice(
             processes[proc.pid], logs[proc.pid] = proc, log
         leader = _wait_for("a leader", lambda: _logged(logs, "scheduler leading"), 20)
         _wait_for("the leader's first scan", lambda: _logged({leader: logs[leader]}, "scan done"), 20)
-        late = register(svc, 32)  # appears while the leader is already up: the next leader must issue it
-        record(svc, late, "innovative-sme", "certified", date(2021, 3, 15))
+        late = office.add_enterprise(
+            32
+        )  # appears while the leader is already up: the next leader must issue it
+        office.record(late, "innovative-sme.certified", date(2021, 3, 15))
         os.kill(leader, signal.SIGKILL)
         killed_at = time.monotonic()
         processes[leader].wait(10)
@@ -118,6 +119,6 @@ def test_a_standby_takes_over_from_a_killed_leader_and_nothing_is_sent_twice(
         pid for pid, log in logs.items() if any(e.get("event") == "scheduler leading" for e in _events(log))
     ]
     assert sorted(leading) == sorted({leader, successor})
-    sent = outbox(tmp_path / "outbox.jsonl")
+    sent = notifier.sent()
     assert len({n["event_id"] for n in sent}) == len(sent) == 2
     assert sorted((n["uscc"], n["threshold"]) for n in sent) == sorted([(early, 30), (late, 90)])
