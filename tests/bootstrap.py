@@ -25,18 +25,7 @@ from typing import Any, Literal
 import pytest
 from sqlalchemy.engine import Engine
 
-from domain.commands import (
-    AnyCommand,
-    RecordDemonstration,
-    RecordMilestone,
-    RegisterEnterprise,
-    ReportFinancials,
-    ReportLease,
-    ReportPatent,
-    ReportRdSubsidy,
-    ReportTalent,
-    Retract,
-)
+from domain import commands
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import DomainError
 from domain.policy.model import Policy, load_builtin
@@ -52,12 +41,34 @@ from service_layer.activation import activate
 from service_layer.bootstrap import Services, services_on
 from service_layer.policies import locked_commit
 from service_layer.settings import Settings
-from service_layer.unit_of_work import CommandResult, Reactor, decide_on_entitlement, handle, load
+from service_layer.unit_of_work import (
+    CommandResult,
+    Reactor,
+    decide_on_entitlement,
+    handle,
+    load,
+    refresh_reactor,
+)
 
 TODAY = date(2026, 11, 1)
 """The business day an office works on unless a test moves its clock."""
 
 NAME = "重庆测试科技有限公司"
+
+
+LADDER = (
+    ("innovative-sme.certified", "2021-05-01"),
+    ("srdi-municipal.certified", "2022-03-01"),
+    ("hnte.certified", "2022-06-01"),
+    ("listing.neeq-filed", "2023-01-05"),
+    ("listing.neeq-listed", "2023-06-05"),
+    ("little-giant.certified", "2023-08-01"),
+    ("listing.neeq-select", "2024-03-05"),
+    ("srdi-municipal.review-passed", "2025-03-01"),
+    ("little-giant.review-passed", "2026-08-01"),
+)
+"""One enterprise's climb, step by step (`Office.climb(who, *LADDER[:n])`): each milestone legal after
+the ones before it, each title's prerequisite held, every date before `TODAY`."""
 
 
 def uscc(n: int, division: str = "500000") -> str:
@@ -140,7 +151,9 @@ class Office:
         return engine
 
     # ── writes: the product's unit of work ────────────────────────────────────────────────────
-    def run(self, command: AnyCommand, *, system: bool = False, key: str | None = None) -> CommandResult:
+    def run(
+        self, command: commands.AnyCommand, *, system: bool = False, key: str | None = None
+    ) -> CommandResult:
         """One command through `handle`; ``key`` keeps its result for `entitlement`."""
         result = handle(
             self.store, command, today=self.today, actor=self.actor, reactor=self.reactor, system=system
@@ -159,7 +172,7 @@ class Office:
         **more: Any,
     ) -> CommandResult:
         """`srdi enterprise add`."""
-        command = RegisterEnterprise(uscc=who, name=name, district=district, size=size, **more)
+        command = commands.RegisterEnterprise(uscc=who, name=name, district=district, size=size, **more)
         return self.run(command)
 
     def add_enterprise(self, n: int, district: str = "yubei", **more: Any) -> str:
@@ -172,7 +185,7 @@ class Office:
         self, who: str, milestone: str, on: str | date, *, key: str | None = None, **more: Any
     ) -> CommandResult:
         """`srdi record WHO TRACK.ACTION --on DAY`."""
-        return self.run(RecordMilestone.parse(who, milestone, _day(on), **more), key=key)
+        return self.run(commands.RecordMilestone.parse(who, milestone, _day(on), **more), key=key)
 
     def climb(self, who: str, *steps: tuple[str, str]) -> list[CommandResult]:
         """Several milestones in order: ``("innovative-sme.certified", "2021-05-01"), ...``."""
@@ -191,42 +204,51 @@ class Office:
         """`srdi report WHO financials` (filed on 31 March of the next year unless told)."""
         day = _day(on) if on else date(year + 1, 3, 31)
         return self.run(
-            ReportFinancials(uscc=who, year=year, revenue=revenue, rd_expense=rd, on=day), key=key
+            commands.ReportFinancials(uscc=who, year=year, revenue=revenue, rd_expense=rd, on=day), key=key
         )
 
     def lease(
         self, who: str, year: int, area: Any, rent: Any, owner: str = "state", months: int = 12
     ) -> CommandResult:
         """`srdi report WHO lease` (filed on 30 June of the year)."""
-        command = ReportLease(uscc=who, year=year, area_m2=area, rent_per_m2_month=rent, months=months,
-                              owner=owner, on=date(year, 6, 30))  # fmt: skip
-        return self.run(command)
+        terms = {"area_m2": area, "rent_per_m2_month": rent, "months": months, "owner": owner}
+        return self.run(commands.ReportLease(uscc=who, year=year, on=date(year, 6, 30), **terms))
 
     def talent(self, who: str, person: str, year: int, contribution: Any) -> CommandResult:
-        command = ReportTalent(uscc=who, person=person, year=year, contribution=contribution,
-                               on=date(year + 1, 3, 31))  # fmt: skip
+        command = commands.ReportTalent(
+            uscc=who, person=person, year=year, contribution=contribution, on=date(year + 1, 3, 31)
+        )
         return self.run(command)
 
     def rd_subsidy(self, who: str, year: int, amount: Any) -> CommandResult:
-        return self.run(ReportRdSubsidy(uscc=who, year=year, amount=amount, on=date(year, 10, 1)))
+        return self.run(commands.ReportRdSubsidy(uscc=who, year=year, amount=amount, on=date(year, 10, 1)))
 
     def patent(self, who: str, number: str, on: str) -> CommandResult:
-        return self.run(ReportPatent(uscc=who, number=number, on=_day(on)))
+        return self.run(commands.ReportPatent(uscc=who, number=number, on=_day(on)))
 
     def demonstration(self, who: str, year: int, on: str) -> CommandResult:
-        return self.run(RecordDemonstration(uscc=who, year=year, on=_day(on)))
+        return self.run(commands.RecordDemonstration(uscc=who, year=year, on=_day(on)))
 
     def retract(
         self, event_id: str, on: str | None = None, reason: str = "recorded in error"
     ) -> CommandResult:
-        return self.run(Retract(event_id=event_id, reason=reason, on=_day(on) if on else None))
+        return self.run(commands.Retract(event_id=event_id, reason=reason, on=_day(on) if on else None))
 
     def activate(self, key: str | Policy, on: date | None = None) -> ActivationResult:
-        """`srdi policy activate KEY` (on its in-force date unless told), as finance."""
+        """`srdi policy activate KEY` (on its in-force date unless told), as finance; the office's
+        next command sees the policy (as the product's `activate_policy` refreshes its reactor)."""
         policy = load_builtin(key) if isinstance(key, str) else key
         store = self.store
-        return activate(store, policy, on=on or policy.in_force_from, today=self.today, actor="finance",
-                        commit=locked_commit(store))  # fmt: skip
+        result = activate(
+            store,
+            policy,
+            on=on or policy.in_force_from,
+            today=self.today,
+            actor="finance",
+            commit=locked_commit(store),
+        )
+        refresh_reactor(self.reactor)
+        return result
 
     def approve(
         self, who: str, entitlement_id: str, amount: Any, on: str | date | None = None

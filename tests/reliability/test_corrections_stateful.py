@@ -21,52 +21,28 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from sqlalchemy.engine import Engine
 
-from domain.commands import (
-    AnyCommand,
-    RecordMilestone,
-    RegisterEnterprise,
-    ReportFinancials,
-    ReportLease,
-    ReportRdSubsidy,
-    ReportTalent,
-    Retract,
-)
+from domain import commands
 from domain.enterprise import RETRACTABLE_TYPES, Enterprise
 from domain.entitlement_status import standing
 from domain.errors import DomainError
 from domain.policy.decisions import CreateEntitlement
 from domain.policy.engine import derive
 from domain.policy.facts import build_facts
-from domain.policy.model import load_builtin
-from domain.policy.payouts import ApproveEntitlement, PayEntitlement
 from events.envelope import RecordedEvent
-from events.sql_store import SqlEventStore
+from events.store import EventStore
 from projections.ledger import Entry
-from service_layer.activation import activate, read_active
-from service_layer.policies import LiveReactor
-from service_layer.unit_of_work import decide_on_entitlement as decide
-from service_layer.unit_of_work import handle
+from service_layer.activation import read_active
 from tests.backends import fresh_engine
+from tests.bootstrap import LADDER, TODAY, bootstrap
 from tests.reliability.support import uscc
 
-TODAY = date(2026, 11, 1)
 DERIVED = ("EntitlementCreated", "EntitlementResolved", "EntitlementAdjusted", "EntitlementReversed")
 DISTRICTS = ("yubei", "rongchang", "jiangjin")
 EXAMPLES = iter(range(1, 10**6))
 """Each example gets enterprises of its own: the log is append-only, so it is never wiped."""
 POLICIES = ("yubei-2024", "rongchang-2022", "jiangjin-2022")
-LADDER = [
-    ("innovative-sme", "certified", date(2021, 5, 1)),
-    ("srdi-municipal", "certified", date(2022, 3, 1)),
-    ("hnte", "certified", date(2022, 6, 1)),
-    ("listing", "neeq-filed", date(2023, 1, 5)),
-    ("listing", "neeq-listed", date(2023, 6, 5)),
-    ("little-giant", "certified", date(2023, 8, 1)),
-    ("listing", "neeq-select", date(2024, 3, 5)),
-    ("srdi-municipal", "review-passed", date(2025, 3, 1)),
-    ("little-giant", "review-passed", date(2026, 8, 1)),
-]
 years = st.integers(2020, 2025)
 enterprises = st.integers(0, len(DISTRICTS) - 1)
 revenues = st.sampled_from([Decimal(v) for v in (8_000_000, 10_000_000, 11_000_000, 13_000_000, 20_000_000)])
@@ -74,7 +50,7 @@ rd = st.sampled_from([None, Decimal(0), Decimal(2_000_000), Decimal(3_000_000), 
 fractions = st.sampled_from([Decimal("0.5"), Decimal(1)])
 
 
-def books_from_scratch(store: SqlEventStore, who: str) -> dict[str, tuple[Any, ...]]:
+def books_from_scratch(store: EventStore, who: str) -> dict[str, tuple[Any, ...]]:
     """The ledger computed afresh from the final facts, approvals and payments (no derived event read)."""
     stream = store.read_stream(f"enterprise-{who}")
     facts_only = [e for e in stream if e.event_type not in DERIVED]
@@ -135,26 +111,27 @@ def books_incremental(stream: list[RecordedEvent]) -> dict[str, tuple[Any, ...]]
 class Corrections(RuleBasedStateMachine):
     """Three enterprises, one per district with money rules; commands with corrections."""
 
-    store: SqlEventStore
+    engine: Engine
 
     def __init__(self) -> None:
         super().__init__()
+        self.office = bootstrap(self.engine)
+        self.store = self.office.store
         for key in POLICIES[:2]:  # the third is activated by a rule, mid-way
-            activate(self.store, load_builtin(key), on=date(2026, 1, 5), today=TODAY, actor="finance")
-        self.reactor = LiveReactor(self.store)
+            self.office.activate(key, on=date(2026, 1, 5))
         self.active: set[str] = set(read_active(self.store)[0])
         n = next(EXAMPLES)
         self.who = [uscc("CRR", n * 10 + i) for i in range(len(DISTRICTS))]
         for who, district in zip(self.who, DISTRICTS, strict=True):
             self._run(
-                RegisterEnterprise(
+                commands.RegisterEnterprise(
                     uscc=who, name=f"企业{who[-3:]}", district=district, size="small", on=date(2020, 1, 2)
                 )
             )
 
-    def _run(self, command: AnyCommand) -> None:
+    def _run(self, command: commands.AnyCommand) -> None:
         with contextlib.suppress(DomainError):
-            handle(self.store, command, today=TODAY, actor="clerk", reactor=self.reactor)
+            self.office.run(command)
 
     def _facts(self, who: str) -> list[RecordedEvent]:
         stream = self.store.read_stream(f"enterprise-{who}")
@@ -166,20 +143,19 @@ class Corrections(RuleBasedStateMachine):
         """The enterprise's next milestone up the ladder (a retracted one may be recorded again)."""
         who = self.who[n]
         done = {
-            (e.data["track"], e.data["action"])
+            f"{e.data['track']}.{e.data['action']}"
             for e in self._facts(who)
             if e.event_type == "MilestoneRecorded"
         }
-        step = next((s for s in LADDER if (s[0], s[1]) not in done), None)
+        step = next(((m, on) for m, on in LADDER if m not in done), None)
         if step is not None:
-            track, action, on = step
-            self._run(RecordMilestone(uscc=who, track=track, action=action, on=on))
+            self._run(commands.RecordMilestone.parse(who, step[0], date.fromisoformat(step[1])))
 
     @rule(n=enterprises, year=years, revenue=revenues, rd_expense=rd)
     def financials(self, n: int, year: int, revenue: Decimal, rd_expense: Decimal | None) -> None:
         who = self.who[n]
         self._run(
-            ReportFinancials(
+            commands.ReportFinancials(
                 uscc=who, year=year, revenue=revenue, rd_expense=rd_expense, on=date(year + 1, 3, 1)
             )
         )
@@ -193,7 +169,7 @@ class Corrections(RuleBasedStateMachine):
     def lease(self, n: int, year: int, area: int, owner: str) -> None:
         who = self.who[n]
         self._run(
-            ReportLease(
+            commands.ReportLease(
                 uscc=who,
                 year=year,
                 area_m2=area,
@@ -207,13 +183,15 @@ class Corrections(RuleBasedStateMachine):
     @rule(n=enterprises, year=years, amount=st.sampled_from([100_000, 300_000]))
     def rd_subsidy(self, n: int, year: int, amount: int) -> None:
         who = self.who[n]
-        self._run(ReportRdSubsidy(uscc=who, year=year, amount=amount, on=date(year + 1, 4, 1)))
+        self._run(commands.ReportRdSubsidy(uscc=who, year=year, amount=amount, on=date(year + 1, 4, 1)))
 
     @rule(n=enterprises, year=years, person=st.sampled_from(["P1", "P2"]))
     def talent(self, n: int, year: int, person: str) -> None:
         who = self.who[n]
         self._run(
-            ReportTalent(uscc=who, person=person, year=year, contribution=10_000, on=date(year + 1, 1, 15))
+            commands.ReportTalent(
+                uscc=who, person=person, year=year, contribution=10_000, on=date(year + 1, 1, 15)
+            )
         )
 
     @rule(n=enterprises, pick=st.integers(0, 50))
@@ -222,7 +200,7 @@ class Corrections(RuleBasedStateMachine):
         facts = self._facts(who)
         if facts:
             target = facts[pick % len(facts)]
-            self._run(Retract(event_id=target.event_id, reason="recorded in error", on=TODAY))
+            self._run(commands.Retract(event_id=target.event_id, reason="recorded in error", on=TODAY))
 
     @rule(n=enterprises, pick=st.integers(0, 50), part=fractions)
     def approve(self, n: int, pick: int, part: Decimal) -> None:
@@ -237,13 +215,7 @@ class Corrections(RuleBasedStateMachine):
             record = open_[pick % len(open_)]
             amount = ((record.amount or Decimal(100_000)) * part).quantize(Decimal("0.01"))
             with contextlib.suppress(DomainError):
-                decide(
-                    self.store,
-                    who,
-                    ApproveEntitlement(entitlement_id=record.entitlement_id, amount=amount, on=TODAY),
-                    today=TODAY,
-                    actor="approver",
-                )
+                self.office.approve(who, record.entitlement_id, amount, on=TODAY)
 
     @rule(n=enterprises, pick=st.integers(0, 50), part=fractions)
     def pay(self, n: int, pick: int, part: Decimal) -> None:
@@ -256,19 +228,14 @@ class Corrections(RuleBasedStateMachine):
             left = (limit or Decimal(0)) - record.paid_amount
             amount = (left * part).quantize(Decimal("0.01"))
             if amount > 0:
-                cmd = PayEntitlement(
-                    entitlement_id=record.entitlement_id, amount=amount, ref=f"V-{pick}", on=TODAY
-                )
                 with contextlib.suppress(DomainError):
-                    decide(self.store, who, cmd, today=TODAY, actor="payer")
+                    self.office.pay(who, record.entitlement_id, amount, on=TODAY, ref=f"V-{pick}")
 
     @rule(key=st.sampled_from(POLICIES))
     def activate_policy(self, key: str) -> None:
         if key not in self.active:
-            policy = load_builtin(key)
-            activate(self.store, policy, on=TODAY - timedelta(days=1), today=TODAY, actor="finance")
+            self.office.activate(key, on=TODAY - timedelta(days=1))
             self.active.add(key)
-            self.reactor = LiveReactor(self.store)
 
     @invariant()
     def incremental_equals_from_scratch(self) -> None:
@@ -284,7 +251,7 @@ def test_books_after_corrections_equal_books_from_scratch(backend: str, tmp_path
 
         class OnThisBackend(Corrections):
             def __init__(self) -> None:
-                self.store = SqlEventStore(engine)
+                self.engine = engine
                 super().__init__()
 
         run_state_machine_as_test(

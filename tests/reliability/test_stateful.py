@@ -29,37 +29,19 @@ from hypothesis import event as note_event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from domain import machines, reference
-from domain.commands import (
-    AnyCommand,
-    RecordDemonstration,
-    RecordMilestone,
-    RegisterEnterprise,
-    ReportFinancials,
-    ReportLease,
-    ReportPatent,
-    ReportRdSubsidy,
-    ReportTalent,
-    Retract,
-)
+from domain import commands, machines, reference
 from domain.enterprise import RETRACTABLE_TYPES, Enterprise, EntitlementRecord
 from domain.errors import DomainError
 from domain.machines import ListingStage, QualificationState
 from domain.memberships import MembershipState
 from domain.policy.model import Policy, RentAreaMonths, builtin_keys, load_builtin
-from domain.policy.payouts import ApproveEntitlement, PayEntitlement
 from domain.titles import TitleState
 from events.envelope import RecordedEvent
-from events.memory import InMemoryEventStore
 from projections.ledger import ZERO, Entry
 from projections.ledger_view import totals, view_of
-from service_layer.activation import activate
-from service_layer.policies import LiveReactor
-from service_layer.unit_of_work import decide_on_entitlement as decide
-from service_layer.unit_of_work import handle
+from tests.bootstrap import LADDER, TODAY, bootstrap, snapshot
 from tests.reliability.support import DISTRICTS, uscc
 
-TODAY = date(2026, 11, 1)
 FIRST_DAY = date(2019, 1, 1)
 WHO = [uscc("HYP", n) for n in range(len(DISTRICTS))]
 HOME = dict(zip(WHO, DISTRICTS, strict=True))
@@ -71,14 +53,6 @@ COMMON_ACTIONS = {
     "designation": ["certified", "revoked", "certified"],
 }
 CLOSED = ("reversed", "not-eligible")
-LADDER = [
-    ("innovative-sme", "certified", date(2021, 5, 1)),
-    ("srdi-municipal", "certified", date(2023, 3, 1)),
-    ("listing", "neeq-filed", date(2024, 1, 5)),
-    ("listing", "neeq-listed", date(2024, 6, 5)),
-    ("little-giant", "certified", date(2024, 8, 1)),
-    ("listing", "neeq-select", date(2025, 3, 5)),
-]
 UNKNOWN = (WHO[0], EntitlementRecord("no-such-entitlement", amount=Decimal(1000)))
 
 days = st.integers(0, (TODAY - FIRST_DAY).days + 30).map(lambda n: FIRST_DAY + timedelta(days=n))
@@ -87,22 +61,16 @@ money = st.one_of(st.integers(1, 5_000_000), st.decimals("0.01", "9999999", plac
 fractions = st.sampled_from(["0.25", "0.5", "1", "1", "1.01", "3"]).map(Decimal)
 
 
-def snapshot(store: InMemoryEventStore) -> list[tuple[str, str, int]]:
-    return [(e.event_id, e.stream_id, e.stream_version) for e in store.read_all()]
-
-
 class Books(RuleBasedStateMachine):
     """Five enterprises under every shipped policy; random commands; the invariants of the module."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.store = InMemoryEventStore()
-        self.policies: dict[str, Policy] = {}
-        for key in builtin_keys():
-            policy = load_builtin(key)
-            activate(self.store, policy, on=policy.in_force_from, today=TODAY, actor="finance")
-            self.policies[key] = policy
-        self.reactor = LiveReactor(self.store)
+        self.office = bootstrap()
+        self.store = self.office.store
+        self.policies: dict[str, Policy] = {key: load_builtin(key) for key in builtin_keys()}
+        for policy in self.policies.values():
+            self.office.activate(policy)
         self.states: dict[str, Enterprise] = {}
         self.accepted: dict[str, int] = {}
         for who in WHO[:-1]:  # the last one is left for the register rule
@@ -129,9 +97,9 @@ class Books(RuleBasedStateMachine):
         if currently_in_test_context():
             note_event(f"accepted {kind}")
 
-    def _handle(self, kind: str, command: AnyCommand) -> None:
+    def _handle(self, kind: str, command: commands.AnyCommand) -> None:
         def run() -> tuple[str, Enterprise | None]:
-            result = handle(self.store, command, today=TODAY, actor="clerk", reactor=self.reactor)
+            result = self.office.run(command)
             appended = [e.event_id for e in self.store.read_all()][
                 -len(result.events) - len(result.reactions) :
             ]
@@ -160,14 +128,15 @@ class Books(RuleBasedStateMachine):
     def climb(self, climbs: list[tuple[str, int]]) -> None:
         """Start most examples with some enterprises up a ladder, so entitlements exist to decide on."""
         for who, steps in climbs:
-            for track, action, on in LADDER[:steps]:
-                self._handle("record", RecordMilestone(uscc=who, track=track, action=action, on=on))
+            for milestone, on in LADDER[:steps]:
+                self._handle("record", commands.RecordMilestone.parse(who, milestone, date.fromisoformat(on)))
 
     @rule(who=enterprises, elsewhere=st.booleans(), size=st.sampled_from([None, "micro", "small", "medium"]))
     def register(self, who: str, elsewhere: bool, size: str | None) -> None:
         district = DISTRICTS[(DISTRICTS.index(HOME[who]) + 1) % len(DISTRICTS)] if elsewhere else HOME[who]
-        command = RegisterEnterprise(uscc=who, name=f"重庆{who[-4:]}有限公司", district=district, size=size,
-                                     on=date(2019, 1, 1))  # fmt: skip
+        command = commands.RegisterEnterprise(
+            uscc=who, name=f"重庆{who[-4:]}有限公司", district=district, size=size, on=date(2019, 1, 1)
+        )
         self._handle("register", command)
 
     @rule(who=enterprises, track=st.sampled_from(TRACKS), data=st.data())
@@ -189,26 +158,36 @@ class Books(RuleBasedStateMachine):
         on = start + timedelta(days=data.draw(st.integers(-20, 700), label="days after"))
         override = data.draw(st.integers(0, 4), label="override") == 0
         reason = "补录：上级称号证书在途" if override else None
-        command = RecordMilestone(uscc=who, track=track, action=action, on=on,
-                                  override_prerequisite=override, reason=reason)  # fmt: skip
+        command = commands.RecordMilestone(
+            uscc=who, track=track, action=action, on=on, override_prerequisite=override, reason=reason
+        )
         self._handle("record", command)
 
     @rule(who=enterprises, data=st.data(), revenue=money, rd=st.one_of(st.none(), money), on=days)
     def financials(self, who: str, data: st.DataObject, revenue: Any, rd: Any, on: date) -> None:
         year = on.year - data.draw(st.integers(-1, 3), label="years back")
         self._handle(
-            "financials", ReportFinancials(uscc=who, year=year, revenue=revenue, rd_expense=rd, on=on)
+            "financials",
+            commands.ReportFinancials(uscc=who, year=year, revenue=revenue, rd_expense=rd, on=on),
         )
 
-    @rule(who=enterprises, back=st.integers(-1, 2), area=st.integers(1, 6000), rent=st.integers(1, 120),
-          months=st.integers(1, 13), owner=st.sampled_from(["state", "private"]), on=days)  # fmt: skip
+    @rule(
+        who=enterprises,
+        back=st.integers(-1, 2),
+        area=st.integers(1, 6000),
+        rent=st.integers(1, 120),
+        months=st.integers(1, 13),
+        owner=st.sampled_from(["state", "private"]),
+        on=days,
+    )
     def lease(self, who: str, back: int, area: int, rent: int, months: int, owner: str, on: date) -> None:
         year = on.year - back
 
         def run() -> tuple[str, Enterprise | None]:
-            command = ReportLease(uscc=who, year=year, area_m2=area, rent_per_m2_month=rent, months=months,
-                                  owner=owner, on=on)  # fmt: skip
-            result = handle(self.store, command, today=TODAY, actor="clerk", reactor=self.reactor)
+            command = commands.ReportLease(
+                uscc=who, year=year, area_m2=area, rent_per_m2_month=rent, months=months, owner=owner, on=on
+            )
+            result = self.office.run(command)
             return who, result.enterprise
 
         self._attempt("lease", run)
@@ -217,28 +196,32 @@ class Books(RuleBasedStateMachine):
           on=days)  # fmt: skip
     def talent(self, who: str, person: str, back: int, amount: Any, on: date) -> None:
         year = on.year - back
-        command = ReportTalent(uscc=who, person=person, year=year, contribution=amount, on=on)
+        command = commands.ReportTalent(uscc=who, person=person, year=year, contribution=amount, on=on)
         self._handle("talent", command)
 
     @rule(who=enterprises, back=st.integers(-1, 3), amount=money, on=days)
     def rd_subsidy(self, who: str, back: int, amount: Any, on: date) -> None:
         year = on.year - back
-        self._handle("rd-subsidy", ReportRdSubsidy(uscc=who, year=year, amount=amount, on=on))
+        self._handle("rd-subsidy", commands.ReportRdSubsidy(uscc=who, year=year, amount=amount, on=on))
 
-    @rule(who=enterprises, number=st.sampled_from(["ZL1", "ZL2", "ZL3"]), on=days,
-          kind=st.sampled_from(["invention", "invention", "utility"]))  # fmt: skip
+    @rule(
+        who=enterprises,
+        number=st.sampled_from(["ZL1", "ZL2", "ZL3"]),
+        on=days,
+        kind=st.sampled_from(["invention", "invention", "utility"]),
+    )
     def patent(self, who: str, number: str, on: date, kind: str) -> None:
-        self._handle("patent", ReportPatent(uscc=who, number=number, kind=kind, on=on))
+        self._handle("patent", commands.ReportPatent(uscc=who, number=number, kind=kind, on=on))
 
     @rule(who=enterprises, back=st.integers(-1, 2), on=days)
     def demonstration(self, who: str, back: int, on: date) -> None:
         year = on.year - back
-        self._handle("demonstration", RecordDemonstration(uscc=who, year=year, on=on))
+        self._handle("demonstration", commands.RecordDemonstration(uscc=who, year=year, on=on))
 
     @rule(data=st.data(), on=st.one_of(st.none(), days))
     def retract(self, data: st.DataObject, on: date | None) -> None:
         target = data.draw(st.sampled_from([*self._event_ids(), "no-such-event"]), label="target")
-        self._handle("retract", Retract(event_id=target, reason="录入错误", on=on))
+        self._handle("retract", commands.Retract(event_id=target, reason="录入错误", on=on))
 
     @rule(data=st.data(), fraction=fractions, after=st.one_of(st.none(), st.integers(-10, 900)))
     def approve(self, data: st.DataObject, fraction: Decimal, after: int | None) -> None:
@@ -248,8 +231,7 @@ class Books(RuleBasedStateMachine):
         on = None if after is None else _accrued(record) + timedelta(days=after)
 
         def run() -> tuple[str, Enterprise | None]:
-            command = ApproveEntitlement(entitlement_id=record.entitlement_id, amount=amount, on=on)
-            decide(self.store, who, command, today=TODAY, actor="finance")
+            self.office.approve(who, record.entitlement_id, amount, on)
             return who, None
 
         self._attempt("approve", run)
@@ -266,8 +248,7 @@ class Books(RuleBasedStateMachine):
 
         def run() -> tuple[str, Enterprise | None]:
             ref = f"渝财拨{len(record.events)}"  # a voucher of its own: one voucher, one payment
-            command = PayEntitlement(entitlement_id=record.entitlement_id, amount=amount, ref=ref, on=on)
-            decide(self.store, who, command, today=TODAY, actor="treasury")
+            self.office.pay(who, record.entitlement_id, amount, on, ref=ref)
             return who, None
 
         self._attempt("pay", run)
@@ -440,7 +421,8 @@ def test_the_machine_reaches_entitlements_decisions_and_retractions() -> None:
     a, b = WHO[0], WHO[1]  # yubei, rongchang: both registered by the machine itself
     books.climb([(a, 2), (b, 1)])
     books._handle(
-        "record", RecordMilestone(uscc=b, track="srdi-municipal", action="certified", on=date(2022, 8, 1))
+        "record",
+        commands.RecordMilestone(uscc=b, track="srdi-municipal", action="certified", on=date(2022, 8, 1)),
     )
     rules = {r.rule: (who, r) for who, r in books._entitlements()}
     assert {"YB-5a", "RC-27b"} <= set(rules)
