@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -60,35 +61,16 @@ def format_recorded_at(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_event(
-    *,
-    position: int,
-    event_id: str,
-    stream_id: str,
-    stream_version: int,
-    event_type: str,
-    schema_version: int,
-    occurred_on: date,
-    recorded_at: datetime,
-    actor: str,
-    causation_id: str | None,
-    correlation_id: str | None,
-    data: Any,
-) -> str:
-    return canonical_text(
-        position=position,
-        event_id=event_id,
-        stream_id=stream_id,
-        stream_version=stream_version,
-        event_type=event_type,
-        schema_version=schema_version,
-        occurred_on=occurred_on.isoformat(),
-        recorded_at=format_recorded_at(recorded_at),
-        actor=actor,
-        causation_id=causation_id,
-        correlation_id=correlation_id,
-        payload=dumps(data),
-    )
+def canonical_event(fields: Mapping[str, Any]) -> str:
+    """The canonical text of an event from its ``HASHED_FIELDS`` as stored values.
+
+    ``occurred_on`` a date, ``recorded_at`` a datetime and ``data`` the JSON-native payload: they are
+    formatted here and the rest is `canonical_text`.
+    """
+    text = {name: fields[name] for name in HASHED_FIELDS if name != "data"}
+    text["occurred_on"] = fields["occurred_on"].isoformat()
+    text["recorded_at"] = format_recorded_at(fields["recorded_at"])
+    return canonical_text(payload=dumps(fields["data"]), **text)
 
 
 def canonical_text(

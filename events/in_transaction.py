@@ -12,36 +12,24 @@ Only what the handlers need: the `events.store.EventStore` protocol, on one conn
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
-from events.sql_store import _COLUMNS, SqlEventStore, _decoder
-from events.store import as_batch, check_limit
+from events.envelope import AppendResult, RecordedEvent, StreamAppend
+from events.sql_store import _COLUMNS, SqlEventStore
+from events.store import EventStore, LogQuery, StreamQuery
 from events.tables import events_table as T
 
 
-class InTransactionStore:
+class InTransactionStore(EventStore):
     """``store``'s protocol on ``conn`` (a write transaction already begun and locked by the caller)."""
 
     def __init__(self, store: SqlEventStore, conn: Connection) -> None:
         self.store = store
         self.conn = conn
-
-    def append(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: int | None,
-        *,
-        idempotency_key: str | None = None,
-    ) -> AppendResult:
-        return self.append_batch(
-            as_batch(stream_id, events, expected_version), idempotency_key=idempotency_key
-        )
 
     def append_batch(
         self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
@@ -49,36 +37,16 @@ class InTransactionStore:
         """Appended in the open transaction: visible to this store at once, to others at commit."""
         return self.store.append_in(self.conn, appends, idempotency_key=idempotency_key)
 
-    def read_stream(
-        self,
-        stream_id: str,
-        from_version: int = 0,
-        *,
-        to_version: int | None = None,
-        descending: bool = False,
-        limit: int | None = None,
-    ) -> list[RecordedEvent]:
-        check_limit(limit)
-        if limit == 0:
-            return []
-        statement, params = self.store._stream_query(stream_id, from_version, to_version, descending, limit)
-        decode, _new_batch = _decoder(self.store._sql)
-        return [decode(row) for row in self.store._fetch(self.conn, statement, params)]
+    def stream_events(self, query: StreamQuery) -> list[RecordedEvent]:
+        return self.store.stream_in(self.conn, query)
 
-    def read_all(
-        self,
-        after_position: int = 0,
-        *,
-        batch: int = 1000,
-        until_position: int | None = None,
-        event_types: Collection[str] | None = None,
-    ) -> Iterator[RecordedEvent]:
-        query = sa.select(*_COLUMNS).where(T.c.position > after_position)
-        if until_position is not None:
-            query = query.where(T.c.position <= until_position)
-        if event_types is not None:
-            query = query.where(T.c.event_type.in_(sorted(set(event_types))))
-        for row in self.conn.execute(query.order_by(T.c.position)):
+    def log_events(self, query: LogQuery, batch: int) -> Iterator[RecordedEvent]:
+        statement = sa.select(*_COLUMNS).where(T.c.position > query.after_position)
+        if query.until_position is not None:
+            statement = statement.where(T.c.position <= query.until_position)
+        if query.event_types is not None:
+            statement = statement.where(T.c.event_type.in_(query.types))
+        for row in self.conn.execute(statement.order_by(T.c.position)):
             yield SqlEventStore._decode(row)
 
     def last_position(self) -> int:

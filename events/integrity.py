@@ -22,22 +22,6 @@ from events import canonical
 from events.sql_store import SqlEventStore, _as_date, _as_utc, _loads, _typer
 from events.tables import events_table as T
 
-_RAW = (
-    T.c.position,
-    T.c.event_id,
-    T.c.stream_id,
-    T.c.stream_version,
-    T.c.event_type,
-    T.c.schema_version,
-    T.c.occurred_on,
-    T.c.recorded_at,
-    T.c.actor,
-    T.c.causation_id,
-    T.c.correlation_id,
-    T.c.payload,
-    T.c.hash,
-)
-
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
@@ -71,7 +55,7 @@ class VerifyResult:
 def raw_rows(engine: Engine, batch: int = 5000) -> Iterator[Sequence[Any]]:
     """Stored rows exactly as they are, in position order, one batch at a time.
 
-    The values are those ``sa.select(*_RAW)`` gives (dates parsed by SQLAlchemy's own types),
+    The values are those ``sa.select(*_COLUMNS)`` gives (dates parsed by SQLAlchemy's own types),
     read through the store's driver-SQL scan, which is several times cheaper per row.
     """
     store = SqlEventStore(engine)

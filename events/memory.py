@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from events import canonical
 from events.base import registry
-from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
-from events.store import ConcurrencyConflict, DuplicateEventId, as_batch, check_limit, check_storable
+from events.envelope import AppendResult, RecordedEvent, StreamAppend
+from events.store import (
+    ConcurrencyConflict,
+    DuplicateEventId,
+    EventStore,
+    LogQuery,
+    StreamQuery,
+    check_storable,
+)
 
 
-class InMemoryEventStore:
+class InMemoryEventStore(EventStore):
     """Keeps every event in a list; a lock makes appends atomic and ordered."""
 
     def __init__(self) -> None:
@@ -22,18 +29,6 @@ class InMemoryEventStore:
         self._ids: set[str] = set()
         self._keys: dict[str, AppendResult] = {}
         self._lock = threading.Lock()
-
-    def append(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: int | None,
-        *,
-        idempotency_key: str | None = None,
-    ) -> AppendResult:
-        return self.append_batch(
-            as_batch(stream_id, events, expected_version), idempotency_key=idempotency_key
-        )
 
     def append_batch(
         self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
@@ -97,43 +92,22 @@ class InMemoryEventStore:
                 )
                 previous = canonical.chain_hash(
                     previous,
-                    canonical.canonical_event(data=data, **fields),  # type: ignore[arg-type]
+                    canonical.canonical_event({**fields, "data": data}),
                 )
                 out.append(RecordedEvent(data=data, hash=previous, **fields))  # type: ignore[arg-type]
             local[item.stream_id] = version
         return out
 
-    def read_stream(
-        self,
-        stream_id: str,
-        from_version: int = 0,
-        *,
-        to_version: int | None = None,
-        descending: bool = False,
-        limit: int | None = None,
-    ) -> list[RecordedEvent]:
-        check_limit(limit)
-        indices = self._streams.get(stream_id, [])  # index i holds version i + 1
-        chosen = indices[max(from_version, 0) : to_version if to_version is None else max(to_version, 0)]
-        if descending:
-            chosen = chosen[::-1]
-        if limit is not None:
-            chosen = chosen[:limit]
-        return [self._upcast(self._events[i]) for i in chosen]
+    def stream_events(self, query: StreamQuery) -> list[RecordedEvent]:
+        indices = query.take(self._streams.get(query.stream_id, []))
+        return [self._upcast(self._events[i]) for i in indices]
 
-    def read_all(
-        self,
-        after_position: int = 0,
-        *,
-        batch: int = 1000,
-        until_position: int | None = None,
-        event_types: Collection[str] | None = None,
-    ) -> Iterator[RecordedEvent]:
-        wanted = None if event_types is None else frozenset(event_types)
-        for event in list(self._events[max(after_position, 0) :]):
-            if until_position is not None and event.position > until_position:
+    def log_events(self, query: LogQuery, batch: int) -> Iterator[RecordedEvent]:
+        until = query.until_position
+        for event in list(self._events[max(query.after_position, 0) :]):
+            if until is not None and event.position > until:
                 return
-            if wanted is None or event.event_type in wanted:
+            if query.admits(event):
                 yield self._upcast(event)
 
     def last_position(self) -> int:

@@ -44,31 +44,91 @@ def reminder_stream(uscc: str) -> str:
     return f"reminders-{uscc}"
 
 
-# -- enterprises --------------------------------------------------------------------------------
-class EnterpriseRegistered(Event, event_type="EnterpriseRegistered", version=2):
-    """An enterprise enters the register. v2 stores ``size`` as a key and adds ``department``."""
+# -- the field groups several events share (not events themselves: no event_type) ----------------
+class EnterpriseEvent(Event):
+    """A fact about one enterprise, recorded in its stream (``enterprise_stream(uscc)``)."""
 
     uscc: str
-    name: str
-    district: str
+
+
+class YearlyReport(EnterpriseEvent):
+    """A fact about one of the enterprise's years."""
+
+    year: int
+
+
+class OptionalDetails(EnterpriseEvent):
+    """The details an enterprise may be registered without, and may change later."""
+
     department: str | None = None
     size: Size | None = None
     industry: str | None = None  # an industry key (domain.industries); absent before it was kept
 
 
-class EnterpriseDetailsChanged(Event, event_type="EnterpriseDetailsChanged"):
+class FacilityEvent(Event):
+    """A fact about one facility, recorded in its stream (``facility_stream(facility_id)``)."""
+
+    facility_id: str
+
+
+class EntitlementEvent(Event):
+    """A fact about one entitlement, recorded in its enterprise's stream."""
+
+    entitlement_id: str
+
+
+class EntitlementDecision(EntitlementEvent):
+    """What the policy engine decided an entitlement is owed, and why (its explanation)."""
+
+    amount: Money | None
+    note: str = ""
+    explanation: dict[str, Any] = Field(default_factory=dict)
+
+
+class EntitlementSum(EntitlementEvent):
+    """An exact amount a person decided on: approved, or paid."""
+
+    amount: Money
+
+
+class Consequence(EntitlementEvent):
+    """A change to an entitlement caused by another event (``cause_event_id``: a report, a retraction)."""
+
+    cause_event_id: str | None = None
+
+
+class Accrual(EntitlementDecision):
+    """An amount owed from a day, for the event that triggered it (``ceiling``: the amount is a cap)."""
+
+    ceiling: bool
+    trigger_event_id: str
+    accrued_on: date
+
+
+# -- enterprises --------------------------------------------------------------------------------
+class EnterpriseRegistered(OptionalDetails, event_type="EnterpriseRegistered", version=2):
+    """An enterprise enters the register. v2 stores ``size`` as a key and adds ``department``."""
+
+    name: str
+    district: str
+
+
+class EnterpriseDetailsChanged(OptionalDetails, event_type="EnterpriseDetailsChanged"):
     """Some of the enterprise's details change from the event's business date on.
 
     Only the fields that change are set; the others are ``None`` (unchanged). The details in force
     on a day are folded by ``domain.details``.
     """
 
-    uscc: str
     name: str | None = None
     district: str | None = None
-    department: str | None = None
-    size: Size | None = None
-    industry: str | None = None  # an industry key (domain.industries)
+
+
+class SpecialistAssigned(EnterpriseEvent, event_type="SpecialistAssigned"):
+    """The service specialist (服务专员, 一企一策一人) now serving the enterprise; a later one replaces."""
+
+    person: str
+    unit: str | None = None
 
 
 _SIZE_V1 = {"微型": "micro", "小型": "small", "中型": "medium"}
@@ -83,10 +143,9 @@ def _registered_v1_to_v2(data: JsonDict) -> JsonDict:
     return data
 
 
-class MilestoneRecorded(Event, event_type="MilestoneRecorded"):
+class MilestoneRecorded(EnterpriseEvent, event_type="MilestoneRecorded"):
     """A legal transition of one track; the business date is the envelope's ``occurred_on``."""
 
-    uscc: str
     track: str
     action: str
     ref: str | None = None
@@ -95,108 +154,82 @@ class MilestoneRecorded(Event, event_type="MilestoneRecorded"):
     to_state: str | None = None
 
 
-class FinancialsReported(Event, event_type="FinancialsReported"):
+class FinancialsReported(YearlyReport, event_type="FinancialsReported"):
     """A year's figures; a later report for the same year supersedes an earlier one."""
 
-    uscc: str
-    year: int
     revenue: Money
     rd_expense: Money | None = None
 
 
-class LeaseReported(Event, event_type="LeaseReported"):
-    uscc: str
-    year: int
+class LeaseReported(YearlyReport, event_type="LeaseReported"):
     area_m2: Decimal
     rent_per_m2_month: Money
     months: int
     owner: Literal["state", "private"]
 
 
-class TalentContributionReported(Event, event_type="TalentContributionReported"):
-    uscc: str
+class TalentContributionReported(YearlyReport, event_type="TalentContributionReported"):
     person: str
-    year: int
     contribution: Money
 
 
-class RdSubsidyReported(Event, event_type="RdSubsidyReported"):
+class RdSubsidyReported(YearlyReport, event_type="RdSubsidyReported"):
     """A municipal R&D subsidy granted to the enterprise (what RC-29a matches)."""
 
-    uscc: str
-    year: int
     amount: Money
 
 
-class PatentGranted(Event, event_type="PatentGranted"):
-    uscc: str
+class PatentGranted(EnterpriseEvent, event_type="PatentGranted"):
     number: str
     kind: Literal["invention", "utility", "design"] = "invention"
 
 
-class DemonstrationSelected(Event, event_type="DemonstrationSelected"):
+class DemonstrationSelected(YearlyReport, event_type="DemonstrationSelected"):
     """Chosen as one of a district's demonstration enterprises for a year (JJ-27)."""
 
-    uscc: str
-    year: int
 
 
-class RetrofitReported(Event, event_type="RetrofitReported"):
+class RetrofitReported(YearlyReport, event_type="RetrofitReported"):
     """A smart (智能化), green (绿色化) or digital (数字化 new models) retrofit project and its investment."""
 
-    uscc: str
-    year: int
     kind: Literal["smart", "green", "digital"]
     investment: Money
     project: str | None = None
 
 
-class IncubationRecorded(Event, event_type="IncubationRecorded"):
+class IncubationRecorded(EnterpriseEvent, event_type="IncubationRecorded"):
     """Incubated by a research institute (Rongchang art 29: 重庆市高新技术产业研究院)."""
 
-    uscc: str
     institute: str
 
 
-class InnovationProjectRecorded(Event, event_type="InnovationProjectRecorded"):
+class InnovationProjectRecorded(EnterpriseEvent, event_type="InnovationProjectRecorded"):
     """A major innovation project (重大创新攻关项目, 揭榜挂帅) of the enterprise (Yubei art 9)."""
 
-    uscc: str
     project: str
     field: str | None = None  # an industry key (domain.industries)
 
 
-class StandardRecorded(Event, event_type="StandardRecorded"):
+class StandardRecorded(EnterpriseEvent, event_type="StandardRecorded"):
     """A standard the enterprise led or took part in setting (标准制修订, Yubei art 18)."""
 
-    uscc: str
     standard: str
     level: Literal["international", "national", "industry", "local", "group"]
     role: Literal["lead", "participant"] = "participant"
 
 
-class SpecialistAssigned(Event, event_type="SpecialistAssigned"):
-    """The service specialist (服务专员, 一企一策一人) now serving the enterprise; a later one replaces."""
-
-    uscc: str
-    person: str
-    unit: str | None = None
-
-
-class EventRetracted(Event, event_type="EventRetracted"):
+class EventRetracted(EnterpriseEvent, event_type="EventRetracted"):
     """A correction: state is computed as if the retracted event never happened."""
 
-    uscc: str
     retracted_event_id: str
     retracted_type: str
     reason: str
 
 
 # -- facilities (parks, internship bases, incubators) ------------------------------------------
-class FacilityEstablished(Event, event_type="FacilityEstablished"):
+class FacilityEstablished(FacilityEvent, event_type="FacilityEstablished"):
     """A park (产业园), internship base (见习基地) or incubator (孵化器) established in a district."""
 
-    facility_id: str
     kind: Literal["srdi-park", "internship-base", "incubator"]
     name: str
     district: str
@@ -204,10 +237,9 @@ class FacilityEstablished(Event, event_type="FacilityEstablished"):
     ref: str | None = None
 
 
-class FacilityClosed(Event, event_type="FacilityClosed"):
+class FacilityClosed(FacilityEvent, event_type="FacilityClosed"):
     """The facility closed or lost its designation; it no longer counts from that day."""
 
-    facility_id: str
     reason: str
 
 
@@ -221,43 +253,31 @@ class PolicyActivated(Event, event_type="PolicyActivated"):
     source: str | None = None  # "builtin" or the file name it was read from
 
 
-class EntitlementCreated(Event, event_type="EntitlementCreated"):
-    entitlement_id: str
+class EntitlementCreated(Accrual, event_type="EntitlementCreated"):
     policy: str
     rule: str
     article: str
     kind: str
     uscc: str
     district: str
-    trigger_event_id: str
-    accrued_on: date
-    amount: Money | None
-    ceiling: bool
     status: Literal["accrued", "awaiting-approval", "pending-data"]
     responsible_units: list[str] = Field(default_factory=list)
-    note: str = ""
-    explanation: dict[str, Any] = Field(default_factory=dict)
     subject: str | None = None  # the track, stage, person or patent once-only limits count by
     period_year: int | None = None  # the year of the report it rewards (yearly caps)
     occasion: str | None = None  # what makes it one entitlement: a report's kind and period, else the trigger
 
 
-class EntitlementResolved(Event, event_type="EntitlementResolved"):
+class EntitlementResolved(EntitlementDecision, Consequence, event_type="EntitlementResolved"):
     """A pending-data entitlement decided once the missing figures arrived.
 
     ``pending-data`` re-opens it: the report that decided it was retracted and no other supplies
     the figures (see ``domain.policy.reactor``).
     """
 
-    entitlement_id: str
     status: Literal["accrued", "awaiting-approval", "not-eligible", "pending-data"]
-    amount: Money | None
-    note: str = ""
-    cause_event_id: str | None = None
-    explanation: dict[str, Any] = Field(default_factory=dict)
 
 
-class EntitlementAdjusted(Event, event_type="EntitlementAdjusted"):
+class EntitlementAdjusted(Accrual, Consequence, event_type="EntitlementAdjusted"):
     """A correction changed what an entitlement is owed: its amount, status, trigger or figures.
 
     A restated or retracted figure, a retracted milestone, changed details or a policy activated
@@ -268,40 +288,30 @@ class EntitlementAdjusted(Event, event_type="EntitlementAdjusted"):
     an entitlement reversed earlier that the facts owe again is reinstated by this event.
     """
 
-    entitlement_id: str
     status: Literal["accrued", "awaiting-approval", "pending-data"]
     previous_status: str | None = None
     previous_amount: Money | None = None
-    amount: Money | None
-    ceiling: bool
-    trigger_event_id: str
-    accrued_on: date
-    note: str = ""
     reason: str = ""
-    cause_event_id: str | None = None
-    explanation: dict[str, Any] = Field(default_factory=dict)
 
 
-class EntitlementApproved(Event, event_type="EntitlementApproved"):
-    entitlement_id: str
-    amount: Money
+class EntitlementApproved(EntitlementSum, event_type="EntitlementApproved"):
+    """The amount one person approved for payment (another must pay it: four eyes)."""
 
 
-class EntitlementPaid(Event, event_type="EntitlementPaid"):
-    entitlement_id: str
-    amount: Money
+class EntitlementPaid(EntitlementSum, event_type="EntitlementPaid"):
+    """An amount paid under a voucher ``ref`` (paying again under the same voucher is a no-op)."""
+
     ref: str
 
 
-class EntitlementReversed(Event, event_type="EntitlementReversed"):
-    entitlement_id: str
+class EntitlementReversed(Consequence, event_type="EntitlementReversed"):
+    """The entitlement is no longer owed (a correction took away what it was owed for)."""
+
     reason: str
-    cause_event_id: str | None = None
 
 
 # -- the scheduler ------------------------------------------------------------------------------
-class ReminderIssued(Event, event_type="ReminderIssued"):
-    uscc: str
+class ReminderIssued(EnterpriseEvent, event_type="ReminderIssued"):
     track: str
     deadline: date
     days_left: int

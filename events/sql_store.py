@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,14 +23,15 @@ from sqlalchemy.exc import IntegrityError
 from events import canonical
 from events.base import registry
 from events.db import WRITE, is_sqlite
-from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
+from events.envelope import AppendResult, RecordedEvent, StreamAppend
 from events.lazy_logging import configured, get_logger, pending_level, structlog_module
 from events.store import (
     ConcurrencyConflict,
     DuplicateEventId,
+    EventStore,
     IdempotencyMismatch,
-    as_batch,
-    check_limit,
+    LogQuery,
+    StreamQuery,
     check_storable,
 )
 from events.tables import events_table as T
@@ -107,7 +109,7 @@ class _Statements:
         )
 
 
-class SqlEventStore:
+class SqlEventStore(EventStore):
     """The durable store. One instance per engine; safe to share between threads."""
 
     def __init__(self, engine: Engine) -> None:
@@ -117,22 +119,10 @@ class SqlEventStore:
         self._copy_ok: bool | None = None
 
     # -- writing -----------------------------------------------------------------------------
-    def append(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: int | None,
-        *,
-        idempotency_key: str | None = None,
-    ) -> AppendResult:
-        return self.append_batch(
-            as_batch(stream_id, events, expected_version), idempotency_key=idempotency_key
-        )
-
     def append_batch(
         self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
     ) -> AppendResult:
-        return self._append_transaction(appends, idempotency_key, None)
+        return self.append_then(appends, idempotency_key, None)
 
     def append_batch_checked(
         self, appends: Sequence[StreamAppend], check: Callable[[int], object]
@@ -145,22 +135,25 @@ class SqlEventStore:
         what came first. If it raises, nothing is written. (A policy activation checks that no
         enterprise was registered unseen: ``service_layer.policies.locked_commit``.)
         """
-        return self._append_transaction(appends, None, check)
+        return self.append_then(appends, None, lambda _conn, receipt: check(receipt.first_position))
 
-    def _append_transaction(
+    def append_then(
         self,
         appends: Sequence[StreamAppend],
         idempotency_key: str | None,
-        check: Callable[[int], object] | None,
+        then: Callable[[Connection, AppendResult], object] | None,
     ) -> AppendResult:
+        """``append_batch``, then ``then(conn, receipt)`` in the same write transaction (before the
+        commit; if it raises, nothing is written): rows that must exist exactly when the events do,
+        such as the scheduler's notices (``scheduler.outbox``), go in through ``conn``."""
         prepared = self._prepare(appends)  # before the connection and the lock
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(**WRITE)
                 with conn.begin():
                     receipt = self._append_prepared(conn, appends, prepared, idempotency_key)
-                    if check is not None:
-                        check(receipt.first_position)
+                    if then is not None:
+                        then(conn, receipt)
                     return receipt
         except IntegrityError as error:
             raise self._explain_integrity(error, appends) from None
@@ -391,18 +384,11 @@ class SqlEventStore:
         if not rows:
             return
         statement = self._sql.insert
-        cursor = conn.connection.cursor()
-        try:
+        with self._cursor(conn, statement, rows) as cursor:
             if len(rows) == 1:
                 cursor.execute(statement, rows[0])
             else:
                 cursor.executemany(statement, rows)
-        except self._sql.dbapi_error as error:
-            raise sa.exc.DBAPIError.instance(
-                statement, rows, error, self._sql.dbapi_error, dialect=self.engine.dialect
-            ) from error
-        finally:
-            cursor.close()
 
     def _copy_allowed(self, conn: Connection) -> bool:
         """COPY unless row-level security applies to this login (a role of ``srdi db roles``):
@@ -414,17 +400,9 @@ class SqlEventStore:
 
     def _copy(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """PostgreSQL bulk path: ``COPY ... FROM STDIN`` (2-3x an executemany of INSERTs)."""
-        cursor = conn.connection.cursor()
-        try:
-            with cursor.copy(self._sql.copy) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except self._sql.dbapi_error as error:
-            raise sa.exc.DBAPIError.instance(
-                self._sql.copy, None, error, self._sql.dbapi_error, dialect=self.engine.dialect
-            ) from error
-        finally:
-            cursor.close()
+        with self._cursor(conn, self._sql.copy, None) as cursor, cursor.copy(self._sql.copy) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def _fetch(self, conn: Connection, statement: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
         """All rows of a driver-SQL query, as plain tuples.
@@ -436,10 +414,16 @@ class SqlEventStore:
             return conn.exec_driver_sql(statement, tuple(params)).all()
         if not conn.in_transaction():
             conn.begin()  # what SQLAlchemy's autobegin would have done for conn.execute
+        with self._cursor(conn, statement, params) as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall()  # type: ignore[no-any-return]
+
+    @contextmanager
+    def _cursor(self, conn: Connection, statement: str, params: Any) -> Iterator[Any]:
+        """A DBAPI cursor of ``conn``, closed after use; driver errors raised as SQLAlchemy would."""
         cursor = conn.connection.cursor()
         try:
-            cursor.execute(statement, params)
-            return cursor.fetchall()
+            yield cursor
         except self._sql.dbapi_error as error:
             raise sa.exc.DBAPIError.instance(
                 statement, params, error, self._sql.dbapi_error, dialect=self.engine.dialect
@@ -462,57 +446,40 @@ class SqlEventStore:
         return error
 
     # -- reading -----------------------------------------------------------------------------
-    def read_stream(
-        self,
-        stream_id: str,
-        from_version: int = 0,
-        *,
-        to_version: int | None = None,
-        descending: bool = False,
-        limit: int | None = None,
-    ) -> list[RecordedEvent]:
+    def stream_events(self, query: StreamQuery) -> list[RecordedEvent]:
         """One range read on the ``(stream_id, stream_version)`` index: bounds, order and limit in SQL."""
-        check_limit(limit)
-        if limit == 0:
-            return []
-        statement, params = self._stream_query(stream_id, from_version, to_version, descending, limit)
         with self.engine.connect() as conn:
-            rows = self._fetch(conn, statement, params)
-        decode, _new_batch = _decoder(self._sql)
-        return [decode(row) for row in rows]
+            return self.stream_in(conn, query)
 
-    def _stream_query(
-        self, stream_id: str, from_version: int, to_version: int | None, descending: bool, limit: int | None
-    ) -> tuple[str, list[Any]]:
+    def stream_in(self, conn: Connection, query: StreamQuery) -> list[RecordedEvent]:
+        """``stream_events`` on ``conn`` (an open write transaction sees its own events)."""
+        statement, params = self._stream_query(query)
+        decode, _new_batch = _decoder(self._sql)
+        return [decode(row) for row in self._fetch(conn, statement, params)]
+
+    def _stream_query(self, query: StreamQuery) -> tuple[str, list[Any]]:
         sql = self._sql
         statement = sql.stream
-        params: list[Any] = [stream_id, from_version]
-        if to_version is not None:
+        params: list[Any] = [query.stream_id, query.from_version]
+        if query.to_version is not None:
             statement += f" AND stream_version <= {sql.mark}"
-            params.append(to_version)
-        statement += " ORDER BY stream_version DESC" if descending else " ORDER BY stream_version"
-        if limit is not None:
+            params.append(query.to_version)
+        statement += " ORDER BY stream_version DESC" if query.descending else " ORDER BY stream_version"
+        if query.limit is not None:
             statement += f" LIMIT {sql.mark}"
-            params.append(limit)
+            params.append(query.limit)
         return statement, params
 
-    def read_all(
-        self,
-        after_position: int = 0,
-        *,
-        batch: int = 1000,
-        until_position: int | None = None,
-        event_types: Collection[str] | None = None,
-    ) -> Iterator[RecordedEvent]:
-        """Every event after ``after_position`` in position order, upcast; the replay path.
+    def log_events(self, query: LogQuery, batch: int) -> Iterator[RecordedEvent]:
+        """Every event of ``query`` in position order, upcast; the replay path.
 
         Reads like ``read_rows`` (one short read transaction per batch) but as driver SQL, and
         decodes with per-batch caches: the upcast check per event type, parsed business dates,
         and the shared ``recorded_at`` of a bulk append. Same values as ``_decode`` gives.
-        ``event_types`` filters in SQL (``event_type IN (...)``; an empty collection reads nothing).
+        ``event_types`` filters in SQL (``event_type IN (...)``).
         """
         decode, new_batch = _decoder(self._sql)
-        for rows in self._scan(after_position, batch, until_position, event_types):
+        for rows in self._scan(query.after_position, batch, query.until_position, query.types):
             new_batch()
             yield from map(decode, rows)
 
@@ -521,15 +488,12 @@ class SqlEventStore:
         after_position: int,
         batch: int,
         until_position: int | None,
-        event_types: Collection[str] | None = None,
+        types: tuple[str, ...] = (),
     ) -> Iterator[Sequence[Sequence[Any]]]:
+        """Raw rows in batches; with ``types``, only events of those types (empty: every type)."""
         sql = self._sql
         statement = sql.scan if until_position is None else sql.scan_until
-        types: tuple[str, ...] = ()
-        if event_types is not None:
-            types = tuple(sorted(set(event_types)))
-            if not types:
-                return
+        if types:
             statement += sql.of_types(len(types))
         statement += sql.order
         last = after_position

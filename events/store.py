@@ -7,9 +7,12 @@ with a global position that readers can tail without ever skipping an event that
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
+
+Item = TypeVar("Item")
 
 
 class StoreError(Exception):
@@ -95,8 +98,61 @@ def _check(column: str, value: str | None) -> None:
         raise UnstorableEvent(f"the event's {column} holds a NUL character")
 
 
+@dataclass(frozen=True, slots=True)
+class StreamQuery:
+    """One read of a stream: the events with ``from_version < stream_version <= to_version``.
+
+    Ascending by version, or ``descending``; at most ``limit`` of them, taken in that order
+    (``descending=True, limit=1`` is the last event). A negative limit is a caller's mistake, not an
+    empty answer: refused here, once for every back-end.
+    """
+
+    stream_id: str
+    from_version: int = 0
+    to_version: int | None = None
+    descending: bool = False
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 0:
+            raise ValueError(f"limit must be 0 or more, not {self.limit}")
+
+    def take(self, stream: Sequence[Item]) -> list[Item]:
+        """The query's part of a whole stream in version order (index i holds version i + 1)."""
+        end = None if self.to_version is None else max(self.to_version, 0)
+        chosen = list(stream[max(self.from_version, 0) : end])
+        if self.descending:
+            chosen.reverse()
+        return chosen if self.limit is None else chosen[: self.limit]
+
+
+@dataclass(frozen=True, slots=True)
+class LogQuery:
+    """One read of the log: events with ``after_position < position <= until_position``, in order.
+
+    With ``event_types``, only events of those types (an empty set gives nothing).
+    """
+
+    after_position: int = 0
+    until_position: int | None = None
+    event_types: frozenset[str] | None = None
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The wanted types in a stable order (for SQL parameters); empty when all are wanted."""
+        return () if self.event_types is None else tuple(sorted(self.event_types))
+
+    def admits(self, event: RecordedEvent) -> bool:
+        return self.event_types is None or event.event_type in self.event_types
+
+
 class EventStore(Protocol):
-    """What the domain and the projections need of a store."""
+    """What the domain and the projections need of a store.
+
+    The calls callers make are written once, here: a back-end subclasses this protocol and
+    implements the narrow hooks (``append_batch``, ``stream_events``, ``log_events`` and the three
+    lookups); ``append``, ``read_stream`` and ``read_all`` come with it.
+    """
 
     def append(
         self,
@@ -105,11 +161,17 @@ class EventStore(Protocol):
         expected_version: int | None,
         *,
         idempotency_key: str | None = None,
-    ) -> AppendResult: ...
+    ) -> AppendResult:
+        """One stream's events, appended only if it is at ``expected_version`` (None: whatever it holds)."""
+        return self.append_batch(
+            [StreamAppend(stream_id, tuple(events), expected_version)], idempotency_key=idempotency_key
+        )
 
     def append_batch(
         self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
-    ) -> AppendResult: ...
+    ) -> AppendResult:
+        """Every stream's events in one transaction, each guarded by its expected version."""
+        ...
 
     def read_stream(
         self,
@@ -120,12 +182,9 @@ class EventStore(Protocol):
         descending: bool = False,
         limit: int | None = None,
     ) -> list[RecordedEvent]:
-        """The stream's events with ``from_version < stream_version <= to_version``.
-
-        Ascending by version, or ``descending``; at most ``limit`` of them, taken in that order
-        (``descending=True, limit=1`` is the last event). A read costs what it returns.
-        """
-        ...
+        """The stream's events as `StreamQuery` says. A read costs what it returns."""
+        query = StreamQuery(stream_id, from_version, to_version, descending, limit)
+        return [] if limit == 0 else self.stream_events(query)
 
     def read_all(
         self,
@@ -135,10 +194,18 @@ class EventStore(Protocol):
         until_position: int | None = None,
         event_types: Collection[str] | None = None,
     ) -> Iterator[RecordedEvent]:
-        """Events with ``after_position < position <= until_position`` in position order.
+        """The log's events as `LogQuery` says, read ``batch`` at a time where the back-end pages."""
+        wanted = None if event_types is None else frozenset(event_types)
+        if wanted is not None and not wanted:
+            return
+        yield from self.log_events(LogQuery(after_position, until_position, wanted), batch)
 
-        With ``event_types``, only events of those types (an empty collection gives nothing).
-        """
+    def stream_events(self, query: StreamQuery) -> list[RecordedEvent]:
+        """The hook behind ``read_stream`` (``query.limit`` is never 0 here)."""
+        ...
+
+    def log_events(self, query: LogQuery, batch: int) -> Iterator[RecordedEvent]:
+        """The hook behind ``read_all`` (``query.event_types`` is never empty here)."""
         ...
 
     def last_position(self) -> int: ...
@@ -146,13 +213,3 @@ class EventStore(Protocol):
     def stream_version(self, stream_id: str) -> int: ...
 
     def get_event(self, event_id: str) -> RecordedEvent | None: ...
-
-
-def check_limit(limit: int | None) -> None:
-    """A negative limit is a caller's mistake, not an empty answer."""
-    if limit is not None and limit < 0:
-        raise ValueError(f"limit must be 0 or more, not {limit}")
-
-
-def as_batch(stream_id: str, events: Sequence[NewEvent], expected_version: int | None) -> list[StreamAppend]:
-    return [StreamAppend(stream_id, tuple(events), expected_version)]

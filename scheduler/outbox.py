@@ -18,7 +18,7 @@ every pending row, channel by channel, and clears that channel's flag in its own
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +26,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.db import WRITE, is_sqlite
-from events.envelope import AppendResult, NewEvent, StreamAppend
+from events.envelope import AppendResult, RecordedEvent, StreamAppend
 from events.lazy_logging import get_logger
-from events.store import as_batch
+from events.sql_store import SqlEventStore
+from events.store import EventStore, LogQuery, StreamQuery
 from scheduler.notify import Notice, check_channels, notify_channel
 from scheduler.tables import notices_table as N
 from service_layer.settings import Settings
@@ -58,14 +59,14 @@ def enqueue(conn: Connection, settings: Settings, notice: Notice) -> None:
     )
 
 
-class NoticingStore:
+class NoticingStore(EventStore):
     """The event store, except that each append also writes its notice, in the same transaction.
 
     ``notice_for(appends)`` builds the notice from what is about to be appended (None: nothing to
     announce). Everything but appending is the wrapped store's own.
     """
 
-    def __init__(self, inner: Any, settings: Settings, notice_for: NoticeFor) -> None:
+    def __init__(self, inner: SqlEventStore, settings: Settings, notice_for: NoticeFor) -> None:
         self._inner = inner
         self._settings = settings
         self._notice_for = notice_for
@@ -74,34 +75,35 @@ class NoticingStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def append(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: int | None,
-        *,
-        idempotency_key: str | None = None,
-    ) -> AppendResult:
-        batch = as_batch(stream_id, events, expected_version)
-        return self.append_batch(batch, idempotency_key=idempotency_key)
-
     def append_batch(
         self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
     ) -> AppendResult:
-        inner = self._inner
-        try:
-            with inner.engine.connect() as conn:
-                conn = conn.execution_options(**WRITE)
-                with conn.begin():
-                    receipt: AppendResult = inner.append_in(conn, appends, idempotency_key=idempotency_key)
-                    notice = None if receipt.replayed else self._notice_for(appends)
-                    if notice is not None:
-                        enqueue(conn, self._settings, notice)
-        except sa.exc.IntegrityError as error:
-            raise inner._explain_integrity(error, appends) from None
-        if notice is not None:
-            self.noticed.append(notice)
+        written: list[Notice] = []
+
+        def with_notice(conn: Connection, receipt: AppendResult) -> None:
+            notice = None if receipt.replayed else self._notice_for(appends)
+            if notice is not None:
+                enqueue(conn, self._settings, notice)
+                written.append(notice)
+
+        receipt = self._inner.append_then(appends, idempotency_key, with_notice)
+        self.noticed.extend(written)  # once committed
         return receipt
+
+    def stream_events(self, query: StreamQuery) -> list[RecordedEvent]:
+        return self._inner.stream_events(query)
+
+    def log_events(self, query: LogQuery, batch: int) -> Iterator[RecordedEvent]:
+        return self._inner.log_events(query, batch)
+
+    def last_position(self) -> int:
+        return self._inner.last_position()
+
+    def stream_version(self, stream_id: str) -> int:
+        return self._inner.stream_version(stream_id)
+
+    def get_event(self, event_id: str) -> RecordedEvent | None:
+        return self._inner.get_event(event_id)
 
 
 def pending(engine: Engine) -> list[tuple[str, Notice, bool, bool]]:

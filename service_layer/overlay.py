@@ -8,14 +8,14 @@ checked as the real store would, so the final batch carries the versions the lin
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from domain.deciders import pending
 from events.envelope import AppendResult, NewEvent, RecordedEvent, StreamAppend
-from events.store import ConcurrencyConflict, EventStore, check_limit
+from events.store import ConcurrencyConflict, EventStore, LogQuery, StreamQuery
 
 
-class OverlayStore:
+class OverlayStore(EventStore):
     """Read-through overlay over ``base``; nothing reaches ``base`` from here."""
 
     def __init__(self, base: EventStore) -> None:
@@ -30,18 +30,6 @@ class OverlayStore:
         if stream_id not in self._base:
             self._base[stream_id] = self.base.read_stream(stream_id)
         return self._base[stream_id]
-
-    def append(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: int | None,
-        *,
-        idempotency_key: str | None = None,
-    ) -> AppendResult:
-        return self.append_batch(
-            [StreamAppend(stream_id, tuple(events), expected_version)], idempotency_key=idempotency_key
-        )
 
     def append_batch(
         self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
@@ -62,36 +50,18 @@ class OverlayStore:
         ids = tuple(e.event_id for item in appends for e in item.events)
         return AppendResult(first, self.last_position(), ids, versions)
 
-    def read_stream(
-        self,
-        stream_id: str,
-        from_version: int = 0,
-        *,
-        to_version: int | None = None,
-        descending: bool = False,
-        limit: int | None = None,
-    ) -> list[RecordedEvent]:
-        check_limit(limit)
-        stream = [*self._stored(stream_id), *self._recorded.get(stream_id, [])]
-        chosen = stream[max(from_version, 0) : to_version if to_version is None else max(to_version, 0)]
-        if descending:
-            chosen = chosen[::-1]
-        return chosen if limit is None else chosen[:limit]
+    def stream_events(self, query: StreamQuery) -> list[RecordedEvent]:
+        return query.take([*self._stored(query.stream_id), *self._recorded.get(query.stream_id, [])])
 
-    def read_all(
-        self,
-        after_position: int = 0,
-        *,
-        batch: int = 1000,
-        until_position: int | None = None,
-        event_types: Collection[str] | None = None,
-    ) -> Iterator[RecordedEvent]:
+    def log_events(self, query: LogQuery, batch: int) -> Iterator[RecordedEvent]:
         yield from self.base.read_all(
-            after_position, batch=batch, until_position=until_position, event_types=event_types
+            query.after_position,
+            batch=batch,
+            until_position=query.until_position,
+            event_types=query.event_types,
         )
-        wanted = None if event_types is None else frozenset(event_types)
         for events in self._recorded.values():
-            yield from (e for e in events if wanted is None or e.event_type in wanted)
+            yield from filter(query.admits, events)
 
     def last_position(self) -> int:
         if self._base_last is None:
