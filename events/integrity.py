@@ -98,7 +98,7 @@ def _check(row: Sequence[Any], previous: str, expected_position: int) -> str | N
         return f"stored columns do not parse: {error}"
     if canonical.dumps(data) != payload:
         return "payload text is not the canonical text that was written"
-    # canonical.canonical_event(..., data=data), given that dumps(data) is the stored payload
+    # canonical.canonical_event of the row, given that dumps(data) is the stored payload
     text = canonical.canonical_text(
         position=position,
         event_id=row[1],
