@@ -182,22 +182,22 @@ def machines(
     lang: Lang = LANG_OPTION,
 ) -> None:
     """The track state machines, drawn from their definitions."""
+    from domain import machines as track_machines
     from domain.errors import InvalidInput
-    from domain.machines import diagram
 
     if fmt not in ("text", "mermaid"):
         raise InvalidInput(f"--format {fmt!r} is unknown; use text or mermaid")
     if as_json:
-        print_json(diagram.describe(lang))
+        print_json(track_machines.describe(lang))
     elif fmt == "mermaid":
-        typer.echo(diagram.mermaid(), nl=False)  # our own drawing, not user text
+        typer.echo(track_machines.mermaid(), nl=False)  # our own drawing, not user text
     else:
         from rich.table import Table
 
         table = Table(title="track state machines")
         for column in ("kind", "action", "label", "from", "to", "system only"):
             table.add_column(column)
-        for row in diagram.describe(lang):
+        for row in track_machines.describe(lang):
             system = "yes" if row["system_only"] else ""
             table.add_row(row["kind"], row["action"], row["label"], ", ".join(row["from"]), row["to"], system)
         plain_console().print(table)

@@ -2,9 +2,10 @@
 
 Staff type Chinese names (市级专精特新, 小巨人, 渝北) as often as keys, so every parser accepts
 the key, the short and full Chinese names and a few aliases, and every refusal is one line naming
-the input and the valid choices. Tracks, actions, validity periods and state labels live in
-`domain/data/tracks.toml` (validated by pydantic on first use) so that a new alias or a changed
-period is a data change. Districts are a short table here until the policy data brings more.
+the input and the valid choices. Tracks, actions, validity periods, state labels and the machines'
+transitions live in `domain/data/tracks.toml` (validated by pydantic on first use) so that a new
+alias, a changed period or a new transition is a data change. Districts are a short table here
+until the policy data brings more.
 """
 
 from __future__ import annotations
@@ -93,6 +94,27 @@ class ActionSpec(BaseModel):
     system_only: bool = False
 
 
+class TransitionSpec(BaseModel):
+    """One transition of a machine: `action` may be recorded in the states `from`, leads to `to`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    action: str
+    from_: tuple[str, ...] = Field(alias="from", min_length=1)
+    to: str
+
+
+class MachineSpec(BaseModel):
+    """A kind's machine (built by `domain.machines`): what its state describes, where it starts,
+    and its transitions in order; its states are the kind's labelled states (`states`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: str
+    initial: str
+    transitions: tuple[TransitionSpec, ...] = Field(min_length=1)
+
+
 class TracksFile(BaseModel):
     """The whole of tracks.toml, with the cross-entry checks a typo in the file would break."""
 
@@ -101,6 +123,7 @@ class TracksFile(BaseModel):
     tracks: dict[str, TrackSpec]
     actions: dict[str, ActionSpec]
     states: dict[TrackKind, dict[str, str]]
+    machines: dict[TrackKind, MachineSpec]
 
     @model_validator(mode="before")
     @classmethod
@@ -125,6 +148,23 @@ class TracksFile(BaseModel):
                     norm = normalise(name)
                     if seen.setdefault(norm, key) != key:
                         raise ValueError(f"{section}: {name!r} names both {seen[norm]} and {key}")
+        return self
+
+    @model_validator(mode="after")
+    def _machines_agree(self) -> TracksFile:
+        """Each kind has a machine over its labelled states, firing exactly the kind's actions."""
+        for kind in KINDS:
+            machine, states = self.machines.get(kind), self.states.get(kind, {})
+            if machine is None:
+                raise ValueError(f"machines: no machine for {kind}")
+            used = {machine.initial, *(s for t in machine.transitions for s in (*t.from_, t.to))}
+            unknown = sorted(used - set(states))
+            if unknown:
+                raise ValueError(f"machines.{kind}: states {unknown} have no label in states.{kind}")
+            fired = {t.action for t in machine.transitions}
+            declared = {key for key, spec in self.actions.items() if kind in spec.kinds}
+            if fired != declared:
+                raise ValueError(f"machines.{kind}: actions {sorted(fired)} differ from {sorted(declared)}")
         return self
 
 
@@ -197,8 +237,13 @@ def is_system_only(action: str) -> bool:
 
 
 def state_keys(kind: TrackKind) -> tuple[str, ...]:
-    """State keys that have labels for a kind (the machines check they match their Enums)."""
+    """The states of a kind's machine, in file order (each has a Chinese label)."""
     return tuple(_data().states[kind])
+
+
+def machine_spec(kind: TrackKind) -> MachineSpec:
+    """The transitions of a kind's machine as the data file gives them (`domain.machines` builds it)."""
+    return _data().machines[kind]
 
 
 # ── parsing ──────────────────────────────────────────────────────────────────────────────────

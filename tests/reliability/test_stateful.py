@@ -32,7 +32,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from domain import commands, machines, reference
 from domain.enterprise import RETRACTABLE_TYPES, Enterprise, EntitlementRecord
 from domain.errors import DomainError
-from domain.machines import ListingStage, QualificationState
 from domain.memberships import MembershipState
 from domain.policy.model import Policy, RentAreaMonths, builtin_keys, load_builtin
 from domain.titles import TitleState
@@ -256,8 +255,8 @@ class Books(RuleBasedStateMachine):
     # ── invariants ─────────────────────────────────────────────────────────────────────────
     @invariant()
     def folding_again_gives_the_state_and_no_state_is_illegal(self) -> None:
-        qualification = {s.value for s in QualificationState}
-        stages = {s.value for s in ListingStage}
+        qualification = set(reference.state_keys("qualification"))
+        stages = set(reference.state_keys("listing"))
         for who in WHO:
             stream = self._stream(who)
             ent = Enterprise.load(stream)

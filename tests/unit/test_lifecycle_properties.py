@@ -13,7 +13,6 @@ from domain import machines, reference
 from domain.commands import RecordMilestone, ReportFinancials, Retract
 from domain.enterprise import Enterprise
 from domain.errors import DomainError
-from domain.machines import ListingStage, QualificationState
 from service_layer.unit_of_work import CommandResult
 from tests.bootstrap import TODAY, bootstrap, snapshot, uscc
 
@@ -57,7 +56,7 @@ def _restored(ent: Enterprise, track: str) -> str:
 
 def check_enterprise(ent: Enterprise) -> None:
     """Every invariant a folded enterprise must satisfy."""
-    qualification = {s.value for s in QualificationState}
+    qualification = set(reference.state_keys("qualification"))
     for track, title in ent.titles.items():
         assert title.state in qualification
         dates = [m.on for m in ent.milestones if m.track == track]
@@ -76,7 +75,7 @@ def check_enterprise(ent: Enterprise) -> None:
         actions = [m.action for m in ent.milestones if m.track == track]
         assert machines.restore(reference.track_kind(track), actions) == member.state
         assert member.holds(TODAY) == (member.state in ("admitted", "certified"))
-    assert ent.listing.stage in {s.value for s in ListingStage}
+    assert ent.listing.stage in set(reference.state_keys("listing"))
     listing = [m.action for m in ent.milestones if m.track == "listing"]
     assert machines.restore("listing", listing) == ent.listing.stage
     assert all(m.on <= TODAY for m in ent.milestones), "nothing is dated in the future"

@@ -226,3 +226,19 @@ def test_data_file_requires_a_period_for_titles() -> None:
     del raw["tracks"]["hnte"]["validity_years"]
     with pytest.raises(ValidationError, match="needs validity_years"):
         TracksFile.model_validate(raw)
+
+
+def test_data_file_refuses_a_machine_state_without_a_label() -> None:
+    """A transition into a state the kind does not label is a data error caught on load."""
+    raw = _raw()
+    raw["machines"]["pool"]["transitions"][1]["to"] = "gone"
+    with pytest.raises(ValidationError, match=r"machines.pool: states \['gone'\] have no label"):
+        TracksFile.model_validate(raw)
+
+
+def test_data_file_refuses_a_machine_missing_an_action_of_its_kind() -> None:
+    """Each machine fires exactly the actions whose `kinds` name it: one dropped is refused."""
+    raw = _raw()
+    raw["machines"]["designation"]["transitions"].pop()
+    with pytest.raises(ValidationError, match=r"machines\.designation: actions"):
+        TracksFile.model_validate(raw)
