@@ -62,7 +62,7 @@ def demo(
     for stage, n in sorted(summary.listings.items()):
         listings.add_row(stage, str(n))
     console.print(listings)
-    money = Table(title="ledger totals by district (元)")
+    money = Table(title="ledger totals by district (yuan)")
     for column in ("district", "entries", "fixed", "ceilings", "approved", "paid"):
         money.add_column(column, justify="left" if column == "district" else "right")
     for district, row in ledger.items():

@@ -148,64 +148,29 @@ def explain(
     _print_explanation(doc, lang)
 
 
-_EXPLAIN_ZH = {
-    "entitlement": "兑现事项",
-    "of": "企业",
-    "rule": "条款",
-    "responsible units": "责任单位",
-    "status": "状态",
-    "amount": "金额",
-    "ceiling": "上限",
-    "approved": "核定",
-    "paid": "已拨付",
-    "accrued on": "发生日期",
-    "note": "说明",
-    "triggered by": "触发事件",
-    "retracted": "已撤回",
-    "readings used": "条文解读",
-    "figures": "数据",
-    "missing figures": "缺少数据",
-    "arithmetic": "计算过程",
-    "lifecycle": "处理过程",
-    "in force": "现行",
-    "superseded by": "已被更正",
-    "adjustments": "更正调整",
-    "recovery due": "应追回",
-    "before": "调整前",
-    "after": "调整后",
-    "cap set by": "上限依据",
-    "ref": "凭证",
-    "reason": "原因",
-    "cause_event_id": "起因事件",
-    "on": "于",
-    "event": "事件",
-}
-
-
 def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
-    from domain.labels import label
+    from domain.labels import label, sentence
 
     zh = lang == "zh"
 
     def t(text: str) -> str:
-        if not zh:
-            return text
-        return _EXPLAIN_ZH.get(text) or label(text.replace(" ", "-"), lang, namespace="text")
+        """A word of the explanation: as written in English, from the catalogue in Chinese."""
+        return label(text.replace(" ", "-"), lang, namespace="text") if zh else text
 
     district = label(doc["district"], lang, namespace="district")
     status = doc.get("status_label", doc["status"]) if zh else doc["status"]
     kind = doc.get("kind_label", doc["kind"]) if zh else doc["kind"]
     echo(f"{t('entitlement')} {doc['id']} {t('of')} {doc['enterprise']} {doc['name'] or ''} ({district})")
-    article = f"第{doc['article']}条" if zh else f"article {doc['article']}"
+    article = sentence("article", lang, n=doc["article"])
     rule = f"{t('rule')} {doc['rule']}: {doc['policy']} {article} ({kind})"
     echo(rule if zh else f"{rule} {doc['summary']}".rstrip())  # in Chinese the article's words say it
-    echo(f"  「{doc['quote']}」")
+    echo(f"  {sentence('quoted', lang, text=doc['quote'])}")
     for cap in doc.get("caps", []):
         if cap.get("quote_zh"):
-            echo(
-                f"  {t('cap set by')}: 「{cap['quote_zh']}」 ({_yuan(cap['total'])} {'元' if zh else 'yuan'})"
-            )
-    echo(f"  {t('responsible units')}: {'、'.join(doc['responsible_units'])}")
+            quoted = sentence("quoted", lang, text=cap["quote_zh"])
+            echo(f"  {t('cap set by')}: {quoted} ({_yuan(cap['total'])} {t('yuan')})")
+    units = label("names-separator", lang, namespace="text").join(doc["responsible_units"])
+    echo(f"  {t('responsible units')}: {units}")
     ceiling = f" ({t('ceiling')})" if doc["ceiling"] else ""
     echo(
         f"{t('status')} {status}: {t('amount')} {_yuan(doc['amount'])}{ceiling}, "
@@ -227,9 +192,7 @@ def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
         what = " ".join(label(str(data[k]), lang) for k in ("track", "action", "year") if data.get(k))
         event_type = str(trigger["event_type"])
         if zh:
-            from service_layer.explain_zh import EVENT_ZH
-
-            event_type = EVENT_ZH.get(event_type, event_type)
+            event_type = label(event_type, lang, namespace="explain-event")
         echo(
             f"  {event_type} {what} {t('on')} {trigger.get('occurred_on')} "
             f"({t('event')} {trigger['event_id']}){gone}"

@@ -61,7 +61,7 @@ def cells(entry: LedgerEntry, lang: str) -> list[Any]:
         "approved_amount": entry.approved_amount,
         "paid_amount": entry.paid_amount,
         "status": label(entry.status, lang, namespace="status"),
-        "responsible_units": "、".join(entry.responsible_units),
+        "responsible_units": label("names-separator", lang, namespace="text").join(entry.responsible_units),
         "note": entry.note,
     }
     return [values[key] for key in COLUMNS]

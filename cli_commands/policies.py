@@ -81,7 +81,8 @@ def policy_show(
     number = policy.document_number or sentence("no-number", lang)
     echo(f"{policy.key}: {policy.title_zh} ({number}, {policy.issuer_zh})")
     until = policy.in_force_until or sentence("open-ended", lang)
-    districts = "、".join(label(d, lang, namespace="district") for d in policy.districts)
+    between = label("names-separator", lang, namespace="text")
+    districts = between.join(label(d, lang, namespace="district") for d in policy.districts)
     reach = policy.reach_from
     start = policy.in_force_from
     echo(f"  {sentence('in-force', lang, start=start, until=until, reach=reach, districts=districts)}")

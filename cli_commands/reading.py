@@ -77,7 +77,7 @@ def _print_status(ent: StatusView, lang: str, as_of: date | None) -> None:
             continue
         state = label(title["state"] or "none", lang, namespace="state", kind="qualification")
         if title.get("expiry_recorded") is False:
-            state += " (未登记)" if lang == "zh" else " (not yet recorded)"
+            state += f" ({label('not-yet-recorded', lang, namespace='text')})"
         table.add_row(
             label(track, lang, namespace="track"),
             state,

@@ -19,7 +19,28 @@ from domain import reference
 from domain.errors import InvalidInput
 from domain.reference import TrackKind
 
-CatalogueNamespace = Literal["event", "size", "status", "kind", "deadline", "column", "text", "sentence"]
+CatalogueNamespace = Literal[
+    "event",
+    "size",
+    "status",
+    "kind",
+    "deadline",
+    "column",
+    "text",
+    "sentence",
+    "industry",
+    "page",
+    "page-article",
+    "axis",
+    "explain-status",
+    "explain-kind",
+    "explain-event",
+    "explain-value",
+    "explain-word",
+    "explain-sentence",
+    "explain-figure",
+    "explain-change",
+]
 Namespace = reference.Namespace | CatalogueNamespace
 
 
@@ -30,6 +51,11 @@ def _catalogue() -> dict[str, dict[str, tuple[str, str]]]:
         namespace: {key: (str(pair[0]), str(pair[1])) for key, pair in entries.items()}
         for namespace, entries in tomllib.loads(raw).items()
     }
+
+
+def catalogue_section(namespace: CatalogueNamespace) -> dict[str, tuple[str, str]]:
+    """Every entry of one section of the catalogue, key → (English, Chinese), in the file's order."""
+    return _catalogue().get(namespace, {})
 
 
 def label(

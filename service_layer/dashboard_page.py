@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.errors import InvalidInput
-from domain.labels import label as ref_label
+from domain.labels import catalogue_section, label
 from domain.policy.amounts import yuan
 from domain.reference import DISTRICTS
 from service_layer.dashboard import HORIZON_DAYS, MONEY_KEYS, Dashboard, DistrictReport, MoneyLine
@@ -31,122 +31,17 @@ MONEY_COLOURS = {
     "recover": "#c0392b",
 }
 
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "title": "专精特新工作看板",
-        "all": "全市各区县",
-        "as_of": "数据截至",
-        "now": "（当前）",
-        "position": "日志位置",
-        "hash": "末条哈希",
-        "drawn": "本页全部数字读自同一日志位置，与 srdi 命令行在同一日期的输出一致。",
-        "summary": "各区县概览",
-        "district": "区县",
-        "enterprises": "企业数",
-        "targets": "目标进度",
-        "targets_met": "目标达成",
-        "titles": "称号",
-        "titles_now": "有效称号",
-        "titles_over_time": "各称号有效企业数（年末）",
-        "due": f"{HORIZON_DAYS}日内复核/到期的称号",
-        "due_short": f"{HORIZON_DAYS}日内到期",
-        "none_due": f"未来{HORIZON_DAYS}日内没有需要复核或到期的称号。",
-        "more_due": "另有 {n} 项未列出（srdi calendar --within 90 --district {d} 可列出全部）。",
-        "money": "资金兑现",
-        "listing": "挂牌上市",
-        "measure": "指标",
-        "year": "年度",
-        "article": "条款",
-        "progress": "完成情况",
-        "actual": "实际",
-        "target": "目标",
-        "met": "已达成",
-        "behind": "未达成",
-        "not_counted": "暂无统计",
-        "department": "责任单位",
-        "annex": "分解任务",
-        "enterprise": "企业",
-        "uscc": "统一社会信用代码",
-        "title_col": "称号",
-        "valid_until": "有效期至",
-        "days_left": "剩余天数",
-        "fixed": "应兑现（定额）",
-        "ceilings": "待核定（上限）",
-        "approved": "已核定",
-        "paid": "已拨付",
-        "recover": "待追回",
-        "entries": "笔数",
-        "rule": "条款",
-        "by_year": "按年度",
-        "by_rule": "按条款与年度",
-        "total": "合计",
-        "stage": "阶段",
-        "no_targets": "政策文件未为本区县设定可展示的目标。",
-        "no_money": "尚无兑现记录。",
-        "yuan": "元",
-        "days": "天",
-        "statuses": "状态分布",
-        "footer": "由 srdi 生成；离线可打开，无外部资源。",
-        "ref_day": "统计日",
-    },
-    "en": {
-        "title": "SRDI district report",
-        "all": "All districts",
-        "as_of": "As of",
-        "now": " (now)",
-        "position": "Log position",
-        "hash": "Last hash",
-        "drawn": "Every figure was read at one log position and equals what srdi prints for the same date.",
-        "summary": "Districts at a glance",
-        "district": "District",
-        "enterprises": "Enterprises",
-        "targets": "Targets",
-        "targets_met": "Targets met",
-        "titles": "Titles",
-        "titles_now": "Titles in force",
-        "titles_over_time": "Enterprises holding each title (year end)",
-        "due": f"Titles due for review or expiring within {HORIZON_DAYS} days",
-        "due_short": f"Due in {HORIZON_DAYS} days",
-        "none_due": f"No title falls due for review or expires in the next {HORIZON_DAYS} days.",
-        "more_due": "{n} more not listed (srdi calendar --within 90 --district {d} lists them all).",
-        "money": "Money",
-        "listing": "Listing",
-        "measure": "Measure",
-        "year": "Year",
-        "article": "Article",
-        "progress": "Progress",
-        "actual": "Actual",
-        "target": "Target",
-        "met": "met",
-        "behind": "behind",
-        "not_counted": "not counted",
-        "department": "Department",
-        "annex": "Targets by department",
-        "enterprise": "Enterprise",
-        "uscc": "USCC",
-        "title_col": "Title",
-        "valid_until": "Valid until",
-        "days_left": "Days left",
-        "fixed": "Owed (fixed)",
-        "ceilings": "Awaiting approval (ceilings)",
-        "approved": "Approved",
-        "paid": "Paid",
-        "recover": "To recover",
-        "entries": "Entries",
-        "rule": "Rule",
-        "by_year": "By year",
-        "by_rule": "By rule and year",
-        "total": "Total",
-        "stage": "Stage",
-        "no_targets": "The policy documents set no target for this district.",
-        "no_money": "No entitlement yet.",
-        "yuan": "yuan",
-        "days": "days",
-        "statuses": "Entries by status",
-        "footer": "Made by srdi; opens offline, loads nothing from outside.",
-        "ref_day": "counted on",
-    },
-}
+LANGUAGES = ("zh", "en")
+
+
+def page_text(lang: str) -> dict[str, str]:
+    """The page's words in ``lang`` (the catalogue's ``page`` section), the due list's horizon filled in."""
+    chosen = 1 if lang == "zh" else 0
+    return {
+        key: pair[chosen].replace("{days}", str(HORIZON_DAYS))
+        for key, pair in catalogue_section("page").items()
+    }
+
 
 TRACK_EN = {
     "tech-sme": "Tech-based SMEs",
@@ -216,9 +111,9 @@ def _tick(value: float, money: bool) -> str:
     if not money:
         return f"{value:g}" if value != int(value) else f"{int(value):,}"
     if value >= 100_000_000:
-        return f"{value / 100_000_000:g}亿"
+        return label("hundred-million", namespace="axis").format(n=f"{value / 100_000_000:g}")
     if value >= 10_000:
-        return f"{value / 10_000:g}万"
+        return label("ten-thousand", namespace="axis").format(n=f"{value / 10_000:g}")
     return f"{value:g}"
 
 
@@ -319,7 +214,7 @@ def money_chart(by_year: dict[int, MoneyLine], width: int = 640, height: int = 2
 
 
 def track_label(track: str, lang: str) -> str:
-    return ref_label(track, "zh", namespace="track") if lang == "zh" else TRACK_EN.get(track, track)
+    return label(track, "zh", namespace="track") if lang == "zh" else TRACK_EN.get(track, track)
 
 
 MEASURE_EN = {
@@ -343,14 +238,14 @@ def district_label(key: str, lang: str) -> str:
 
 def stage_label(stage: str, lang: str) -> str:
     if lang == "zh":
-        return ref_label(stage, "zh", namespace="state", kind="listing")
+        return label(stage, "zh", namespace="state", kind="listing")
     return STAGE_EN.get(stage, stage)
 
 
 def money_text(value: Decimal | None, lang: str) -> str:
     if value is None:
         return "—"
-    return f"{yuan(value)} {TEXT[lang]['yuan']}" if lang == "en" else f"{yuan(value)} 元"
+    return f"{yuan(value)} {label('yuan', lang, namespace='page')}"
 
 
 def exact(value: Decimal | int | None) -> str:
@@ -362,19 +257,16 @@ def exact(value: Decimal | int | None) -> str:
     return format(value.normalize(), "f") if value != value.to_integral_value() else str(int(value))
 
 
-CHINESE_NUMERALS = set("一二三四五六七八九十百")
-
-
 def article_label(article: str, lang: str) -> str:
     """An article as the document numbers it: 第5条, 一、 (a section), 附件1, 序言."""
     if lang != "zh":
-        return f"art. {article}"
+        return label("article", lang, namespace="page-article").format(n=article)
     if article == "preamble":
-        return "序言"
+        return label("preamble", lang, namespace="page-article")
     if article and article.isdigit():
-        return f"第{article}条"
-    if article and set(article) <= CHINESE_NUMERALS:
-        return f"{article}、"
+        return label("article", lang, namespace="page-article").format(n=article)
+    if article and article.isnumeric():  # a section numbered in Chinese numerals: 一、
+        return label("section", lang, namespace="page-article").format(n=article)
     return article
 
 
@@ -385,7 +277,7 @@ def render(dashboard: Dashboard, lang: str = "zh") -> str:
     """The whole page as one HTML document."""
     import jinja2
 
-    if lang not in TEXT:
+    if lang not in LANGUAGES:
         raise InvalidInput(f"unknown language {lang!r}; use zh or en")
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("service_layer", "templates"),
@@ -408,7 +300,7 @@ def render(dashboard: Dashboard, lang: str = "zh") -> str:
     return template.render(
         d=dashboard,
         lang=lang,
-        t=TEXT[lang],
+        t=page_text(lang),
         money_keys=MONEY_KEYS,
         due_shown=DUE_SHOWN,
         money_colours=MONEY_COLOURS,
@@ -453,8 +345,6 @@ def _sections(report: DistrictReport) -> dict[str, Any]:
 
 
 def _status_label(status: str, lang: str) -> str:
-    from domain.labels import label
-
     return label(status, lang, namespace="status")
 
 
