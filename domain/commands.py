@@ -7,15 +7,28 @@ pydantic's own multi-line errors never reach staff.
 
 Money is `Decimal` yuan, exact to the fen; a binary float is refused rather than rounded. The upper
 bound of a year ("not after this year") depends on the clock, which is the handler's business.
+
+The kinds of field the commands share (free text, short text, text that may be left blank, money,
+a district, an industry) are annotated types below: each reads what staff typed with the parser of
+`domain.inputs` under the field's own name, so a command declares its fields and nothing else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 from domain.errors import InvalidInput
@@ -54,30 +67,45 @@ STANDARD_LEVELS = {
     "团体标准": "group",
 }
 
-__all__ = [
-    "AnyCommand",
-    "AssignSpecialist",
-    "ChangeEnterpriseDetails",
-    "Command",
-    "EnterpriseCommand",
-    "MeasureCommand",
-    "RecordDemonstration",
-    "RecordIncubation",
-    "RecordInnovationProject",
-    "RecordMilestone",
-    "RecordStandard",
-    "RegisterEnterprise",
-    "ReportCommand",
-    "ReportFinancials",
-    "ReportLease",
-    "ReportPatent",
-    "ReportRdSubsidy",
-    "ReportRetrofit",
-    "ReportTalent",
-    "Retract",
-    "money",
-    "option",
-]
+
+_PARSED = object()
+"""`_read`'s default for nothing typed: the parser reads it too (and refuses it)."""
+
+
+def _read(parse: Callable[..., Any], *, blank: object = _PARSED, **options: Any) -> BeforeValidator:
+    """A field that `parse(value, field name, **options)` reads; with `blank`, nothing typed (None
+    or spaces) is `blank` instead."""
+
+    def read(value: Any, info: ValidationInfo) -> Any:
+        if blank is not _PARSED and (value is None or not str(value).strip()):
+            return blank
+        return parse(value, str(info.field_name), **options)
+
+    return BeforeValidator(read)
+
+
+def _given(parse: Callable[..., Any], **options: Any) -> BeforeValidator:
+    """A field that may be None (not given); anything else `parse` reads."""
+
+    def read(value: Any, info: ValidationInfo) -> Any:
+        return None if value is None else parse(value, str(info.field_name), **options)
+
+    return BeforeValidator(read)
+
+
+Text = Annotated[str, _read(text)]
+"""Free text: a name, a project, a standard."""
+ShortText = Annotated[str, _read(text, max_length=64)]
+"""A person, an id or a number: free text of at most 64 characters."""
+BlankText = Annotated[str | None, _read(text, blank=None)]
+"""Free text that may be left out or blank (a reference, a department, a unit)."""
+Money = Annotated[Decimal, _read(money)]
+"""Yuan, exact to the fen, 0 or more."""
+PositiveMoney = Annotated[Decimal, _read(money, positive=True)]
+"""Yuan, exact to the fen, more than 0."""
+Industry = Annotated[str | None, _read(parse_industry)]
+"""An industry key, from its key or Chinese name; nothing typed is None."""
+Size = Literal["micro", "small", "medium"]
 
 
 class Command(BaseModel):
@@ -137,81 +165,35 @@ def choice(value: Any, table: dict[str, str], option: str, use: str) -> str:
     return found
 
 
-def size_key(value: Any) -> str:
+def size_key(value: Any, _field: str = "size") -> str:
     """The size key (micro, small, medium) of what staff typed, English or Chinese."""
     return choice(value, SIZES, "--size", "micro, small or medium (微型, 小型, 中型)")
+
+
+def _district(value: Any, _field: str) -> str:
+    return parse_district(str(value))
 
 
 class RegisterEnterprise(EnterpriseCommand):
     """Add an enterprise to the register (its stream starts here). ``on`` defaults to today."""
 
-    name: str
-    district: str
-    department: str | None = None
-    size: Literal["micro", "small", "medium"] | None = None
-    industry: str | None = None
+    name: Text
+    district: Annotated[str, _read(_district)]
+    department: BlankText = None
+    size: Annotated[Size | None, _read(size_key, blank=None)] = None
+    industry: Industry = None
     on: date | None = None
-
-    @field_validator("industry", mode="before")
-    @classmethod
-    def _industry(cls, value: Any) -> str | None:
-        return parse_industry(value)
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        return text(value, "name")
-
-    @field_validator("district", mode="before")
-    @classmethod
-    def _district(cls, value: Any) -> str:
-        return parse_district(str(value))
-
-    @field_validator("department", mode="before")
-    @classmethod
-    def _department(cls, value: Any) -> str | None:
-        return None if value is None or not str(value).strip() else text(value, "department")
-
-    @field_validator("size", mode="before")
-    @classmethod
-    def _size(cls, value: Any) -> str | None:
-        return None if value is None or not str(value).strip() else size_key(value)
 
 
 class ChangeEnterpriseDetails(EnterpriseCommand):
     """Change some details from ``on``: at least one of name, size, department, district, industry."""
 
     on: date
-    name: str | None = None
-    district: str | None = None
-    department: str | None = None
-    size: Literal["micro", "small", "medium"] | None = None
-    industry: str | None = None
-
-    @field_validator("industry", mode="before")
-    @classmethod
-    def _industry(cls, value: Any) -> str | None:
-        return parse_industry(value)
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> str | None:
-        return None if value is None else text(value, "name")
-
-    @field_validator("district", mode="before")
-    @classmethod
-    def _district(cls, value: Any) -> str | None:
-        return None if value is None else parse_district(str(value))
-
-    @field_validator("department", mode="before")
-    @classmethod
-    def _department(cls, value: Any) -> str | None:
-        return None if value is None else text(value, "department")
-
-    @field_validator("size", mode="before")
-    @classmethod
-    def _size(cls, value: Any) -> str | None:
-        return None if value is None else size_key(value)
+    name: Annotated[str | None, _given(text)] = None
+    district: Annotated[str | None, _given(_district)] = None
+    department: Annotated[str | None, _given(text)] = None
+    size: Annotated[Size | None, _given(size_key)] = None
+    industry: Industry = None
 
     @model_validator(mode="after")
     def _something(self) -> ChangeEnterpriseDetails:
@@ -238,7 +220,7 @@ class RecordMilestone(EnterpriseCommand):
     track: str
     action: str
     on: date
-    ref: str | None = None
+    ref: BlankText = None
     override_prerequisite: bool = False
     reason: str | None = None
 
@@ -252,11 +234,6 @@ class RecordMilestone(EnterpriseCommand):
     @classmethod
     def _track(cls, value: Any) -> str:
         return parse_track(str(value))
-
-    @field_validator("ref", mode="before")
-    @classmethod
-    def _ref(cls, value: Any) -> str | None:
-        return None if value is None or not str(value).strip() else text(value, "ref")
 
     @model_validator(mode="after")
     def _action_and_override(self) -> RecordMilestone:
@@ -277,21 +254,16 @@ class RecordMilestone(EnterpriseCommand):
 class ReportFinancials(_Year):
     """A year's revenue (主营业务收入) and R&D expense; a later report for the year supersedes."""
 
-    revenue: Decimal
-    rd_expense: Decimal | None = None
+    revenue: Annotated[Decimal, _given(money)]
+    rd_expense: Annotated[Decimal | None, _given(money)] = None
     on: date | None = None
-
-    @field_validator("revenue", "rd_expense", mode="before")
-    @classmethod
-    def _money(cls, value: Any, info: Any) -> Decimal | None:
-        return None if value is None else money(value, info.field_name)
 
 
 class ReportLease(_Year):
     """Space rented in a year (YB-3): area, monthly rent per m², months, state or private owner."""
 
     area_m2: Decimal
-    rent_per_m2_month: Decimal
+    rent_per_m2_month: PositiveMoney
     months: int
     owner: Literal["state", "private"]
     on: date | None = None
@@ -303,11 +275,6 @@ class ReportLease(_Year):
         if area > MAX_AREA_M2:
             raise InvalidInput(f"--area {value} m² is impossible for one lease; give the area in m²")
         return area
-
-    @field_validator("rent_per_m2_month", mode="before")
-    @classmethod
-    def _rent(cls, value: Any) -> Decimal:
-        return money(value, "rent_per_m2_month", positive=True)
 
     @field_validator("months", mode="before")
     @classmethod
@@ -336,44 +303,29 @@ class ReportLease(_Year):
 class ReportTalent(_Year):
     """A named talent's salary-tax contribution to the district in a year (LJ-21)."""
 
-    person: str
-    contribution: Decimal
+    person: ShortText
+    contribution: Money
     on: date | None = None
-
-    @field_validator("person", mode="before")
-    @classmethod
-    def _person(cls, value: Any) -> str:
-        return text(value, "person", max_length=64)
-
-    @field_validator("contribution", mode="before")
-    @classmethod
-    def _contribution(cls, value: Any) -> Decimal:
-        return money(value, "contribution")
 
 
 class ReportRdSubsidy(_Year):
     """A municipal R&D subsidy granted for a year (what RC-29a matches)."""
 
-    amount: Decimal
+    amount: PositiveMoney
     on: date | None = None
-
-    @field_validator("amount", mode="before")
-    @classmethod
-    def _amount(cls, value: Any) -> Decimal:
-        return money(value, "amount", positive=True)
 
 
 class ReportPatent(EnterpriseCommand):
     """A patent granted on ``on`` (LJ-13 rewards invention patents)."""
 
-    number: str
+    number: ShortText
     kind: Literal["invention", "utility", "design"] = "invention"
     on: date | None = None
 
-    @field_validator("number", mode="before")
+    @field_validator("number", mode="after")
     @classmethod
-    def _number(cls, value: Any) -> str:
-        return text(value, "number", max_length=64).upper()
+    def _number(cls, value: str) -> str:
+        return value.upper()
 
 
 class RecordDemonstration(_Year):
@@ -386,8 +338,8 @@ class ReportRetrofit(_Year):
     """A smart / green retrofit project or new digital model, with its investment (RC-28, JJ-28, YB-6)."""
 
     kind: Literal["smart", "green", "digital"]
-    investment: Decimal
-    project: str | None = None
+    investment: Money
+    project: BlankText = None
     on: date | None = None
 
     @field_validator("kind", mode="before")
@@ -403,59 +355,29 @@ class ReportRetrofit(_Year):
         }
         return choice(value, kinds, "--kind", "smart, green or digital (智能化, 绿色化, 数字化)")
 
-    @field_validator("investment", mode="before")
-    @classmethod
-    def _investment(cls, value: Any) -> Decimal:
-        return money(value, "investment")
-
-    @field_validator("project", mode="before")
-    @classmethod
-    def _project(cls, value: Any) -> str | None:
-        return None if value is None or not str(value).strip() else text(value, "project")
-
 
 class RecordIncubation(EnterpriseCommand):
     """Incubated by a research institute (Rongchang art 29, first sentence)."""
 
-    institute: str = INSTITUTE
+    institute: Annotated[str, _read(text, blank=INSTITUTE)] = INSTITUTE
     on: date | None = None
-
-    @field_validator("institute", mode="before")
-    @classmethod
-    def _institute(cls, value: Any) -> str:
-        return INSTITUTE if value is None or not str(value).strip() else text(value, "institute")
 
 
 class RecordInnovationProject(EnterpriseCommand):
     """A major innovation project (重大创新攻关项目, 揭榜挂帅) in a named field (Yubei art 9)."""
 
-    project: str
-    field: str | None = None
+    project: Text
+    field: Industry = None
     on: date | None = None
-
-    @field_validator("project", mode="before")
-    @classmethod
-    def _project(cls, value: Any) -> str:
-        return text(value, "project")
-
-    @field_validator("field", mode="before")
-    @classmethod
-    def _field(cls, value: Any) -> str | None:
-        return parse_industry(value, "field")
 
 
 class RecordStandard(EnterpriseCommand):
     """A standard the enterprise led or took part in setting (Yubei art 18)."""
 
-    standard: str
+    standard: Text
     level: Literal["international", "national", "industry", "local", "group"]
     role: Literal["lead", "participant"] = "participant"
     on: date | None = None
-
-    @field_validator("standard", mode="before")
-    @classmethod
-    def _standard(cls, value: Any) -> str:
-        return text(value, "standard")
 
     @field_validator("level", mode="before")
     @classmethod
@@ -483,37 +405,17 @@ class RecordStandard(EnterpriseCommand):
 class AssignSpecialist(EnterpriseCommand):
     """The service specialist (服务专员) who now serves the enterprise (一企一策一人)."""
 
-    person: str
-    unit: str | None = None
+    person: ShortText
+    unit: BlankText = None
     on: date | None = None
-
-    @field_validator("person", mode="before")
-    @classmethod
-    def _person(cls, value: Any) -> str:
-        return text(value, "person", max_length=64)
-
-    @field_validator("unit", mode="before")
-    @classmethod
-    def _unit(cls, value: Any) -> str | None:
-        return None if value is None or not str(value).strip() else text(value, "unit")
 
 
 class Retract(Command):
     """Correct the record: state is computed as if the event never happened; nothing is deleted."""
 
-    event_id: str
-    reason: str
+    event_id: ShortText
+    reason: Annotated[str, _read(text, max_length=500)]
     on: date | None = None
-
-    @field_validator("event_id", mode="before")
-    @classmethod
-    def _event_id(cls, value: Any) -> str:
-        return text(value, "event_id", max_length=64)
-
-    @field_validator("reason", mode="before")
-    @classmethod
-    def _reason(cls, value: Any) -> str:
-        return text(value, "reason", max_length=500)
 
 
 MeasureCommand = (

@@ -32,33 +32,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from pydantic import field_validator
-
-from domain.commands import Command, money
+from domain.commands import Command, PositiveMoney, ShortText, Text
 from domain.deciders import not_in_future
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import Conflict, InvalidInput, NotPermitted
-from domain.inputs import text
 from domain.policy.amounts import yuan
 from events.envelope import NewEvent
 from events.schemas import EntitlementApproved, EntitlementPaid
 
 
 class _Decision(Command):
-    entitlement_id: str
-    amount: Decimal
-
-    @field_validator("entitlement_id", mode="before")
-    @classmethod
-    def _id(cls, value: Any) -> str:
-        return text(value, "entitlement_id", max_length=64)
-
-    @field_validator("amount", mode="before")
-    @classmethod
-    def _amount(cls, value: Any) -> Decimal:
-        return money(value, "amount", positive=True)
+    entitlement_id: ShortText
+    amount: PositiveMoney
 
 
 class ApproveEntitlement(_Decision):
@@ -70,13 +56,8 @@ class ApproveEntitlement(_Decision):
 class PayEntitlement(_Decision):
     """Record a payment of `amount` yuan with the finance office's reference, made on `on`."""
 
-    ref: str
+    ref: Text
     on: date
-
-    @field_validator("ref", mode="before")
-    @classmethod
-    def _ref(cls, value: Any) -> str:
-        return text(value, "ref", max_length=200)
 
 
 def entitlement(enterprise: Enterprise, entitlement_id: str) -> EntitlementRecord:
