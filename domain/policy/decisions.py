@@ -10,7 +10,7 @@ policy activation over a history already evaluated, can never create a second en
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from typing import Literal, TypeAlias
@@ -148,18 +148,8 @@ class CreateEntitlement:
     occasion: str = ""
 
     def as_existing(self) -> ExistingEntitlement:
-        """The entitlement as it exists once this decision is applied."""
-        return ExistingEntitlement(
-            id=self.id,
-            rule=self.rule,
-            status=self.status,
-            amount=self.amount,
-            trigger_event=self.trigger_event,
-            accrued_on=self.accrued_on,
-            subject=self.subject,
-            period_year=self.period_year,
-            ceiling=self.ceiling,
-        )
+        """The entitlement as it exists once this decision is applied (the fields both records have)."""
+        return ExistingEntitlement(**{f.name: getattr(self, f.name) for f in fields(ExistingEntitlement)})
 
 
 @dataclass(frozen=True)

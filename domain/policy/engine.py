@@ -80,15 +80,11 @@ from domain.policy.decisions import (
 from domain.policy.facts import (
     DemonstrationSelection,
     EnterpriseFacts,
-    FinancialReport,
-    LeaseReport,
     MeasureRecord,
     PatentGrant,
-    RdSubsidyGrant,
     Report,
-    TalentReport,
 )
-from domain.policy.model import InitialStatus, Policy, ReportKind, Rule
+from domain.policy.model import InitialStatus, Policy, Rule
 from domain.policy.occasions import Occasion, in_reach, match
 
 # ══ evaluating a policy ─────────────────────────────────────────────────────────────────────
@@ -248,13 +244,8 @@ def _resolve_pending(
             book.put(replace(entry, status=outcome.status, amount=outcome.amount))
         elif isinstance(outcome, Refusal):
             refusals.append(outcome)
-            explanation = Explanation(
-                policy=policy.key,
-                rule=rule.id,
-                article=rule.article,
-                source_zh=rule.source_zh,
-                steps=(outcome.reason,),
-            )
+            why = (outcome.reason,)
+            explanation = Explanation(policy.key, rule.id, rule.article, rule.source_zh, steps=why)
             decisions.append(
                 ResolvePending(
                     entitlement_id=entry.id,
@@ -462,17 +453,7 @@ def report_filed(report: Report) -> ReportFiled:
         return ReportFiled("demonstration-selected", report.year, report.selected_on, report.event_id)
     if isinstance(report, MeasureRecord):
         return ReportFiled(report.kind, report.year, report.on, report.event_id)
-    kind: ReportKind
-    if isinstance(report, FinancialReport):
-        kind = "financials"
-    elif isinstance(report, RdSubsidyGrant):
-        kind = "rd-subsidy"
-    elif isinstance(report, LeaseReport):
-        kind = "lease"
-    else:
-        assert isinstance(report, TalentReport)
-        kind = "talent"
-    return ReportFiled(kind, report.year, report.reported_on, report.event_id)
+    return ReportFiled(report.kind, report.year, report.reported_on, report.event_id)
 
 
 def trigger_for_event(facts: EnterpriseFacts, event_id: str) -> PastTrigger | None:

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeAlias, cast, get_args
+from typing import Any, ClassVar, TypeAlias, cast, get_args
 
 from domain.details import DetailsHistory
 from domain.enterprise import Enterprise, EntitlementRecord
@@ -86,49 +86,65 @@ class ListingMilestone:
     event_id: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class YearReport:
+    """Figures reported about a `year`, by the event `event_id`, first reported on `reported_on`.
+
+    `kind` is the report trigger the figures stand for; `slot` is the period they are about, which a
+    later report of the same slot supersedes (``financials:2024``, ``talent:2024:P-1``).
+    """
+
+    kind: ClassVar[ReportKind]
+    year: int
+    event_id: str
+    reported_on: date
+
+    @property
+    def slot(self) -> str:
+        """The kind and period these figures are about."""
+        return f"{self.kind}:{self.year}"
+
+
 @dataclass(frozen=True)
-class FinancialReport:
+class FinancialReport(YearReport):
     """Yearly figures: revenue (主营业务收入) and declared R&D expense, either may be absent."""
 
-    year: int
+    kind: ClassVar[ReportKind] = "financials"
     revenue: Decimal | None
     rd_expense: Decimal | None
-    event_id: str
-    reported_on: date
 
 
 @dataclass(frozen=True)
-class RdSubsidyGrant:
+class RdSubsidyGrant(YearReport):
     """A municipal R&D subsidy granted for `year` (市级研发补助), as reported."""
 
-    year: int
+    kind: ClassVar[ReportKind] = "rd-subsidy"
     amount: Decimal
-    event_id: str
-    reported_on: date
 
 
 @dataclass(frozen=True)
-class LeaseReport:
+class LeaseReport(YearReport):
     """Production space rented in `year`: area, monthly rent per ㎡, months, who owns it."""
 
-    year: int
+    kind: ClassVar[ReportKind] = "lease"
     area_m2: Decimal
     rent_per_m2_month: Decimal
     months: int
     owner: Owner
-    event_id: str
-    reported_on: date
 
 
 @dataclass(frozen=True)
-class TalentReport:
+class TalentReport(YearReport):
     """A named talent's (`person`) contribution to the district for `year` (工资薪金综合贡献)."""
 
+    kind: ClassVar[ReportKind] = "talent"
     person: str
-    year: int
     contribution: Decimal
-    event_id: str
-    reported_on: date
+
+    @property
+    def slot(self) -> str:
+        """Each person's contribution of a year is its own period."""
+        return f"{self.kind}:{self.year}:{self.person}"
 
 
 @dataclass(frozen=True)
@@ -349,33 +365,39 @@ def build_facts(enterprise: Enterprise) -> EnterpriseFacts:
         ),
         financials=tuple(
             FinancialReport(
-                int(d["year"]),
                 Decimal(str(d["revenue"])),
                 None if d.get("rd_expense") is None else Decimal(str(d["rd_expense"])),
-                e.event_id,
-                first_on,
+                year=int(d["year"]),
+                event_id=e.event_id,
+                reported_on=first_on,
             )
             for e, d, first_on in in_force(enterprise, "FinancialsReported")
         ),
         rd_subsidies=tuple(
-            RdSubsidyGrant(int(d["year"]), Decimal(str(d["amount"])), e.event_id, first_on)
+            RdSubsidyGrant(
+                Decimal(str(d["amount"])), year=int(d["year"]), event_id=e.event_id, reported_on=first_on
+            )
             for e, d, first_on in in_force(enterprise, "RdSubsidyReported")
         ),
         leases=tuple(
             LeaseReport(
-                int(d["year"]),
                 Decimal(str(d["area_m2"])),
                 Decimal(str(d["rent_per_m2_month"])),
                 int(d["months"]),
                 cast(Owner, d["owner"]),
-                e.event_id,
-                first_on,
+                year=int(d["year"]),
+                event_id=e.event_id,
+                reported_on=first_on,
             )
             for e, d, first_on in in_force(enterprise, "LeaseReported")
         ),
         talents=tuple(
             TalentReport(
-                str(d["person"]), int(d["year"]), Decimal(str(d["contribution"])), e.event_id, first_on
+                str(d["person"]),
+                Decimal(str(d["contribution"])),
+                year=int(d["year"]),
+                event_id=e.event_id,
+                reported_on=first_on,
             )
             for e, d, first_on in in_force(enterprise, "TalentContributionReported")
         ),

@@ -49,7 +49,7 @@ Track = Literal["tech-sme", "innovative-sme", "hnte", "srdi-municipal", "little-
 TitleStart = Literal["certified", "review-passed"]
 """How a title period began: a (re-)certification, or a passed review (复核) extending it."""
 
-Stage = Literal[
+StageReached = Literal[
     "otc-listed",
     "neeq-filed",
     "neeq-listed",
@@ -57,21 +57,13 @@ Stage = Literal[
     "ipo-tutoring",
     "ipo-accepted",
     "ipo-listed",
-    "ipo-withdrawn",
 ]
-"""A listing milestone, in the catalogue's order (`ipo-withdrawn` is a regression)."""
+"""A listing stage reached, in the catalogue's order."""
 
-Action = Literal[
-    "certified",
-    "review-passed",
-    "otc-listed",
-    "neeq-filed",
-    "neeq-listed",
-    "neeq-select",
-    "ipo-tutoring",
-    "ipo-accepted",
-    "ipo-listed",
-]
+Stage = Literal[StageReached, "ipo-withdrawn"]
+"""A listing milestone (`ipo-withdrawn` is a regression)."""
+
+Action = Literal[TitleStart, StageReached]
 """A milestone action a money rule can be triggered by."""
 
 Size = Literal["micro", "small", "medium"]

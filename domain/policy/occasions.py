@@ -152,7 +152,6 @@ def _report(spec: ReportTrigger, facts: EnterpriseFacts, trigger: ReportFiled) -
         return Occasion(trigger.event_id, day, day, report.year, report=report)
     check_on = min(trigger.occurred_on, date(report.year, 12, 31))
     subject = report.person if isinstance(report, TalentReport) else None
-    slot = f"{trigger.kind}:{report.year}" + (f":{subject}" if subject is not None else "")
     return Occasion(
         event_id=trigger.event_id,
         on=trigger.occurred_on,
@@ -161,7 +160,7 @@ def _report(spec: ReportTrigger, facts: EnterpriseFacts, trigger: ReportFiled) -
         year_based=True,
         subject=subject,
         report=report,
-        slot=slot,
+        slot=report.slot,
     )
 
 

@@ -56,16 +56,8 @@ from typing import Any
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.entitlement_status import CLOSED
 from domain.policy.decisions import Assessment, CreateEntitlement, Refusal
-from domain.policy.engine import derive, report_filed
-from domain.policy.facts import (
-    EnterpriseFacts,
-    FinancialReport,
-    LeaseReport,
-    RdSubsidyGrant,
-    TalentReport,
-    build_facts,
-    policy_of,
-)
+from domain.policy.engine import derive
+from domain.policy.facts import EnterpriseFacts, YearReport, build_facts, policy_of
 from domain.policy.model import Policy
 from events.envelope import SYSTEM_ACTOR, AppendResult, NewEvent, RecordedEvent
 from events.schemas import (
@@ -231,12 +223,7 @@ def _change(
     )
     if record.decided == "pending-data" and d.status != "pending-data" and same_trigger:
         return EntitlementResolved(
-            entitlement_id=record.entitlement_id,
-            status=d.status,
-            amount=d.amount,
-            note=d.note,
-            cause_event_id=cause_id,
-            explanation=explanation,
+            entitlement_id=record.entitlement_id, cause_event_id=cause_id, **_decided(d)
         )
     if record.decided == "pending-data" and d.status == "pending-data" and same_trigger:
         return None  # still waiting: the figures that arrived are not all it needs
@@ -251,18 +238,20 @@ def _change(
         return None
     return EntitlementAdjusted(
         entitlement_id=record.entitlement_id,
-        status=d.status,
         previous_status=record.decided,
         previous_amount=record.amount,
-        amount=d.amount,
         ceiling=d.ceiling,
         trigger_event_id=d.trigger_event,
         accrued_on=d.accrued_on,
-        note=d.note,
         reason=f"decided again after {what}",
         cause_event_id=cause_id,
-        explanation=explanation,
+        **_decided(d),
     )
+
+
+def _decided(d: CreateEntitlement) -> dict[str, Any]:
+    """What every event recording decision `d` says of it: status, amount, note and arithmetic."""
+    return {"status": d.status, "amount": d.amount, "note": d.note, "explanation": d.explanation.to_dict()}
 
 
 def _same_money(a: Decimal | None, b: Decimal | None) -> bool:
@@ -291,12 +280,8 @@ def _refusals_by_occasion(
     for r in refusals:
         found.setdefault((r.rule, r.trigger_event), r)
         report = facts.report(r.trigger_event)
-        if isinstance(report, FinancialReport | LeaseReport | TalentReport | RdSubsidyGrant):
-            filed = report_filed(report)
-            slot = f"{filed.kind}:{filed.year}"
-            if isinstance(report, TalentReport):
-                slot += f":{report.person}"
-            found.setdefault((r.rule, slot), r)
+        if isinstance(report, YearReport):
+            found.setdefault((r.rule, report.slot), r)
     return found
 
 
@@ -312,15 +297,12 @@ def created_event(d: CreateEntitlement, facts: EnterpriseFacts) -> EntitlementCr
         district=facts.district_on(d.accrued_on),
         trigger_event_id=d.trigger_event,
         accrued_on=d.accrued_on,
-        amount=d.amount,
         ceiling=d.ceiling,
-        status=d.status,
         responsible_units=list(d.responsible_units),
-        note=d.note,
-        explanation=d.explanation.to_dict(),
         subject=d.subject,
         period_year=d.period_year,
         occasion=d.occasion or None,
+        **_decided(d),
     )
 
 

@@ -118,29 +118,22 @@ class TargetTable(BaseModel):
     def targets(self) -> tuple[Target, ...]:
         """The table as target rows: per department and year, then the cumulative totals."""
         per_department = [
-            Target(
-                measure=self.measure,
-                label_zh=self.label_zh,
-                year=year,
-                value=row.new[i],
-                basis="new-in-year",
-                department=row.department,
-                article=self.annex,
-                source_zh=self.source_zh,
-            )
+            self._target(year, row.new[i], "new-in-year", row.department)
             for row in self.rows
             for i, year in enumerate(self.years)
         ]
-        totals = [
-            Target(
-                measure=self.measure,
-                label_zh=self.label_zh,
-                year=year,
-                value=self.cumulative[i],
-                basis="total",
-                article=self.annex,
-                source_zh=self.source_zh,
-            )
-            for i, year in enumerate(self.years)
-        ]
+        totals = [self._target(year, self.cumulative[i], "total") for i, year in enumerate(self.years)]
         return (*per_department, *totals)
+
+    def _target(self, year: int, value: int, basis: Basis, department: str | None = None) -> Target:
+        """One row of the table as a target of the annex."""
+        return Target(
+            measure=self.measure,
+            label_zh=self.label_zh,
+            year=year,
+            value=value,
+            basis=basis,
+            department=department,
+            article=self.annex,
+            source_zh=self.source_zh,
+        )

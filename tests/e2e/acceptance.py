@@ -17,11 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from domain.policy.model import Status
 from domain.uscc import make_uscc
 
 SRDI = str(Path(sys.executable).parent / "srdi")
@@ -256,13 +257,5 @@ LEDGER_KEYS = {
     "status",
     "note",
 }
-STATUSES = {
-    "accrued",
-    "awaiting-approval",
-    "pending-data",
-    "approved",
-    "partly-paid",
-    "paid",
-    "recovery-due",
-    "reversed",
-}
+STATUSES = set(get_args(Status))
+"""The ledger contract's statuses, as the engine declares them."""

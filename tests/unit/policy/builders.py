@@ -65,11 +65,11 @@ def fin(
 ) -> FinancialReport:
     """A financials report for `year`, recorded on 31 March of the next year unless told."""
     return FinancialReport(
-        year,
         None if revenue is None else Decimal(revenue),
         None if rd is None else Decimal(rd),
-        event or f"fin:{year}:{revenue}:{rd}",
-        on or date(year + 1, 3, 31),
+        year=year,
+        event_id=event or f"fin:{year}:{revenue}:{rd}",
+        reported_on=on or date(year + 1, 3, 31),
     )
 
 
@@ -85,26 +85,32 @@ def lease(
 ) -> LeaseReport:
     """A lease report for `year`, recorded on 30 June of that year unless told."""
     return LeaseReport(
-        year,
         Decimal(area),
         Decimal(rent),
         months,
         owner,
-        event or f"lease:{year}:{area}:{rent}:{owner}",
-        on or date(year, 6, 30),
+        year=year,
+        event_id=event or f"lease:{year}:{area}:{rent}:{owner}",
+        reported_on=on or date(year, 6, 30),
     )
 
 
 def talent(person: str, year: int, contribution: int | str, on: date | None = None) -> TalentReport:
     """A named talent's contribution for `year`, recorded on 31 March of the next year."""
     return TalentReport(
-        person, year, Decimal(contribution), f"talent:{person}:{year}", on or date(year + 1, 3, 31)
+        person,
+        Decimal(contribution),
+        year=year,
+        event_id=f"talent:{person}:{year}",
+        reported_on=on or date(year + 1, 3, 31),
     )
 
 
 def rd_subsidy(year: int, amount: int | str, on: date | None = None) -> RdSubsidyGrant:
     """A municipal R&D subsidy granted for `year`."""
-    return RdSubsidyGrant(year, Decimal(amount), f"rdsub:{year}:{amount}", on or date(year, 10, 1))
+    return RdSubsidyGrant(
+        Decimal(amount), year=year, event_id=f"rdsub:{year}:{amount}", reported_on=on or date(year, 10, 1)
+    )
 
 
 def patent(number: str, granted_on: date) -> PatentGrant:
