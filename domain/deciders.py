@@ -14,6 +14,7 @@ from domain import ladder, machines
 from domain.commands import (
     AssignSpecialist,
     ChangeEnterpriseDetails,
+    Command,
     RecordDemonstration,
     RecordIncubation,
     RecordInnovationProject,
@@ -89,15 +90,7 @@ def register(enterprise: Enterprise, cmd: RegisterEnterprise, today: date, actor
         )
     on = cmd.on or today
     not_in_future(on, today, "the registration")
-    event = EnterpriseRegistered(
-        uscc=cmd.uscc,
-        name=cmd.name,
-        district=cmd.district,
-        department=cmd.department,
-        size=cmd.size,
-        industry=cmd.industry,
-    )
-    return [NewEvent(event, on, actor)]
+    return [NewEvent(recorded(cmd), on, actor)]
 
 
 def change_details(
@@ -191,60 +184,55 @@ def report(enterprise: Enterprise, cmd: ReportCommand, today: date, actor: str) 
             f"--year {year} has not begun on the report's date {on.isoformat()}; give a year up to {on.year}"
         )
     _year_ended(cmd, on)
-    event: Event
-    if isinstance(cmd, ReportFinancials):
-        event = FinancialsReported(
-            uscc=cmd.uscc, year=cmd.year, revenue=cmd.revenue, rd_expense=cmd.rd_expense
-        )
-    elif isinstance(cmd, ReportLease):
-        event = LeaseReported(
-            uscc=cmd.uscc,
-            year=cmd.year,
-            area_m2=cmd.area_m2,
-            rent_per_m2_month=cmd.rent_per_m2_month,
-            months=cmd.months,
-            owner=cmd.owner,
-        )
-    elif isinstance(cmd, ReportTalent):
-        event = TalentContributionReported(
-            uscc=cmd.uscc, person=cmd.person, year=cmd.year, contribution=cmd.contribution
-        )
-    elif isinstance(cmd, ReportRdSubsidy):
-        event = RdSubsidyReported(uscc=cmd.uscc, year=cmd.year, amount=cmd.amount)
-    elif isinstance(cmd, ReportPatent):
-        if any(p.number == cmd.number for p in enterprise.patents):
-            raise InvalidInput(f"patent {cmd.number} is already recorded for {cmd.uscc}; nothing to do")
-        event = PatentGranted(uscc=cmd.uscc, number=cmd.number, kind=cmd.kind)
-    elif isinstance(cmd, RecordDemonstration):
-        if any(d.year == cmd.year for d in enterprise.demonstrations):
-            raise InvalidInput(
-                f"{cmd.uscc} is already a demonstration enterprise of {cmd.year}; nothing to do"
-            )
-        event = DemonstrationSelected(uscc=cmd.uscc, year=cmd.year)
-    elif isinstance(cmd, ReportRetrofit):
-        event = RetrofitReported(
-            uscc=cmd.uscc, year=cmd.year, kind=cmd.kind, investment=cmd.investment, project=cmd.project
-        )
-    elif isinstance(cmd, RecordIncubation):
-        if any(m.kind == "incubation" for m in enterprise.measures):
-            raise InvalidInput(f"{cmd.uscc} is already recorded as incubated; nothing to do")
-        event = IncubationRecorded(uscc=cmd.uscc, institute=cmd.institute)
-    elif isinstance(cmd, RecordInnovationProject):
-        if any(m.kind == "innovation-project" and m.name == cmd.project for m in enterprise.measures):
-            raise InvalidInput(f"project {cmd.project!r} is already recorded for {cmd.uscc}; nothing to do")
-        event = InnovationProjectRecorded(uscc=cmd.uscc, project=cmd.project, field=cmd.field)
-    elif isinstance(cmd, RecordStandard):
-        if any(m.kind == "standard" and m.name == cmd.standard for m in enterprise.measures):
-            raise InvalidInput(f"standard {cmd.standard!r} is already recorded for {cmd.uscc}; nothing to do")
-        event = StandardRecorded(uscc=cmd.uscc, standard=cmd.standard, level=cmd.level, role=cmd.role)
-    elif isinstance(cmd, AssignSpecialist):
+    _not_recorded_yet(enterprise, cmd)
+    return [NewEvent(recorded(cmd), on, actor)]
+
+
+RECORDS: dict[type[Command], type[Event]] = {
+    RegisterEnterprise: EnterpriseRegistered,
+    ReportFinancials: FinancialsReported,
+    ReportLease: LeaseReported,
+    ReportTalent: TalentContributionReported,
+    ReportRdSubsidy: RdSubsidyReported,
+    ReportPatent: PatentGranted,
+    RecordDemonstration: DemonstrationSelected,
+    ReportRetrofit: RetrofitReported,
+    RecordIncubation: IncubationRecorded,
+    RecordInnovationProject: InnovationProjectRecorded,
+    RecordStandard: StandardRecorded,
+    AssignSpecialist: SpecialistAssigned,
+}
+"""The event a registration or a report records: it carries the command's fields by name, all but
+`on`, which is the event's business date."""
+
+
+def recorded(cmd: Command) -> Event:
+    """The event `cmd` records (`RECORDS`), carrying the command's fields of the same names."""
+    event_type = RECORDS[type(cmd)]
+    return event_type(**{name: getattr(cmd, name) for name in event_type.model_fields})
+
+
+def _not_recorded_yet(enterprise: Enterprise, cmd: ReportCommand) -> None:
+    """Refuse a patent, a selection, an incubation, a project or a standard recorded before, and a
+    specialist who already serves: recording it again would change nothing."""
+    if isinstance(cmd, ReportPatent) and any(p.number == cmd.number for p in enterprise.patents):
+        raise InvalidInput(f"patent {cmd.number} is already recorded for {cmd.uscc}; nothing to do")
+    if isinstance(cmd, RecordDemonstration) and any(d.year == cmd.year for d in enterprise.demonstrations):
+        raise InvalidInput(f"{cmd.uscc} is already a demonstration enterprise of {cmd.year}; nothing to do")
+    if isinstance(cmd, RecordIncubation) and any(m.kind == "incubation" for m in enterprise.measures):
+        raise InvalidInput(f"{cmd.uscc} is already recorded as incubated; nothing to do")
+    if isinstance(cmd, RecordInnovationProject) and any(
+        m.kind == "innovation-project" and m.name == cmd.project for m in enterprise.measures
+    ):
+        raise InvalidInput(f"project {cmd.project!r} is already recorded for {cmd.uscc}; nothing to do")
+    if isinstance(cmd, RecordStandard) and any(
+        m.kind == "standard" and m.name == cmd.standard for m in enterprise.measures
+    ):
+        raise InvalidInput(f"standard {cmd.standard!r} is already recorded for {cmd.uscc}; nothing to do")
+    if isinstance(cmd, AssignSpecialist):
         current = enterprise.specialist
         if current is not None and (current.name, current.detail) == (cmd.person, cmd.unit):
             raise InvalidInput(f"{cmd.person} already serves {cmd.uscc}; nothing to do")
-        event = SpecialistAssigned(uscc=cmd.uscc, person=cmd.person, unit=cmd.unit)
-    else:  # pragma: no cover - the union is closed
-        raise TypeError(type(cmd).__name__)
-    return [NewEvent(event, on, actor)]
 
 
 ANNUAL_FIGURES: dict[str, str] = {"ReportFinancials": "the year's revenue"}
