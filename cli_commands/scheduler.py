@@ -51,6 +51,10 @@ def scheduler_run(
     clock = daemon.Clock.pinned(ZoneInfo(settings.timezone), day)
     if once:
         report = jobs.scan_since_last(svc, clock.today())
+        if report.refused_at is not None:
+            since = "a later day" if report.refused_at > report.day else "and no deadline changed since"
+            echo(f"{report.day} not scanned: already scanned {report.refused_at} ({since}); nothing recorded")
+            return
         span = "" if report.covered_from == report.day else f" (covering from {report.covered_from})"
         echo(
             f"scanned {report.day}{span}: {len(report.reminders)} reminder(s) issued, "

@@ -1,7 +1,7 @@
 """The long-running scheduler: stand by until elected, then run APScheduler with jobs defined in code.
 
 On taking the lead it first sends any notice left pending by a predecessor (``scheduler.outbox``),
-then catches up (one scan covering every day since the last recorded scan, from ``scheduler_scans``),
+then catches up (one scan covering every day since the last scan, from its tracking record),
 then starts a ``BackgroundScheduler`` on a MEMORY job store with the jobs of ``JOBS``: the daily scan
 (cron in Asia/Shanghai) and, when a signing key is configured, the daily anchor (``docs/trust.md``),
 with ``coalesce=True`` and a day of misfire grace. Nothing the scheduler runs is read from the

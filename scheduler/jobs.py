@@ -8,7 +8,10 @@ Exactly once, whatever runs twice:
   system actor; once recorded the title is no longer ``certified`` (or the listing no longer in
   tutoring), so a second attempt is refused by the state machine and counts as already done;
 - a notice is written to the outbox table in the same transaction as the event it announces, and
-  sent after the commit (``scheduler.outbox``): a kill loses none and sends none twice.
+  sent after the commit (``scheduler.outbox``): a kill loses none and sends none twice;
+- the whole scan is one transaction that also moves the scheduler's tracking record to
+  (day, calendar position) (``scheduler.scan_transaction``): a kill before the commit leaves nothing
+  of the scan, and a scan of an older day, or of the same day from no newer calendar, is refused.
 """
 
 from __future__ import annotations
@@ -17,21 +20,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from domain.commands import RecordMilestone
 from domain.enterprise import Enterprise
 from domain.errors import DomainError, IllegalTransition
-from events.db import WRITE, is_sqlite
+from events.db import is_sqlite
 from events.envelope import SYSTEM_ACTOR, NewEvent, StreamAppend
 from events.lazy_logging import get_logger
 from events.schemas import ReminderIssued, reminder_stream
-from events.store import DuplicateEventId
+from events.store import DuplicateEventId, EventStore
+from events.tracking import TrackingConflict, record_position, tracked_position
 from projections.calendar import read_calendar, tutoring_valid_until
 from scheduler import scan
 from scheduler.notify import Notice, NoticeKind
-from scheduler.outbox import NoticingStore, deliver
+from scheduler.outbox import deliver
 from scheduler.scan import Deadline, DeadlineKey, DueExpiry, DueReminder, ReminderKind
+from scheduler.scan_transaction import SCHEDULER, ScanTransaction, scan_transaction
 from scheduler.tables import scans_table
 from service_layer.bootstrap import Services
 from service_layer.commands import reactor_of
@@ -41,16 +46,22 @@ log = get_logger("srdi.scheduler")
 
 _KINDS: dict[str, ReminderKind] = {"review-due": "review-due", "tutoring-lapses": "tutoring-lapses"}
 LAPSED_KIND: dict[str, NoticeKind] = {"review-due": "expired", "tutoring-lapses": "tutoring-lapsed"}
+CALENDAR = "calendar"  # the view the scan reads, and the name of its tracking record
 
 
 @dataclass(frozen=True, slots=True)
 class ScanReport:
-    """What one scan did: the day, the first day it covered, and what it appended and notified."""
+    """What one scan did: the day, the first day it covered, and what it appended and notified.
+
+    ``refused_at``: set when the scan was refused because the scheduler already stood at or past
+    it (the day it stands at); nothing was written.
+    """
 
     day: date
     covered_from: date
     reminders: tuple[Notice, ...]
     expiries: tuple[Notice, ...]
+    refused_at: date | None = None
 
 
 def scan_since_last(services: Services, today: date) -> ScanReport:
@@ -63,23 +74,31 @@ def scan_since_last(services: Services, today: date) -> ScanReport:
 
 
 def run_scan(services: Services, day: date, covered_from: date) -> ScanReport:
+    """One scan in one transaction (``scheduler.scan_transaction``), then delivery of every notice.
+
+    Refused (nothing written) when the scheduler already stands at or past this day and calendar
+    position: the report then has no reminders or expiries and names where it stands.
+    """
     settings = services.settings
-    horizon = max(settings.reminder_days, default=-1)
-    rows = calendar(services, day, max(horizon, 0))
-    reminded = issued_thresholds(services, (r for r in rows if r.days_left(day) >= 0))
-    due = scan.plan(rows, day, settings.reminder_days, reminded)
-    reminders: list[Notice] = []
-    expiries: list[Notice] = []
+    horizon = max(max(settings.reminder_days, default=-1), 0)
+    catch_up_calendar(services)  # before the transaction: the view commits its own rows
     try:
-        for reminder in due.reminders:
-            if (notice := issue_reminder(services, reminder, day)) is not None:
-                reminders.append(notice)
-        for expiry in due.expiries:
-            if (notice := record_expiry(services, expiry, day)) is not None:
-                expiries.append(notice)
+        with scan_transaction(services) as scan_tx:
+            # the view's position before its rows: the scan never claims more of the log than it read
+            seen = tracked_position(scan_tx.conn, CALENDAR)
+            rows = deadlines(scan_tx.conn, day, horizon)
+            reminded = issued_thresholds(scan_tx.store, (r for r in rows if r.days_left(day) >= 0))
+            due = scan.plan(rows, day, settings.reminder_days, reminded)
+            reminders = [n for r in due.reminders if (n := issue_reminder(scan_tx, r, day)) is not None]
+            expiries = [n for e in due.expiries if (n := record_expiry(scan_tx, e, day)) is not None]
+            mark_scanned(scan_tx.conn, day, covered_from, len(reminders), len(expiries))
+            record_position(scan_tx.conn, SCHEDULER, scan.scan_position(day, seen))
+    except TrackingConflict as refused:
+        stands = scan.scanned_day(refused.stored)
+        log.info("scan refused: already scanned", day=day.isoformat(), stands_at=str(stands))
+        return ScanReport(day, covered_from, (), (), refused_at=stands)
     finally:  # whatever was committed has its notice in the outbox table: send it (and any left over)
         deliver(services.engine, settings)
-    mark_scanned(services, day, covered_from, len(reminders), len(expiries))
     log.info(
         "scan done",
         day=day.isoformat(),
@@ -101,10 +120,10 @@ def upcoming(services: Services, day: date, within_days: int) -> list[Deadline]:
 
 
 # -- the two jobs -------------------------------------------------------------------------------
-def issue_reminder(services: Services, due: DueReminder, day: date) -> Notice | None:
+def issue_reminder(scan_tx: ScanTransaction, due: DueReminder, day: date) -> Notice | None:
     """Append the reminder and its notice once; None when it was already issued (by anyone)."""
     row = due.deadline
-    units = responsible_units(load(services.store, row.uscc))
+    units = responsible_units(load(scan_tx.store, row.uscc))
     event = ReminderIssued(
         uscc=row.uscc,
         track=row.track,
@@ -118,7 +137,7 @@ def issue_reminder(services: Services, due: DueReminder, day: date) -> Notice | 
     notice = Notice(
         due.event_id, row.kind, row.uscc, row.track, row.deadline, due.days_left, due.threshold, units, day
     )
-    store = NoticingStore(services.store, services.settings, lambda _appends: notice)
+    store = scan_tx.noticing(lambda _appends: notice)
     try:
         store.append(reminder_stream(row.uscc), [new], None, idempotency_key=due.event_id)
     except DuplicateEventId:
@@ -126,10 +145,10 @@ def issue_reminder(services: Services, due: DueReminder, day: date) -> Notice | 
     return notice if store.noticed else None
 
 
-def record_expiry(services: Services, due: DueExpiry, day: date) -> Notice | None:
+def record_expiry(scan_tx: ScanTransaction, due: DueExpiry, day: date) -> Notice | None:
     """Record the lapse through the command handler as the system, with its notice; None when done."""
     row = due.deadline
-    enterprise = load(services.store, row.uscc)
+    enterprise = load(scan_tx.store, row.uscc)
     if not still_pending(enterprise, row):
         return None  # reviewed, revoked or lapsed since the calendar row was written
     command = RecordMilestone(
@@ -144,9 +163,10 @@ def record_expiry(services: Services, due: DueExpiry, day: date) -> Notice | Non
             event_id, kind, row.uscc, row.track, row.deadline, row.days_left(day), None, units, due.on
         )
 
-    store = NoticingStore(services.store, services.settings, notice_for)
+    store = scan_tx.noticing(notice_for)
+    reactor = reactor_of(scan_tx.services)
     try:
-        handle(store, command, today=day, actor=SYSTEM_ACTOR, reactor=reactor_of(services), system=True)
+        handle(store, command, today=day, actor=SYSTEM_ACTOR, reactor=reactor, system=True)
     except IllegalTransition:
         return None  # another scheduler recorded it first
     except DomainError as error:  # one enterprise's odd history must not stop everyone else's scan
@@ -180,42 +200,49 @@ def responsible_units(enterprise: Enterprise) -> tuple[str, ...]:
 # -- reading ------------------------------------------------------------------------------------
 def calendar(services: Services, day: date, within_days: int | None = None) -> list[Deadline]:
     """The review calendar's rows due by ``day + within_days`` (all when None), caught up first."""
+    catch_up_calendar(services)
+    with services.engine.connect() as conn:
+        return deadlines(conn, day, within_days)
+
+
+def catch_up_calendar(services: Services) -> None:
     from projections.feed import catch_up as catch_up_projections
 
-    catch_up_projections(services.engine, ["calendar"])
-    with services.engine.connect() as conn:
-        entries = read_calendar(conn, day, within=within_days)
+    catch_up_projections(services.engine, [CALENDAR])
+
+
+def deadlines(conn: Connection, day: date, within_days: int | None) -> list[Deadline]:
+    """The calendar view's deadlines due by ``day + within_days``, read on ``conn`` as it stands."""
+    entries = read_calendar(conn, day, within=within_days)
     return [Deadline(e.uscc, e.track, _KINDS[e.kind], e.valid_until) for e in entries if e.kind in _KINDS]
 
 
-def issued_thresholds(services: Services, rows: Iterable[Deadline]) -> dict[DeadlineKey, int]:
+def issued_thresholds(store: EventStore, rows: Iterable[Deadline]) -> dict[DeadlineKey, int]:
     """For each deadline, the tightest threshold already reminded (read from the reminder streams)."""
     issued: dict[DeadlineKey, int] = {}
     for uscc in sorted({r.uscc for r in rows}):
-        for event in services.store.read_stream(reminder_stream(uscc)):
+        for event in store.read_stream(reminder_stream(uscc)):
             data = event.data
             key = (uscc, data["track"], date.fromisoformat(data["deadline"]))
             issued[key] = min(issued.get(key, data["threshold"]), data["threshold"])
     return issued
 
 
-# -- the scan log -------------------------------------------------------------------------------
+# -- where the scheduler stands ------------------------------------------------------------------
 def last_scanned(services: Services) -> date | None:
-    with services.engine.connect() as conn:
-        value = conn.execute(sa.select(sa.func.max(scans_table.c.day))).scalar()
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
+    """The last day scanned, from the scheduler's tracking record (None before the first scan)."""
+    return scan.scanned_day(tracked_position(services.engine, SCHEDULER))
 
 
-def mark_scanned(services: Services, day: date, covered_from: date, reminders: int, expiries: int) -> None:
-    """Record the scan of ``day``; a repeated scan adds its counts (usually zero) to the first."""
-    if is_sqlite(services.engine):
+def mark_scanned(conn: Connection, day: date, covered_from: date, reminders: int, expiries: int) -> None:
+    """Log the scan of ``day`` in the scan's transaction; a repeated day adds its counts to the first."""
+    sqlite = is_sqlite(conn.engine)
+    if sqlite:
         from sqlalchemy.dialects.sqlite import insert
     else:
         from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
     now = datetime.now(UTC)
-    if is_sqlite(services.engine):
+    if sqlite:
         now = now.replace(tzinfo=None)  # as the event store keeps it: naive UTC on SQLite
     table = scans_table
     statement = insert(table).values(
@@ -229,5 +256,4 @@ def mark_scanned(services: Services, day: date, covered_from: date, reminders: i
             "expiries": table.c.expiries + statement.excluded.expiries,
         },
     )
-    with services.engine.connect() as conn, conn.execution_options(**WRITE).begin():
-        conn.execute(statement)
+    conn.execute(statement)

@@ -111,3 +111,26 @@ def plan(
 def within(rows: Iterable[Deadline], day: date, days: int) -> list[Deadline]:
     """Rows whose deadline is at most ``days`` away (overdue ones included), soonest first."""
     return sorted((r for r in rows if r.days_left(day) <= days), key=lambda r: (r.deadline, r.uscc, r.track))
+
+
+# -- the scheduler's position -------------------------------------------------------------------
+LOG_BITS = 40  # log positions below 2**40 (a trillion events); the day's ordinal above them
+
+
+def scan_position(day: date, log_position: int) -> int:
+    """The tracking position of a scan of ``day`` decided from the log up to ``log_position``.
+
+    Ordered by day, then by how much of the log the calendar had seen: a later day is always
+    ahead, and the same day is ahead only if the calendar has read more of the log since (a
+    title certified, reviewed or revoked since the last scan of the day). Fits a signed 64-bit
+    column (a day's ordinal is below 2**22).
+    """
+    if not 0 <= log_position < 1 << LOG_BITS:
+        raise ValueError(f"log position {log_position} does not fit the scheduler's tracking record")
+    return day.toordinal() << LOG_BITS | log_position
+
+
+def scanned_day(position: int) -> date | None:
+    """The day of a `scan_position` (None for 0: never scanned)."""
+    ordinal = position >> LOG_BITS
+    return date.fromordinal(ordinal) if ordinal > 0 else None

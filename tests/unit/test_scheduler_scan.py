@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from scheduler.scan import Deadline, plan, reminder_id, tightest_threshold, within
+import pytest
+
+from scheduler.scan import (
+    LOG_BITS,
+    Deadline,
+    plan,
+    reminder_id,
+    scan_position,
+    scanned_day,
+    tightest_threshold,
+    within,
+)
 
 V = date(2024, 2, 29)
 ROW = Deadline("91500000000000000X", "innovative-sme", "review-due", V)
@@ -66,3 +77,19 @@ def test_tightest_threshold_and_within() -> None:
     late = Deadline("91500000000000001X", "listing", "tutoring-lapses", V + timedelta(days=40))
     early = Deadline("91500000000000002X", "hnte", "review-due", V - timedelta(days=3))
     assert within([late, ROW, early], V, 30) == [early, ROW]
+
+
+def test_a_later_day_is_ahead_whatever_the_log_and_the_same_day_by_the_log() -> None:
+    """The scheduler's tracking position orders scans by day first, then by the calendar's log position."""
+    assert scan_position(V, (1 << LOG_BITS) - 1) < scan_position(V + timedelta(days=1), 0)
+    assert scan_position(V, 41) < scan_position(V, 42)
+    assert scanned_day(scan_position(V, 12345)) == V
+    assert scanned_day(0) is None
+
+
+def test_a_log_position_too_large_for_the_record_is_refused() -> None:
+    """Beyond 2**40 events the position would spill into the day: refused, never wrapped."""
+    with pytest.raises(ValueError, match="does not fit"):
+        scan_position(V, 1 << LOG_BITS)
+    with pytest.raises(ValueError, match="does not fit"):
+        scan_position(V, -1)
