@@ -18,6 +18,8 @@ import time
 
 from bench import data
 from bench.util import Result, log, run_json
+from events.envelope import StreamAppend
+from events.sql_store import SqlEventStore
 
 
 class GrowingLog:
@@ -28,15 +30,15 @@ class GrowingLog:
         self.url = str(self.engine.url)
         self.size = 0
         self._batches = data.batches(10**10)
-        self._carry: list[data.StreamAppend] = []
+        self._carry: list[StreamAppend] = []
         self.append_seconds = 0.0
 
     def grow_to(self, target: int) -> None:
-        store = data.SqlEventStore(self.engine)
+        store = SqlEventStore(self.engine)
         while self.size < target:
             batch = self._carry or next(self._batches)
             self._carry = []
-            take: list[data.StreamAppend] = []
+            take: list[StreamAppend] = []
             for item in batch:
                 room = target - self.size - sum(len(a.events) for a in take)
                 if room <= 0:
@@ -44,9 +46,9 @@ class GrowingLog:
                 elif len(item.events) <= room:
                     take.append(item)
                 else:  # split a stream's history at the size boundary; the rest follows later
-                    take.append(data.StreamAppend(item.stream_id, item.events[:room], item.expected_version))
+                    take.append(StreamAppend(item.stream_id, item.events[:room], item.expected_version))
                     rest = item.events[room:]
-                    self._carry.append(data.StreamAppend(item.stream_id, rest, None))
+                    self._carry.append(StreamAppend(item.stream_id, rest, None))
             start = time.perf_counter()
             store.append_batch(take)
             self.append_seconds += time.perf_counter() - start

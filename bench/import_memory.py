@@ -22,6 +22,10 @@ from bench.util import Result, log, run_json
 DISTRICTS = ("yubei", "rongchang", "liangjiang", "jiangjin", "qianjiang")
 
 
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def write_csv(path: Path, rows: int) -> None:
     from domain.uscc import make_uscc
 
@@ -84,5 +88,10 @@ def run(sizes: list[int]) -> list[Result]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", nargs=2, metavar=("URL", "CSV"))
+    parser.add_argument("--sizes", default="100000,1000000", help="lines per file, comma-separated")
     args = parser.parse_args()
-    print(json.dumps(child(*args.child)))
+    if args.child:
+        print(json.dumps(child(*args.child)))
+    else:  # python -m bench.import_memory --sizes 100000,1000000: one line per size
+        for result in run([int(n) for n in args.sizes.split(",")]):
+            print(f"{result.case}: peak {result.value:.1f} MB ({result.note}; load {_load()})")

@@ -3,8 +3,9 @@
 ``scheduler_scans`` logs which days a scan covered and what it did, in the scan's own transaction
 (where the scheduler stands is its tracking record, ``scheduler.scan_transaction``).
 ``scheduler_notices`` holds each notice from the transaction that appended the event it announces
-until every channel it was meant for has sent it (``scheduler.outbox``). The jobs themselves are defined in code and kept in memory: nothing the
-scheduler runs is read from the database (APScheduler's pickled job table is gone, migration 0006).
+until every channel it was meant for has sent it (``scheduler.outbox``). The jobs themselves are
+defined in code and kept in memory: nothing the scheduler runs is read from the database
+(APScheduler's pickled job table is gone, migration 0006).
 """
 
 from __future__ import annotations

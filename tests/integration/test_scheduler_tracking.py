@@ -24,15 +24,7 @@ from scheduler.scan import scanned_day
 from scheduler.scan_transaction import SCHEDULER
 from scheduler.tables import notices_table, scans_table
 from tests.backends import fresh_database
-from tests.integration.scheduler_support import (
-    milestones,
-    outbox,
-    record,
-    register,
-    reminders,
-    services_for,
-    url_of,
-)
+from tests.bootstrap import FakeNotifier, bootstrap
 
 CERTIFIED = date(2021, 3, 1)
 V = date(2024, 2, 29)  # innovative-sme certified 2021-03-01 is valid through 2024-02-29
@@ -78,38 +70,39 @@ def _scans(engine: Engine) -> list[date]:
 
 
 def test_a_crash_between_the_reminders_and_the_position_leaves_nothing_then_each_once(
-    engine: Engine, tmp_path: Path
+    engine: Engine, notifier: FakeNotifier
 ) -> None:
     """Killed after appending reminders and a lapse, before its position: none of it is in the log and
     no notice waits; the next scan issues every reminder and the lapse once and sends each once."""
-    svc = services_for(engine, tmp_path)
-    due = [register(svc, n) for n in (1, 2, 3)]  # each reminded 30 days before the deadline
+    office = bootstrap(engine, notifier=notifier)
+    svc = office.services
+    due = [office.add_enterprise(n) for n in (1, 2, 3)]  # each reminded 30 days before the deadline
     for code in due:
-        record(svc, code, "innovative-sme", "certified", CERTIFIED)
-    lapsing = register(svc, 4, district="rongchang")  # valid through the day before yesterday
-    record(svc, lapsing, "innovative-sme", "certified", CERTIFIED - timedelta(days=31))
-    logged = svc.store.last_position()
+        office.record(code, "innovative-sme.certified", CERTIFIED)
+    lapsing = office.add_enterprise(4, district="rongchang")  # valid through the day before yesterday
+    office.record(lapsing, "innovative-sme.certified", CERTIFIED - timedelta(days=31))
+    logged = office.store.last_position()
     day = V - timedelta(days=30)
+    url = engine.url.render_as_string(hide_password=False)
     child = subprocess.run(
-        [sys.executable, "-c", _DIES_AT_THE_POSITION, url_of(engine), str(tmp_path / "outbox.jsonl"),
-         str(day), str(logged)],
+        [sys.executable, "-c", _DIES_AT_THE_POSITION, url, str(notifier.path), str(day), str(logged)],
         capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
     )  # fmt: skip
     assert child.returncode == 17, child.stderr[-3000:]
     held = json.loads(child.stdout.strip().splitlines()[-1])
     assert held == {"held": {"ReminderIssued": 3, "MilestoneRecorded": 1}, "notices": 4}
-    assert svc.store.last_position() == logged  # nothing of the scan was committed
-    assert [reminders(svc, code) for code in due] == [[], [], []]
-    assert milestones(svc, lapsing, "expired") == []
-    assert _pending(engine) == 0 and _scans(engine) == [] and outbox(tmp_path / "outbox.jsonl") == []
+    assert office.store.last_position() == logged  # nothing of the scan was committed
+    assert [office.reminders(code) for code in due] == [[], [], []]
+    assert office.milestones(lapsing, "expired") == []
+    assert _pending(engine) == 0 and _scans(engine) == [] and notifier.sent() == []
     assert tracked_position(engine, SCHEDULER) == 0 and jobs.last_scanned(svc) is None
 
     report = jobs.scan_since_last(svc, day)
     again = jobs.scan_since_last(svc, day)
     assert len(report.reminders) == 3 and len(report.expiries) == 1
-    assert [reminders(svc, code) for code in due] == [[("innovative-sme", 30, 30)]] * 3
-    assert milestones(svc, lapsing, "expired") == [("innovative-sme", V - timedelta(days=31), "system")]
-    sent = [n["event_id"] for n in outbox(tmp_path / "outbox.jsonl")]
+    assert [office.reminders(code) for code in due] == [[("innovative-sme", 30, 30)]] * 3
+    assert office.milestones(lapsing, "expired") == [("innovative-sme", V - timedelta(days=31), "system")]
+    sent = [n["event_id"] for n in notifier.sent()]
     assert len(sent) == len(set(sent)) == 4
     assert again.reminders == again.expiries == ()  # it ran: the lapse moved the calendar on
     assert jobs.scan_since_last(svc, day).refused_at == day  # nothing new since: refused
@@ -117,35 +110,36 @@ def test_a_crash_between_the_reminders_and_the_position_leaves_nothing_then_each
 
 
 def test_an_older_day_is_refused_and_the_same_day_runs_only_on_a_newer_calendar(
-    engine: Engine, tmp_path: Path
+    engine: Engine, notifier: FakeNotifier
 ) -> None:
     """After a scan of day D: D - 1 is refused with what it would have issued unwritten; D again runs
     when the calendar has read more of the log (a certification since, or the last scan's own
     events) and is refused when not."""
-    svc = services_for(engine, tmp_path)
-    first = register(svc, 5)
-    record(svc, first, "innovative-sme", "certified", CERTIFIED)
+    office = bootstrap(engine, notifier=notifier)
+    svc = office.services
+    first = office.add_enterprise(5)
+    office.record(first, "innovative-sme.certified", CERTIFIED)
     day = V - timedelta(days=30)
     assert len(jobs.scan_since_last(svc, day).reminders) == 1
     stands = tracked_position(engine, SCHEDULER)
     assert scanned_day(stands) == day
 
-    late = register(svc, 6)  # certified on the same day as the first, recorded after the scan
-    record(svc, late, "innovative-sme", "certified", CERTIFIED)
+    late = office.add_enterprise(6)  # certified on the same day as the first, recorded after the scan
+    office.record(late, "innovative-sme.certified", CERTIFIED)
     older = jobs.run_scan(svc, day - timedelta(days=1), day - timedelta(days=1))
     assert older.refused_at == day and older.reminders == ()
-    assert reminders(svc, late) == [] and tracked_position(engine, SCHEDULER) == stands
+    assert office.reminders(late) == [] and tracked_position(engine, SCHEDULER) == stands
 
     newer = jobs.scan_since_last(svc, day)
     assert [n.uscc for n in newer.reminders] == [late] and newer.refused_at is None
-    assert reminders(svc, late) == [("innovative-sme", 30, 30)]
+    assert office.reminders(late) == [("innovative-sme", 30, 30)]
     assert tracked_position(engine, SCHEDULER) > stands
 
     caught_up = jobs.scan_since_last(svc, day)  # the calendar has read the scan's own reminder since
     assert caught_up.refused_at is None and caught_up.reminders == caught_up.expiries == ()
     unchanged = jobs.scan_since_last(svc, day)
     assert unchanged.refused_at == day and unchanged.reminders == ()
-    assert [n["uscc"] for n in outbox(tmp_path / "outbox.jsonl")] == [first, late]
+    assert [n["uscc"] for n in notifier.sent()] == [first, late]
     assert jobs.scan_since_last(svc, day + timedelta(days=1)).refused_at is None
 
 
@@ -166,9 +160,10 @@ def test_the_upgrade_puts_a_database_scanned_before_on_its_last_day(backend: str
                     )
             upgrade(engine)
             assert scanned_day(tracked_position(engine, SCHEDULER)) == date(2024, 2, 2)
-            svc = services_for(engine, tmp_path)
+            office = bootstrap(engine, notifier=FakeNotifier(tmp_path / "outbox.jsonl"))
+            svc = office.services
             assert jobs.run_scan(svc, date(2024, 2, 1), date(2024, 2, 1)).refused_at == date(2024, 2, 2)
-            register(svc, 9)  # the calendar has read something of the log: the same day goes ahead
+            office.add_enterprise(9)  # the calendar has read something of the log: the same day goes ahead
             assert jobs.scan_since_last(svc, date(2024, 2, 2)).refused_at is None
         finally:
             engine.dispose()
