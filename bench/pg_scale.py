@@ -282,8 +282,8 @@ def disk(url: str) -> dict[str, float]:
     return out
 
 
-def sample_enterprises(url: str, count: int) -> list[str]:
-    """USCCs spread over the log (first, middle, last copies) that have ledger entries."""
+def sample_enterprises(url: str, count: int, upto: float = 1.0) -> list[str]:
+    """USCCs spread over the log (first, middle, last copies; or its first ``upto``) with ledger entries."""
     from events.db import make_engine
 
     engine = make_engine(url)
@@ -291,7 +291,7 @@ def sample_enterprises(url: str, count: int) -> list[str]:
         last = int(conn.execute(sa.text("SELECT max(position) FROM events")).scalar() or 0)
         picks = []
         for fraction in [i / max(count - 1, 1) for i in range(count)]:
-            at = max(1, int(last * fraction * 0.98))
+            at = max(1, int(last * fraction * 0.98 * upto))
             stream = conn.execute(
                 sa.text(
                     "SELECT stream_id FROM events WHERE position >= :at"
@@ -323,6 +323,37 @@ def warm_reads(url: str, usccs: list[str], runs: int) -> dict[str, float]:
     return {"status_median_s": statistics.median(status), "ledger_median_s": statistics.median(ledger)}
 
 
+def view_reads(url: str, usccs: list[str], runs: int) -> dict[str, float]:
+    """The views' own queries without a catch-up (usable while a replay is still writing them), and
+    the status read that folds the enterprise's stream from the log (``as_of``): median seconds."""
+    from datetime import date
+
+    from events.db import make_engine
+    from projections.ledger_view import LedgerFilter, read_ledger
+    from projections.status import read_status_rows
+    from service_layer import reads
+    from service_layer.bootstrap import Services
+    from service_layer.settings import Settings
+
+    engine = make_engine(url)
+    svc = Services(Settings(database_url=url))
+    status, ledger, folded = [], [], []
+    as_of = date(2026, 11, 1)  # the seed's "today": each enterprise's stream folded from the log
+    with engine.connect() as conn:
+        for _ in range(runs):
+            for code in usccs:
+                status.append(median_of(1, lambda code=code: read_status_rows(conn, code))[0])
+                ledger.append(median_of(1, lambda code=code: read_ledger(conn, LedgerFilter(code)))[0])
+                folded.append(median_of(1, lambda c=code: reads.enterprise_status(svc, c, as_of=as_of))[0])
+    svc.close()
+    engine.dispose()
+    return {
+        "status_rows_median_s": statistics.median(status),
+        "ledger_rows_median_s": statistics.median(ledger),
+        "status_as_of_fold_median_s": statistics.median(folded),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
@@ -334,9 +365,18 @@ def main() -> None:
     parser.add_argument("--skip-verify", action="store_true")
     parser.add_argument("--build-only", action="store_true", help="build, keep, print the URL")
     parser.add_argument("--drop", metavar="SCHEMA", help="drop a kept schema and exit")
+    parser.add_argument(
+        "--view-reads", type=float, metavar="FRACTION",
+        help="only the views' queries for enterprises in the log's first FRACTION (no replay, no catch-up)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.drop:
         _drop_schema(args.drop)
+        return
+    if args.view_reads and args.url:
+        usccs = sample_enterprises(args.url, 5, args.view_reads)
+        found = {**view_reads(args.url, usccs, args.runs), "load": load_average(), "sampled": usccs}
+        print(json.dumps(found, indent=2))
         return
     figures: dict[str, Any] = {
         "events": args.events,
