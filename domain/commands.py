@@ -66,6 +66,19 @@ STANDARD_LEVELS = {
     "团体": "group",
     "团体标准": "group",
 }
+ROLES = {"lead": "lead", "主导": "lead", "牵头": "lead", "participant": "participant", "参与": "participant"}
+"""A standard's role words (`record standard --role`)."""
+OWNERS = {"state": "state", "private": "private", "国有": "state", "私有": "private", "民营": "private"}
+"""Who owns leased space (`report lease --owner`)."""
+RETROFITS = {
+    "smart": "smart",
+    "智能化": "smart",
+    "green": "green",
+    "绿色化": "green",
+    "digital": "digital",
+    "数字化": "digital",
+}
+"""The kinds of retrofit (`report retrofit --kind`)."""
 
 
 _PARSED = object()
@@ -132,9 +145,11 @@ class Command(BaseModel):
 
 
 class EnterpriseCommand(Command):
-    """A command about one enterprise, named by its verified USCC."""
+    """A command about one enterprise, named by its verified USCC, and the day it happened (``on``,
+    today when not given; a change of details and a milestone must give it)."""
 
     uscc: str
+    on: date | None = None
 
     @field_validator("uscc", mode="before")
     @classmethod
@@ -170,6 +185,26 @@ def size_key(value: Any, _field: str = "size") -> str:
     return choice(value, SIZES, "--size", "micro, small or medium (微型, 小型, 中型)")
 
 
+def _one_of(table: dict[str, str], use: str) -> BeforeValidator:
+    """A field staff fill with a word of `table` (English or Chinese); anything else is refused
+    naming the option and the words to `use`."""
+    return _read(lambda value, field: choice(value, table, option(field), use))
+
+
+Owner = Annotated[Literal["state", "private"], _one_of(OWNERS, "state or private")]
+RetrofitKind = Annotated[
+    Literal["smart", "green", "digital"],
+    _one_of(RETROFITS, "smart, green or digital (智能化, 绿色化, 数字化)"),
+]
+StandardLevel = Annotated[
+    Literal["international", "national", "industry", "local", "group"],
+    _one_of(
+        STANDARD_LEVELS, "international, national, industry, local or group (国际, 国家, 行业, 地方, 团体)"
+    ),
+]
+StandardRole = Annotated[Literal["lead", "participant"], _one_of(ROLES, "lead or participant (主导, 参与)")]
+
+
 def _district(value: Any, _field: str) -> str:
     return parse_district(str(value))
 
@@ -182,7 +217,6 @@ class RegisterEnterprise(EnterpriseCommand):
     department: BlankText = None
     size: Annotated[Size | None, _read(size_key, blank=None)] = None
     industry: Industry = None
-    on: date | None = None
 
 
 class ChangeEnterpriseDetails(EnterpriseCommand):
@@ -256,7 +290,6 @@ class ReportFinancials(_Year):
 
     revenue: Annotated[Decimal, _given(money)]
     rd_expense: Annotated[Decimal | None, _given(money)] = None
-    on: date | None = None
 
 
 class ReportLease(_Year):
@@ -265,8 +298,7 @@ class ReportLease(_Year):
     area_m2: Decimal
     rent_per_m2_month: PositiveMoney
     months: int
-    owner: Literal["state", "private"]
-    on: date | None = None
+    owner: Owner
 
     @field_validator("area_m2", mode="before")
     @classmethod
@@ -287,32 +319,18 @@ class ReportLease(_Year):
             raise InvalidInput(f"--months {value!r}: give the months rented in the year, 1 to 12")
         return months
 
-    @field_validator("owner", mode="before")
-    @classmethod
-    def _owner(cls, value: Any) -> str:
-        owner = {
-            "state": "state",
-            "private": "private",
-            "国有": "state",
-            "私有": "private",
-            "民营": "private",
-        }
-        return choice(value, owner, "--owner", "state or private")
-
 
 class ReportTalent(_Year):
     """A named talent's salary-tax contribution to the district in a year (LJ-21)."""
 
     person: ShortText
     contribution: Money
-    on: date | None = None
 
 
 class ReportRdSubsidy(_Year):
     """A municipal R&D subsidy granted for a year (what RC-29a matches)."""
 
     amount: PositiveMoney
-    on: date | None = None
 
 
 class ReportPatent(EnterpriseCommand):
@@ -320,7 +338,6 @@ class ReportPatent(EnterpriseCommand):
 
     number: ShortText
     kind: Literal["invention", "utility", "design"] = "invention"
-    on: date | None = None
 
     @field_validator("number", mode="after")
     @classmethod
@@ -331,36 +348,19 @@ class ReportPatent(EnterpriseCommand):
 class RecordDemonstration(_Year):
     """Chosen as one of the district's demonstration enterprises of a year (JJ-27)."""
 
-    on: date | None = None
-
 
 class ReportRetrofit(_Year):
     """A smart / green retrofit project or new digital model, with its investment (RC-28, JJ-28, YB-6)."""
 
-    kind: Literal["smart", "green", "digital"]
+    kind: RetrofitKind
     investment: Money
     project: BlankText = None
-    on: date | None = None
-
-    @field_validator("kind", mode="before")
-    @classmethod
-    def _kind(cls, value: Any) -> str:
-        kinds = {
-            "smart": "smart",
-            "智能化": "smart",
-            "green": "green",
-            "绿色化": "green",
-            "digital": "digital",
-            "数字化": "digital",
-        }
-        return choice(value, kinds, "--kind", "smart, green or digital (智能化, 绿色化, 数字化)")
 
 
 class RecordIncubation(EnterpriseCommand):
     """Incubated by a research institute (Rongchang art 29, first sentence)."""
 
     institute: Annotated[str, _read(text, blank=INSTITUTE)] = INSTITUTE
-    on: date | None = None
 
 
 class RecordInnovationProject(EnterpriseCommand):
@@ -368,38 +368,14 @@ class RecordInnovationProject(EnterpriseCommand):
 
     project: Text
     field: Industry = None
-    on: date | None = None
 
 
 class RecordStandard(EnterpriseCommand):
     """A standard the enterprise led or took part in setting (Yubei art 18)."""
 
     standard: Text
-    level: Literal["international", "national", "industry", "local", "group"]
-    role: Literal["lead", "participant"] = "participant"
-    on: date | None = None
-
-    @field_validator("level", mode="before")
-    @classmethod
-    def _level(cls, value: Any) -> str:
-        return choice(
-            value,
-            STANDARD_LEVELS,
-            "--level",
-            "international, national, industry, local or group (国际, 国家, 行业, 地方, 团体)",
-        )
-
-    @field_validator("role", mode="before")
-    @classmethod
-    def _role(cls, value: Any) -> str:
-        roles = {
-            "lead": "lead",
-            "主导": "lead",
-            "牵头": "lead",
-            "participant": "participant",
-            "参与": "participant",
-        }
-        return choice(value, roles, "--role", "lead or participant (主导, 参与)")
+    level: StandardLevel
+    role: StandardRole = "participant"
 
 
 class AssignSpecialist(EnterpriseCommand):
@@ -407,7 +383,6 @@ class AssignSpecialist(EnterpriseCommand):
 
     person: ShortText
     unit: BlankText = None
-    on: date | None = None
 
 
 class Retract(Command):

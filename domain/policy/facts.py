@@ -142,9 +142,8 @@ class TalentReport(YearReport):
     contribution: Decimal
 
     @property
-    def slot(self) -> str:
-        """Each person's contribution of a year is its own period."""
-        return f"{self.kind}:{self.year}:{self.person}"
+    def slot(self) -> str:  # each person's contribution of a year is its own period
+        return f"{super().slot}:{self.person}"
 
 
 @dataclass(frozen=True)
