@@ -157,16 +157,23 @@ class EnterpriseCommand(Command):
         return validate_uscc(str(value))
 
 
+def whole_number(value: Any) -> int | None:
+    """What staff typed as a whole number (``2024``, `` 12 ``), or None when it is not one."""
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
 class _Year(EnterpriseCommand):
     year: int
 
     @field_validator("year", mode="before")
     @classmethod
     def _year(cls, value: Any) -> int:
-        try:
-            year = int(str(value).strip())
-        except ValueError:
-            raise InvalidInput(f"--year {value!r} is not a year; write it as YYYY, e.g. 2024") from None
+        year = whole_number(value)
+        if year is None:
+            raise InvalidInput(f"--year {value!r} is not a year; write it as YYYY, e.g. 2024")
         if not FIRST_YEAR <= year <= LAST_YEAR:
             raise InvalidInput(f"--year {year} is impossible; give a year from {FIRST_YEAR} to this year")
         return year
@@ -311,11 +318,8 @@ class ReportLease(_Year):
     @field_validator("months", mode="before")
     @classmethod
     def _months(cls, value: Any) -> int:
-        try:
-            months = int(str(value).strip())
-        except ValueError:
-            months = 0
-        if not 1 <= months <= 12:
+        months = whole_number(value)
+        if months is None or not 1 <= months <= 12:
             raise InvalidInput(f"--months {value!r}: give the months rented in the year, 1 to 12")
         return months
 
