@@ -214,14 +214,21 @@ def db_upgrade(ctx: typer.Context) -> None:
 @guarded
 def db_roles(
     ctx: typer.Context,
-    prefix: str = typer.Option(
-        "srdi_", "--prefix", help="Role names: PREFIX + recorder|approver|payer|auditor."
+    prefix: str | None = typer.Option(
+        None,
+        "--prefix",
+        help="Role names: PREFIX + recorder|approver|payer|auditor (default srdi_, or DISTRICT_).",
+    ),
+    district: str | None = typer.Option(
+        None, "--district", help="Limit the roles to this district's enterprises (row-level security)."
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create the PostgreSQL roles recorder, approver, payer, auditor, granted only their commands."""
+    from domain.reference import parse_district
     from service_layer.roles import RolesRefused, create_roles
 
+    key = parse_district(district) if district is not None else None
     svc = services(ctx)
     try:
         if svc.settings.database_url.startswith("sqlite"):
@@ -229,15 +236,16 @@ def db_roles(
                 "SQLite has no database roles: protect the file with operating-system permissions "
                 "(docs/trust.md says what SQLite cannot promise)"
             )
-        result = create_roles(svc.engine, prefix)
+        result = create_roles(svc.engine, prefix, key)
     except RolesRefused as error:
         fail(str(error))
     if as_json:
         print_json(result.to_json())
         return
+    limited = f", limited to {result.district}" if result.district else ""
     for kind, name in result.roles.items():
         state = "created" if name in result.created else "kept"
-        echo(f"{kind}: {name} ({state}; grants set in schema {result.schema})")
+        echo(f"{kind}: {name} ({state}; grants set in schema {result.schema}{limited})")
     echo(
         "give each person a login in one role, e.g. CREATE ROLE li_wei LOGIN IN ROLE "
         + result.roles["approver"]

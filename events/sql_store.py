@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from events import canonical
 from events.base import registry
 from events.db import WRITE, is_sqlite
-from events.envelope import AppendResult, RecordedEvent, StreamAppend
+from events.envelope import SYSTEM_ACTOR, AppendResult, RecordedEvent, StreamAppend
 from events.lazy_logging import configured, get_logger, pending_level, structlog_module
 from events.store import (
     ConcurrencyConflict,
@@ -117,6 +117,9 @@ class SqlEventStore(EventStore):
         self._sqlite = is_sqlite(engine)
         self._sql = _Statements(engine)
         self._copy_ok: bool | None = None
+        self.system_actor = SYSTEM_ACTOR
+        """What the events the policy engine and the scheduler derive (actor ``system``) are recorded as:
+        ``login/system`` for a PostgreSQL login the actor trigger binds (``service_layer.bootstrap``)."""
 
     # -- writing -----------------------------------------------------------------------------
     def append_batch(
@@ -186,6 +189,7 @@ class SqlEventStore(EventStore):
             prepared: list[tuple[Any, ...]] = []
             for new in item.events:
                 event = new.event
+                actor = self.system_actor if new.actor == SYSTEM_ACTOR else new.actor
                 event_type, schema_version = event.event_type, event.schema_version
                 payload = dumps(event.payload())
                 occurred_on = new.occurred_on
@@ -199,14 +203,14 @@ class SqlEventStore(EventStore):
                     event_type=event_type,
                     schema_version=schema_version,
                     occurred_on=day[0],
-                    actor=new.actor,
+                    actor=actor,
                     causation_id=new.causation_id,
                     correlation_id=new.correlation_id,
                     payload=payload,
                 )
                 prepared.append(
                     (
-                        new.event_id, event_type, schema_version, day[1], new.actor, new.causation_id,
+                        new.event_id, event_type, schema_version, day[1], actor, new.causation_id,
                         new.correlation_id, payload, head, middle,
                     )
                 )  # fmt: skip

@@ -230,15 +230,129 @@ def snapshot(
 
 @contextmanager
 def view(engine: Engine, names: Iterable[str], cutoff: Cutoff = Cutoff()) -> Iterator[Connection]:
-    """A connection to read ``names`` from: caught-up live tables, or a snapshot for a cutoff."""
+    """A connection to read ``names`` from: caught-up live tables, or a snapshot for a cutoff.
+
+    A session that may not write the views (a read-only role: the auditor, a district's roles) reads
+    a private catch-up instead (`private_view`): the same answer, nothing written.
+    """
     chosen = list(names)
     if cutoff.unbounded:
+        if not may_write_views(engine, chosen):
+            with private_view(engine, chosen) as conn:
+                yield conn
+            return
         catch_up(engine, chosen)
         with engine.connect() as conn:
             yield conn
         return
     with snapshot(engine, chosen, cutoff) as snap:
         yield snap.conn
+
+
+def may_write_views(engine: Engine, names: Iterable[str] | None = None) -> bool:
+    """Whether this session may write the views' rows and checkpoints (PostgreSQL grants).
+
+    SQLite has no grants: whoever opens the file may write it.
+    """
+    if is_sqlite(engine):
+        return True
+    tables = ["tracking", *(t.name for p in registry.select(names) for t in p.tables)]
+    with engine.connect() as conn:
+        allowed = conn.execute(
+            sa.text(
+                "SELECT bool_and(has_table_privilege(quote_ident(t), p)) "
+                "FROM unnest(CAST(:tables AS text[])) t, unnest(ARRAY['INSERT', 'UPDATE', 'DELETE']) p"
+            ),
+            {"tables": tables},
+        ).scalar()
+    return bool(allowed)
+
+
+@contextmanager
+def private_view(engine: Engine, names: Iterable[str], *, batch: int = DEFAULT_BATCH) -> Iterator[Connection]:
+    """The named views caught up to the log's end for this session only: nothing is written.
+
+    In one snapshot (REPEATABLE READ on PostgreSQL, one transaction on SQLite) the checkpoints are
+    read and, when the log has events after them, the views' stored rows are copied into TEMPORARY
+    tables of the same names; the events after each checkpoint are then folded into the copies by
+    the projections' own ``apply``, exactly as a catch-up would fold them into the live tables, so
+    the answer is the one a writer would read. With nothing to fold, the live tables are read
+    directly (no copy). The cost is one copy of the chosen views per read while they lag the log,
+    which a writer's read, ``srdi replay`` or the scheduler's scan ends. Row-level security applies
+    to the copy and the tail alike: a district's role folds its district's rows and events only.
+    """
+    chosen = registry.select(names)
+    schema = "temp" if is_sqlite(engine) else "pg_temp"
+    temps: list[sa.Table] = []
+    with engine.connect() as conn:
+        if not is_sqlite(engine):
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        conn.begin()
+        try:
+            known = tracked_positions(conn, (p.name for p in chosen))
+            end = _log_end(conn)
+            for p in chosen:
+                if known.get(p.name, 0) > end:
+                    raise CheckpointAhead(p.name, known[p.name], end)
+            if min(known.get(p.name, 0) for p in chosen) < end:
+                temps = _copy_views(conn, chosen, schema)
+                conn.commit()
+                conn.execution_options(schema_translate_map={None: schema})
+                _fold_tail(SqlEventStore(engine), conn, chosen, known, end, batch)
+            yield conn
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            if temps:
+                with conn.begin():
+                    for table in reversed(temps):
+                        conn.exec_driver_sql(f'DROP TABLE IF EXISTS {schema}."{table.name}"')
+
+
+def _copy_views(conn: Connection, chosen: Sequence[Projection], schema: str) -> list[sa.Table]:
+    """TEMPORARY copies of the chosen views' tables, holding the stored rows this session may read."""
+    live = (
+        "main"
+        if conn.dialect.name == "sqlite"
+        else str(conn.exec_driver_sql("SELECT current_schema()").scalar())
+    )
+    temps = [temp_copy(t, sa.MetaData()) for p in chosen for t in p.tables]
+    for table in temps:
+        table.create(conn)
+        columns = ", ".join(f'"{c.name}"' for c in table.columns)
+        source = f'"{live}"."{table.name}"'
+        conn.exec_driver_sql(
+            f'INSERT INTO {schema}."{table.name}" ({columns}) SELECT {columns} FROM {source}'
+        )
+    return temps
+
+
+def _fold_tail(
+    store: SqlEventStore,
+    conn: Connection,
+    chosen: Sequence[Projection],
+    known: dict[str, int],
+    end: int,
+    batch: int,
+) -> None:
+    """Give each projection the events after its own checkpoint, up to ``end``, on ``conn``'s copies."""
+    groups: dict[int, list[Projection]] = {}
+    for p in chosen:
+        groups.setdefault(known.get(p.name, 0), []).append(p)
+    wanted = frozenset(t for p in chosen for t in p.handles)
+    for rows in store.read_rows(min(groups), batch=batch, until_position=end):
+        decoded = [_decode(r) for r in rows if r[4] in wanted]
+        with conn.begin():
+            for at, members in groups.items():
+                _dispatch(conn, members, [e for e in decoded if e.position > at])
+
+
+def _log_end(conn: Connection) -> int:
+    """The last position of the whole log, even where row-level security hides some events from this
+    session (PostgreSQL: ``srdi_log_end()``, migration 0013, which reveals the number only)."""
+    if conn.dialect.name == "sqlite":
+        return int(conn.exec_driver_sql("SELECT coalesce(max(position), 0) FROM events").scalar() or 0)
+    return int(conn.exec_driver_sql("SELECT srdi_log_end()").scalar() or 0)
 
 
 # ── internals ────────────────────────────────────────────────────────────────────────────────

@@ -200,8 +200,9 @@ def responsible_units(enterprise: Enterprise) -> tuple[str, ...]:
 # -- reading ------------------------------------------------------------------------------------
 def calendar(services: Services, day: date, within_days: int | None = None) -> list[Deadline]:
     """The review calendar's rows due by ``day + within_days`` (all when None), caught up first."""
-    catch_up_calendar(services)
-    with services.engine.connect() as conn:
+    from projections.feed import view
+
+    with view(services.engine, [CALENDAR]) as conn:
         return deadlines(conn, day, within_days)
 
 

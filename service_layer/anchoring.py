@@ -76,6 +76,9 @@ def verify_with_anchors(
     engine: Engine, path: Path, pinned: str | None
 ) -> tuple[VerifyResult, AnchorCheck | None]:
     """The chain walk, then (when it holds) every anchor of ``path`` against it."""
+    from service_layer.roles import require_whole_log
+
+    require_whole_log(engine, "checking the hash chain")
     found = anchors.read(path)
     chain = verify(engine)
     if not chain.ok:
@@ -87,6 +90,9 @@ def anchor(
     settings: Settings, engine: Engine, *, key: Path | None = None, log_path: Path | None = None
 ) -> Anchored:
     """Sign the verified head of the log and append it to the anchor log; mail it if configured."""
+    from service_layer.roles import require_whole_log
+
+    require_whole_log(engine, "an anchor")
     key_path = key or settings.anchor_key
     if key_path is None:
         raise AnchorError(

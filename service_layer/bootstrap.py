@@ -53,7 +53,11 @@ class Services:
         import events  # noqa: F401  (registers event types)
         from events.sql_store import SqlEventStore
 
-        return SqlEventStore(self.engine)
+        store = SqlEventStore(self.engine)
+        from service_layer.commands import system_actor
+
+        store.system_actor = system_actor(self.engine)
+        return store
 
     @cached_property
     def reactor(self) -> LiveReactor:

@@ -57,6 +57,19 @@ def session_user(engine: Any) -> str:
 _SESSION_USERS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
+def system_actor(engine: Any) -> str:
+    """What the policy engine's and the scheduler's events are recorded as: ``system``, or on
+    PostgreSQL ``login/system`` when the database binds this login's actor (every login but the
+    schema's owner and superusers: migration 0012), whose trigger refuses any other actor."""
+    if engine.dialect.name == "sqlite":
+        return "system"
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        bound = conn.execute(sa.text("SELECT srdi_actor_bound()")).scalar()
+    return f"{session_user(engine)}/system" if bound else "system"
+
+
 def _named_actor() -> str | None:
     actor = os.environ.get("SRDI_ACTOR", "").strip()
     if not actor:

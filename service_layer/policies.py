@@ -85,11 +85,10 @@ def district_usccs(services: Any, districts: Sequence[str]) -> list[str]:
     """Enterprises registered in `districts`, from the status projection (caught up first)."""
     import sqlalchemy as sa
 
-    from projections.feed import catch_up
+    from projections.feed import view
     from projections.status import enterprises_table as table
 
-    catch_up(services.engine, ["status"])
-    with services.engine.connect() as conn:
+    with view(services.engine, ["status"]) as conn:
         rows = conn.execute(sa.select(table.c.uscc).where(table.c.district.in_(list(districts))))
         return sorted(str(r[0]) for r in rows)
 

@@ -107,10 +107,9 @@ def enterprise_status(
     code = validate_uscc(uscc)
     cutoff = Cutoff(as_of, recorded_before)
     if cutoff.unbounded:
-        from projections.feed import catch_up
+        from projections.feed import view as caught_up
 
-        catch_up(services.engine, ["status"])
-        with services.engine.connect() as conn:
+        with caught_up(services.engine, ["status"]) as conn:
             view = read_status_rows(conn, code, on)
     else:
         stream = services.store.read_stream(enterprise_stream(code))
@@ -366,6 +365,9 @@ def facilities(
 def verify_log(services: Services) -> VerifyResult:
     """Walk the hash chain of the whole log."""
     from events.integrity import verify
+    from service_layer.roles import require_whole_log
+
+    require_whole_log(services.engine, "checking the hash chain")
 
     return verify(services.engine)
 
@@ -396,7 +398,9 @@ def export_log(
     from service_layer.anchoring import pinned_key
     from service_layer.errors import IntegrityFailure
     from service_layer.files import output_file
+    from service_layer.roles import require_whole_log
 
+    require_whole_log(services.engine, "an export")
     settings = services.settings
     source = anchors_path or (settings.anchor_log if settings.anchor_log.exists() else None)
     found = anchors.read(source) if source is not None else []

@@ -92,3 +92,37 @@ def bypass_append_only(conn: sa.engine.Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+
+
+def as_person(url: str, name: str) -> str:
+    """``url``'s database as the person ``name``: the same URL on SQLite (it has no logins).
+
+    On PostgreSQL the actor is the login (``SRDI_ACTOR`` only adds a note after it), so two people
+    need two logins: one per name (``srdi_person_<digest>``, created once and kept), a member of the
+    URL's own role so it holds that role's grants on the test's schema.
+    """
+    if not url.startswith("postgresql"):
+        return url
+    import hashlib
+
+    owner = url.split("://", 1)[1].split("@", 1)[0]
+    login = f"srdi_person_{hashlib.sha256(name.encode()).hexdigest()[:10]}"
+    admin = make_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(
+                f"DO $$ BEGIN CREATE ROLE {login} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+            )
+        with admin.begin() as conn:
+            member = conn.exec_driver_sql(
+                "SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+                "JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = %s AND u.rolname = %s",
+                (owner, login),
+            ).first()
+            if member is None:
+                conn.exec_driver_sql(f'GRANT "{owner}" TO {login}')
+    except sa.exc.DBAPIError:  # another test process made the same login at the same moment
+        pass
+    finally:
+        admin.dispose()
+    return url.replace(f"{owner}@", f"{login}@", 1)

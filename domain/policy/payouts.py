@@ -21,8 +21,9 @@ paid | reversed, and `recovery-due` when a correction leaves less owed than was 
 - one voucher, one payment: a reference already recorded for the entitlement with the same amount
   and date is the same payment entered again (a retry after a hang): nothing is written and the
   first payment stands; with another amount or date it is a `Conflict` (exit 3).
-- four eyes: the actor who approved an entitlement may not record a payment of it (`NotPermitted`,
-  CLI exit 6); a fixed amount that needed no approval has no approver to exclude.
+- four eyes: the person who approved an entitlement may not record a payment of it (`NotPermitted`,
+  CLI exit 6), whatever note follows the login in the actor (``login/note``); a fixed amount that
+  needed no approval has no approver to exclude.
 - pending-data, reversed and not-eligible entitlements take no decision.
 Every refusal is one `InvalidInput` line and writes nothing. Money is `Decimal` yuan, > 0, to the fen.
 """
@@ -175,12 +176,21 @@ def decide_payment(
 
 
 def four_eyes(record: EntitlementRecord, actor: str) -> None:
-    """Refuse a payment by the actor who approved the entitlement."""
-    if record.approved_by is not None and record.approved_by == actor:
+    """Refuse a payment by the person who approved the entitlement.
+
+    The person is the actor's part before the first ``/`` (`accountable`): on PostgreSQL the login,
+    which the database vouches for; what follows is a note (``SRDI_ACTOR``) anyone may type.
+    """
+    if record.approved_by is not None and accountable(record.approved_by) == accountable(actor):
         raise NotPermitted(
-            f"{actor} approved entitlement {record.entitlement_id} and so may not pay it; "
-            "another person records the payment (four eyes)"
+            f"{accountable(actor)} approved entitlement {record.entitlement_id} (as {record.approved_by}) "
+            "and so may not pay it; another person records the payment (four eyes)"
         )
+
+
+def accountable(actor: str) -> str:
+    """Who answers for an event: ``login`` of ``login/note`` (the whole actor when it has no ``/``)."""
+    return actor.split("/", 1)[0]
 
 
 def _open(record: EntitlementRecord, what: str) -> None:

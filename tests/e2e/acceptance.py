@@ -82,8 +82,13 @@ class Srdi:
         self.actor = actor
 
     def acting(self, actor: str) -> Srdi:
-        """The same database, with ``SRDI_ACTOR`` set: another person (the approver, say)."""
-        return Srdi(self.db, actor)
+        """The same database, with ``SRDI_ACTOR`` set: another person (the approver, say).
+
+        On PostgreSQL that person logs in as themself (`as_person`): the login is who acts.
+        """
+        from tests.backends import as_person
+
+        return Srdi(as_person(self.db, actor), actor)
 
     def _env(self) -> dict[str, str]:
         return ENV if self.actor is None else {**ENV, "SRDI_ACTOR": self.actor}

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from events.db import make_engine
 from events.migrate import ensure_schema
 from events.sql_store import SqlEventStore
+from tests.backends import as_person
 from tests.bootstrap import Office, bootstrap
 from tests.cli import as_json, invoke, ok
 from tests.integration.ledger_history import RC, history_steps
@@ -76,12 +77,22 @@ def test_entitlement_approve_pay_and_refusals(
     """RC-30 approved then paid; over-payment, a reversed entry, an unknown id: exit 2, nothing written."""
     unstated = history.entitlement("otc", "RC-30")
     monkeypatch.setenv("SRDI_ACTOR", "approver")
-    approved = as_json(db_url, "entitlement", "approve", unstated, "--amount", "80000", "--on", "2026-05-01")
+    approved = as_json(
+        as_person(db_url, "approver"),
+        "entitlement",
+        "approve",
+        unstated,
+        "--amount",
+        "80000",
+        "--on",
+        "2026-05-01",
+    )
     monkeypatch.setenv("SRDI_ACTOR", "treasury")
     assert (approved["status"], approved["approved_amount"]) == ("approved", 80000)
     paid = as_json(
-        db_url, "entitlement", "pay", unstated, "--amount", "80000", "--ref", "荣财2", "--on", "2026-06-01"
-    )
+        as_person(db_url, "treasury"), "entitlement", "pay", unstated, "--amount", "80000", "--ref", "荣财2",
+        "--on", "2026-06-01",
+    )  # fmt: skip
     assert (paid["status"], paid["paid_amount"]) == ("paid", 80000)
     ceiling = history.entitlement("rc27b", "RC-27b")
     rejected(

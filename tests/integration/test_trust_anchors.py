@@ -16,6 +16,7 @@ import cli
 from events.envelope import NewEvent
 from events.schemas import EntitlementPaid, enterprise_stream
 from events.sql_store import SqlEventStore
+from tests.backends import as_person
 from tests.bootstrap import Office
 from tests.cli import RUNNER, as_json, invoke
 from tests.integration.ledger_history import RC
@@ -24,8 +25,9 @@ from tests.integration.trust_support import delete_all, forge_payment, rechain, 
 
 
 def run(db_url: str, *args: str, actor: str | None = None) -> Any:
-    """The CLI in-process; ``actor`` sets SRDI_ACTOR for this call only (None: unset)."""
-    return invoke(db_url, *args, env={"SRDI_ACTOR": actor})
+    """The CLI in-process; ``actor`` sets SRDI_ACTOR for this call only (None: unset) and, on
+    PostgreSQL, logs in as that person: the login is who acts."""
+    return invoke(db_url if actor is None else as_person(db_url, actor), *args, env={"SRDI_ACTOR": actor})
 
 
 def anchored(db_url: str, tmp_path: Path) -> tuple[Path, Path]:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from domain.uscc import make_uscc
 from events.db import make_engine
+from events.tables import events_table as T
 from tests.backends import PG_URL
 from tests.bootstrap import Office
 from tests.cli import invoke
 from tests.integration.ledger_history import RC, YB
+from tests.integration.trust_support import KINDS, role_logins
 
-KINDS = ("recorder", "approver", "payer", "auditor")
 NEW = make_uscc("91500112MA5TR0001")
 
 
@@ -29,29 +31,8 @@ def backend() -> str:
 @pytest.fixture
 def logins(db_url: str, history: Office) -> Iterator[dict[str, str]]:
     """``db roles`` with a prefix of this test's own, and one login per role; all dropped afterwards."""
-    url = db_url
-    prefix = f"t{uuid.uuid4().hex[:8]}_"
-    admin = make_engine(PG_URL)
-    groups = [f"{prefix}{kind}" for kind in KINDS]
-    users = {kind: f"{prefix}login_{kind}" for kind in KINDS}
-    try:
-        done = invoke(url, "db", "roles", "--prefix", prefix, "--json")
-        assert done.exit_code == 0, done.stderr
-        assert sorted(json.loads(done.stdout)["created"]) == sorted(groups)
-        again = invoke(url, "db", "roles", "--prefix", prefix, "--json")
-        assert again.exit_code == 0 and json.loads(again.stdout)["created"] == []  # idempotent
-        with admin.begin() as conn:
-            for kind, user in users.items():
-                conn.exec_driver_sql(f'CREATE ROLE "{user}" LOGIN IN ROLE "{prefix}{kind}"')
-        yield {kind: url.replace("postgres@", f"{user}@", 1) for kind, user in users.items()}
-    finally:
-        with admin.begin() as conn:
-            for role in [*users.values(), *groups]:
-                exists = conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).first()
-                if exists:
-                    conn.exec_driver_sql(f'DROP OWNED BY "{role}" CASCADE')
-                    conn.exec_driver_sql(f'DROP ROLE "{role}"')
-        admin.dispose()
+    with role_logins(db_url) as urls:
+        yield urls
 
 
 def _commands(office: Office) -> list[tuple[str, tuple[str, ...], set[str]]]:
@@ -96,14 +77,32 @@ def test_each_role_may_run_only_its_commands(history: Office, logins: dict[str, 
 def test_the_actor_is_the_login_and_no_role_changes_an_event(
     db_url: str, history: Office, logins: dict[str, str]
 ) -> None:
-    """Events record the session user, whatever SRDI_ACTOR says; no role can change a stored event."""
+    """Events record the session user (SRDI_ACTOR only a note after it); the database refuses any other
+    actor even in a raw INSERT, and no role can change a stored event."""
     url, store = db_url, history.store
     done = invoke(logins["recorder"], "record", YB, "hnte.certified", "--on", "2024-06-01",
                   env={"SRDI_ACTOR": "someone-else"})  # fmt: skip
     assert done.exit_code == 0, done.stderr
     tail = list(store.read_all(store.last_position() - 1))[-1]
-    login = logins["recorder"].split("://", 1)[1].split("@", 1)[0]
-    assert tail.actor == f"{login}/someone-else" and tail.actor.startswith(login)
+    login = _login(logins["recorder"])
+    assert tail.actor == f"{login}/someone-else"
+    forged = store.last_position()
+    for actor in ("mallory", f"{login}x", f"{login}x/{login}", "", _login(logins["approver"])):
+        raw = make_engine(logins["recorder"])
+        try:
+            with pytest.raises(sa.exc.DBAPIError, match="is not the login"), raw.begin() as conn:
+                conn.execute(
+                    sa.insert(T).values(
+                        position=forged + 1, event_id=str(uuid.uuid4()), stream_id="enterprise-x",
+                        stream_version=1, event_type="MilestoneRecorded", schema_version=1,
+                        occurred_on=date(2024, 1, 1), recorded_at=datetime.now(UTC), actor=actor,
+                        payload="{}", hash="0" * 64,
+                    )
+                )  # fmt: skip
+        finally:
+            raw.dispose()
+    assert store.last_position() == forged
+    assert invoke(logins["auditor"], "audit", "verify").exit_code == 0
     for kind in KINDS:
         changer = make_engine(logins[kind])
         try:
@@ -112,3 +111,43 @@ def test_the_actor_is_the_login_and_no_role_changes_an_event(
         finally:
             changer.dispose()
     assert url  # the owner's URL stays usable for the fixture's teardown
+
+
+@pytest.mark.postgres
+def test_one_login_cannot_approve_and_pay_whatever_srdi_actor_says(
+    db_url: str, history: Office, logins: dict[str, str]
+) -> None:
+    """Four eyes compares logins: a login in both groups approves as 'li' and cannot pay as 'wang'
+    (exit 6, nothing written); another login pays; the chain verifies after every role's commands."""
+    both = _login(logins["approver"]) + "_both"
+    prefix = _login(logins["approver"]).removesuffix("login_approver")
+    admin = make_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE ROLE "{both}" LOGIN IN ROLE "{prefix}approver", "{prefix}payer"')
+        as_both = db_url.replace("postgres@", f"{both}@", 1)
+        key = history.entitlement("otc", "RC-30")
+        approve = ("entitlement", "approve", key, "--amount", "80000")
+        assert invoke(as_both, *approve, env={"SRDI_ACTOR": "li"}).exit_code == 0
+        store = history.store
+        before = store.last_position()
+        pay = ("entitlement", "pay", key, "--amount", "100", "--ref", "R1", "--on", "2026-06-01")
+        for note in ("wang", None):
+            done = invoke(as_both, *pay, env={"SRDI_ACTOR": note})
+            assert done.exit_code == 6, (note, done.stdout, done.stderr)
+            assert done.stderr.count("\n") == 1 and "four eyes" in done.stderr
+            assert store.last_position() == before
+        paid = invoke(logins["payer"], *pay, env={"SRDI_ACTOR": "li"})
+        assert paid.exit_code == 0, paid.stderr
+        actors = [e.actor for e in store.read_all(before - 1)]
+        assert actors[-2:] == [f"{both}/li", f"{_login(logins['payer'])}/li"]
+        verified = invoke(logins["auditor"], "audit", "verify", "--json")
+        assert verified.exit_code == 0 and json.loads(verified.stdout)["ok"] is True
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{both}"')
+        admin.dispose()
+
+
+def _login(url: str) -> str:
+    return url.split("://", 1)[1].split("@", 1)[0]

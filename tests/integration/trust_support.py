@@ -7,6 +7,8 @@ attacker holding the database owner's password would do. These helpers do exactl
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -17,10 +19,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events import canonical
+from events.db import make_engine
 from events.integrity import raw_rows
 from events.schemas import EntitlementPaid
 from events.sql_store import _as_date, _as_utc
 from events.tables import events_table as T
+from tests.backends import PG_URL
+from tests.cli import invoke
+
+KINDS = ("recorder", "approver", "payer", "auditor")
 
 
 @contextmanager
@@ -79,3 +86,32 @@ def delete_all(engine: Engine) -> None:
 def set_column(engine: Engine, position: int, **values: Any) -> None:
     with as_attacker(engine) as conn:
         conn.execute(sa.update(T).where(T.c.position == position).values(**values))
+
+
+@contextmanager
+def role_logins(url: str, *options: str) -> Iterator[dict[str, str]]:
+    """``srdi db roles`` (run twice: idempotent) with a prefix of this test's own and ``options``, one
+    login per role; yields kind -> the URL of that login. Logins and roles are dropped afterwards."""
+    prefix = f"t{uuid.uuid4().hex[:8]}_"
+    admin = make_engine(PG_URL)
+    groups = [f"{prefix}{kind}" for kind in KINDS]
+    users = {kind: f"{prefix}login_{kind}" for kind in KINDS}
+    try:
+        args = ("db", "roles", "--prefix", prefix, *options, "--json")
+        done = invoke(url, *args)
+        assert done.exit_code == 0, done.stderr
+        assert sorted(json.loads(done.stdout)["created"]) == sorted(groups)
+        again = invoke(url, *args)
+        assert again.exit_code == 0 and json.loads(again.stdout)["created"] == []
+        with admin.begin() as conn:
+            for kind, user in users.items():
+                conn.exec_driver_sql(f'CREATE ROLE "{user}" LOGIN IN ROLE "{prefix}{kind}"')
+        yield {kind: url.replace("postgres@", f"{user}@", 1) for kind, user in users.items()}
+    finally:
+        with admin.begin() as conn:
+            for role in [*users.values(), *groups]:
+                exists = conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).first()
+                if exists:
+                    conn.exec_driver_sql(f'DROP OWNED BY "{role}" CASCADE')
+                    conn.exec_driver_sql(f'DROP ROLE "{role}"')
+        admin.dispose()
