@@ -3,10 +3,10 @@
 The views are derived data that every reader trusts: a payment added to a ledger row by hand shows
 in ``srdi ledger`` until a replay, and a checkpoint moved ahead of the log would stop the view from
 ever catching up. ``check_views`` (``srdi audit verify --views``) first catches the live views up as
-any read does (``feed.view``: privately for a session that may not write them), then rebuilds every projection into TEMPORARY tables on one connection
-(``feed.snapshot``: the live tables are never touched by the rebuild) and walks both sides table by
-table in primary-key order, naming the first row that differs. Memory: one row of each side at a
-time, plus the snapshot's own batch.
+any read does (``feed.view``: privately for a session that may not write them), then rebuilds
+every projection into TEMPORARY tables on one connection (``feed.snapshot``: the live tables are
+never touched by the rebuild) and walks both sides table by table in primary-key order, naming the
+first row that differs. Memory: one row of each side at a time, plus the snapshot's own batch.
 
 The checkpoints are compared with the log's end: after a catch-up every one must be exactly there
 (a private catch-up moves none; the copy it reads is at the end by construction).
