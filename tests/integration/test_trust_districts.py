@@ -12,15 +12,9 @@ from domain.uscc import make_uscc
 from tests.bootstrap import Office
 from tests.cli import invoke
 from tests.integration.ledger_history import RC, YB
-from tests.integration.trust_support import role_logins
+from tests.integration.trust_support import postgres_only, role_logins  # noqa: F401 (a fixture)
 
 LJ = make_uscc("91500000MA5TR0003")  # a Liangjiang enterprise, registered by the owner
-
-
-@pytest.fixture
-def backend() -> str:
-    """Roles are PostgreSQL's: the sample history (`history`) is recorded there, by the owner."""
-    return "postgres"
 
 
 @pytest.fixture

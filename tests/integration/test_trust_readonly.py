@@ -3,7 +3,6 @@ prints exactly what the owner's does: views that lag the log are caught up priva
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,7 @@ from events.sql_store import SqlEventStore
 from tests.bootstrap import Office
 from tests.cli import invoke
 from tests.integration.ledger_history import RC, YB
-from tests.integration.trust_support import role_logins
-
-
-@pytest.fixture
-def backend() -> str:
-    """Roles are PostgreSQL's: the sample history (`history`) is recorded there, by the owner."""
-    return "postgres"
-
-
-@pytest.fixture
-def logins(db_url: str, history: Office) -> Iterator[dict[str, str]]:
-    with role_logins(db_url) as urls:
-        yield urls
+from tests.integration.trust_support import history_logins, postgres_only  # noqa: F401 (fixtures)
 
 
 def _reads(history: Office) -> list[tuple[str, ...]]:

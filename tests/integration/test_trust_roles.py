@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -17,22 +16,9 @@ from tests.backends import PG_URL
 from tests.bootstrap import Office
 from tests.cli import invoke
 from tests.integration.ledger_history import RC, YB
-from tests.integration.trust_support import KINDS, role_logins
+from tests.integration.trust_support import KINDS, history_logins, postgres_only  # noqa: F401 (fixtures)
 
 NEW = make_uscc("91500112MA5TR0001")
-
-
-@pytest.fixture
-def backend() -> str:
-    """Roles are PostgreSQL's: the sample history (`history`) is recorded there, by the owner."""
-    return "postgres"
-
-
-@pytest.fixture
-def logins(db_url: str, history: Office) -> Iterator[dict[str, str]]:
-    """``db roles`` with a prefix of this test's own, and one login per role; all dropped afterwards."""
-    with role_logins(db_url) as urls:
-        yield urls
 
 
 def _commands(office: Office) -> list[tuple[str, tuple[str, ...], set[str]]]:

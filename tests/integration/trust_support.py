@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -25,6 +26,7 @@ from events.schemas import EntitlementPaid
 from events.sql_store import _as_date, _as_utc
 from events.tables import events_table as T
 from tests.backends import PG_URL
+from tests.bootstrap import Office
 from tests.cli import invoke
 
 KINDS = ("recorder", "approver", "payer", "auditor")
@@ -115,3 +117,16 @@ def role_logins(url: str, *options: str) -> Iterator[dict[str, str]]:
                     conn.exec_driver_sql(f'DROP OWNED BY "{role}" CASCADE')
                     conn.exec_driver_sql(f'DROP ROLE "{role}"')
         admin.dispose()
+
+
+@pytest.fixture(name="backend")
+def postgres_only() -> str:
+    """Roles are PostgreSQL's: the sample history (`history`) is recorded there, by the owner."""
+    return "postgres"
+
+
+@pytest.fixture(name="logins")
+def history_logins(db_url: str, history: Office) -> Iterator[dict[str, str]]:
+    """``db roles`` on the sample history with a prefix of the test's own, one login per role."""
+    with role_logins(db_url) as urls:
+        yield urls
