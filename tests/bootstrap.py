@@ -36,6 +36,7 @@ from events.envelope import RecordedEvent
 from events.memory import InMemoryEventStore
 from events.schemas import enterprise_stream, reminder_stream
 from events.store import EventStore
+from scheduler.jobs import ScanReport, scan_since_last
 from service_layer import reads
 from service_layer.activation import activate
 from service_layer.bootstrap import Services, services_on
@@ -96,6 +97,10 @@ class FakeNotifier:
     def channels(self) -> dict[str, Any]:
         """The settings that route every notice here (and to the log)."""
         return {"notify_channels": ("log", "outbox"), "outbox_path": self.path}
+
+    def environment(self) -> dict[str, str]:
+        """The same, for a `srdi scheduler` process of the test's."""
+        return {"SRDI_NOTIFY_CHANNELS": '["log", "outbox"]', "SRDI_OUTBOX_PATH": str(self.path)}
 
     def sent(self) -> list[dict[str, Any]]:
         """Every notice delivered so far, in order."""
@@ -282,6 +287,11 @@ class Office:
             self.store, who, command, today=self.today, actor=actor, reactor=self.reactor
         )
         return found[1]
+
+    def scan(self, day: date) -> ScanReport:
+        """The scheduler's daily scan on ``day`` (covering every day since the last one): reminders
+        issued, lapses recorded, notices sent to the office's notifier."""
+        return scan_since_last(self.services, day)
 
     # ── reads ────────────────────────────────────────────────────────────────────────────────
     def load(self, who: str, **when: Any) -> Enterprise:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -268,6 +269,38 @@ def srdi(url: str, *args: str | bytes, timeout: float = 120) -> Outcome:
         done.stdout.decode("utf-8", "replace"),
         done.stderr.decode("utf-8", "replace"),
     )
+
+
+# ── killing a process at a point of its work ───────────────────────────────────────────────
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used so far (Linux /proc), None once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def kill_at_cpu(process: subprocess.Popen[bytes], cpu: float | None) -> bytes:
+    """SIGKILL ``process`` once it has used ``cpu`` seconds of CPU (None: let it finish); its stderr.
+
+    CPU time, unlike wall time, does not stretch on a busy machine, so the kill lands at the same
+    point of the work however loaded the CI runner is. It must have ended killed or with exit 0.
+    """
+    while cpu is not None and process.poll() is None:
+        used = cpu_seconds(process.pid)
+        if used is not None and used >= cpu:
+            os.kill(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode in (0, -signal.SIGKILL), f"exit {process.returncode} {err[-2000:]!r}"
+    return err
 
 
 # ── data ────────────────────────────────────────────────────────────────────────────────────

@@ -1,8 +1,9 @@
 """Malformed input of every kind: exit 2, one clear line on stderr, nothing on stdout, the database unchanged.
 
 The catalogue runs ``cli.main()`` in-process with a real argv (the `srdi` script, `cli.run`, wraps
-exactly that) against one prepared database per back-end (`tests/reliability/desk.py`); a sample also runs
-through the installed script. "Unchanged" is a logical dump of every table (support.logical_dump).
+exactly that) against one database per back-end, prepared through the bootstrap's office
+(`prepare`); a sample also runs through the installed script. "Unchanged" is a logical dump of
+every table (support.logical_dump).
 SQL-looking text that is valid (a name, a reference, a reason) is accepted and stored verbatim:
 those cases are checked separately, with the tables still there afterwards.
 """
@@ -18,10 +19,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from domain.policy.model import builtin_keys
 from events.integrity import verify
 from projections.feed import catch_up
 from tests.backends import fresh_database
-from tests.reliability.desk import build_desk, policy_with
+from tests.bootstrap import Office, bootstrap
+from tests.reliability.bad_files import policy_with, write_bad_files
 from tests.reliability.support import Outcome, file_bytes, logical_dump, open_engine, run_cli, srdi, uscc
 
 LONG = "长" * 10_000
@@ -65,6 +68,14 @@ def revenue(amount: str, id: str) -> Case:
 def pay(*more: str, id: str, names: str, amount: str = "1", on: str = "2024-05-01", ref: str = "R") -> Case:
     return case(id, "entitlement", "pay", "{fixed}", "--amount", amount, "--ref", ref, "--on", on, *more,
                 names=names)  # fmt: skip
+
+
+def lease(
+    id: str, names: str, area: str = "100", rent: str = "30", months: str = "12", owner: str = "state"
+) -> Case:
+    """``report {A} lease --year 2024`` of ``area`` m² at ``rent`` for ``months`` months from ``owner``."""
+    terms = ("--area", area, "--rent", rent, "--months", months, "--owner", owner)
+    return case(id, "report", "{A}", "lease", "--year", "2024", *terms, names=names)
 
 
 def policy(file: str, id: str, names: str) -> Case:
@@ -136,8 +147,7 @@ HOSTILE = [
     pay(id="pay-8-fen-above-a-huge-approval", amount="1" + "0" * 26 + ".08", names="--amount"),
     case("rd-subsidy-above-the-bound", "report", "{A}", "rd-subsidy", "--year", "2024", "--amount", TOO_BIG,
          names="--amount"),
-    case("lease-rent-above-the-bound", "report", "{A}", "lease", "--year", "2024", "--area", "100", "--rent",
-         TOO_BIG, "--months", "12", "--owner", "state", names="--rent"),
+    lease(id="lease-rent-above-the-bound", names="--rent", rent=TOO_BIG),
     case("talent-above-the-bound", "report", "{A}", "talent", "--person", "P9", "--year", "2024",
          "--contribution", TOO_BIG, names="--contribution"),
     # ── business dates before 1990 ──
@@ -264,11 +274,11 @@ CASES = [
     case("command-unknown", "frobnicate", names="frobnicate"),
     case("option-unknown", "status", "{A}", "--colour", names="--colour"),
     # ── dates ──
-    case("date-future", "record", "{A}", "hnte.applied", "--on", FUTURE, names=FUTURE),
-    case("date-feb-30", "record", "{A}", "hnte.applied", "--on", "2024-02-30", names="2024-02-30"),
-    case("date-short-year", "record", "{A}", "hnte.applied", "--on", "24-1-1", names="24-1-1"),
-    case("date-slashes", "record", "{A}", "hnte.applied", "--on", "2024/01/01", names="2024/01/01"),
-    case("date-empty", "record", "{A}", "hnte.applied", "--on", "", names="--on"),
+    rec(id="date-future", names=FUTURE, on=FUTURE),
+    rec(id="date-feb-30", names="2024-02-30", on="2024-02-30"),
+    rec(id="date-short-year", names="24-1-1", on="24-1-1"),
+    rec(id="date-slashes", names="2024/01/01", on="2024/01/01"),
+    rec(id="date-empty", names="--on", on=""),
     case("date-before-latest-milestone", "record", "{A}", "srdi-municipal.review-passed", "--on",
          "2023-01-01", names="before"),
     case("registration-date-future", "enterprise", "add", "{U}", "--name", "甲", "--district", "yubei",
@@ -284,19 +294,13 @@ CASES = [
     case("reminders-within-negative", "reminders", "--within", "-1", names="--within"),
     case("reminders-today-malformed", "reminders", "--today", "2024-02-30", names="--today"),
     # ── amounts ──
-    case("amount-negative", "report", "{A}", "financials", "--year", "2024", "--revenue", "-1",
-         names="--revenue"),
-    case("amount-nan", "report", "{A}", "financials", "--year", "2024", "--revenue", "NaN",
-         names="--revenue"),
-    case("amount-inf", "report", "{A}", "financials", "--year", "2024", "--revenue", "inf",
-         names="--revenue"),
-    case("amount-1e309", "report", "{A}", "financials", "--year", "2024", "--revenue", "1e309",
-         names="--revenue"),
-    case("amount-three-decimals", "report", "{A}", "financials", "--year", "2024", "--revenue", "1.001",
-         names="--revenue"),
-    case("amount-words", "report", "{A}", "financials", "--year", "2024", "--revenue", "一百万",
-         names="--revenue"),
-    case("amount-sql", "report", "{A}", "financials", "--year", "2024", "--revenue", SQL, names="--revenue"),
+    revenue("-1", id="amount-negative"),
+    revenue("NaN", id="amount-nan"),
+    revenue("inf", id="amount-inf"),
+    revenue("1e309", id="amount-1e309"),
+    revenue("1.001", id="amount-three-decimals"),
+    revenue("一百万", id="amount-words"),
+    revenue(SQL, id="amount-sql"),
     case("rd-expense-negative", "report", "{A}", "financials", "--year", "2024", "--revenue", "1",
          "--rd-expense", "-5", names="--rd-expense"),
     case("rd-subsidy-zero", "report", "{A}", "rd-subsidy", "--year", "2024", "--amount", "0",
@@ -311,18 +315,12 @@ CASES = [
          "2024-06-01", names="--year"),
     case("ledger-year-abc", "ledger", "--year", "abc", names="--year"),
     # ── leases ──
-    case("lease-area-0", "report", "{A}", "lease", "--year", "2024", "--area", "0", "--rent", "30",
-         "--months", "12", "--owner", "state", names="--area"),
-    case("lease-area-huge", "report", "{A}", "lease", "--year", "2024", "--area", "2000000", "--rent", "30",
-         "--months", "12", "--owner", "state", names="--area"),
-    case("lease-months-13", "report", "{A}", "lease", "--year", "2024", "--area", "100", "--rent", "30",
-         "--months", "13", "--owner", "state", names="--months"),
-    case("lease-months-0", "report", "{A}", "lease", "--year", "2024", "--area", "100", "--rent", "30",
-         "--months", "0", "--owner", "state", names="--months"),
-    case("lease-owner-other", "report", "{A}", "lease", "--year", "2024", "--area", "100", "--rent", "30",
-         "--months", "12", "--owner", "other", names="--owner"),
-    case("lease-rent-negative", "report", "{A}", "lease", "--year", "2024", "--area", "100", "--rent", "-3",
-         "--months", "12", "--owner", "state", names="--rent"),
+    lease(id="lease-area-0", names="--area", area="0"),
+    lease(id="lease-area-huge", names="--area", area="2000000"),
+    lease(id="lease-months-13", names="--months", months="13"),
+    lease(id="lease-months-0", names="--months", months="0"),
+    lease(id="lease-owner-other", names="--owner", owner="other"),
+    lease(id="lease-rent-negative", names="--rent", rent="-3"),
     # ── very long text where a limit applies ──
     case("name-10k", "enterprise", "add", "{U}", "--name", LONG, "--district", "yubei", names="--name"),
     case("name-blank", "enterprise", "add", "{U}", "--name", "   ", "--district", "yubei", names="--name"),
@@ -378,18 +376,12 @@ CASES = [
     case("policy-show-unknown", "policy", "show", "nonesuch", names="nonesuch"),
     case("policy-activate-date-malformed", "policy", "activate", "yubei-2024", "--on", "2024-02-30",
          names="--on"),
-    case("policy-file-broken-toml", "policy", "activate", "yubei-2024", "--file",
-         "{dir}/policy-broken.toml", names="TOML"),
-    case("policy-file-unknown-field", "policy", "activate", "yubei-2024", "--file",
-         "{dir}/policy-unknown-field.toml", names="frobnicate"),
-    case("policy-file-bad-decimal", "policy", "activate", "yubei-2024", "--file",
-         "{dir}/policy-bad-decimal.toml", names="decimal"),
-    case("policy-file-negative-amount", "policy", "activate", "yubei-2024", "--file",
-         "{dir}/policy-negative.toml", names="amount"),
-    case("policy-file-other-key", "policy", "activate", "yubei-2024", "--file",
-         "{dir}/policy-other-key.toml", names="yubei-2099"),
-    case("policy-file-not-utf8", "policy", "activate", "yubei-2024", "--file",
-         "{dir}/policy-not-utf8.toml", names="UTF-8"),
+    policy("policy-broken.toml", id="policy-file-broken-toml", names="TOML"),
+    policy("policy-unknown-field.toml", id="policy-file-unknown-field", names="frobnicate"),
+    policy("policy-bad-decimal.toml", id="policy-file-bad-decimal", names="decimal"),
+    policy("policy-negative.toml", id="policy-file-negative-amount", names="amount"),
+    policy("policy-other-key.toml", id="policy-file-other-key", names="yubei-2099"),
+    policy("policy-not-utf8.toml", id="policy-file-not-utf8", names="UTF-8"),
     case("policy-file-empty", "policy", "activate", "yubei-2024", "--file", "{dir}/policy-empty.toml",
          names="policy-empty.toml"),
     case("policy-file-missing", "policy", "activate", "yubei-2024", "--file", "{dir}/nonesuch.toml",
@@ -429,6 +421,50 @@ SAMPLE_THROUGH_THE_SCRIPT = (
 )
 
 
+A = uscc("DKT", 1)  # yubei: YB-5a accrued, YB-7d reversed, demonstration 2024, patent ZL2024-1
+B = uscc("DKT", 2)  # rongchang: RC-27b awaiting approval (ceiling 200,000)
+C = uscc("DKT", 3)  # rongchang: RC-27b approved at 150,000
+E = uscc("DKT", 5)  # yubei: registered, nothing else
+UNREGISTERED = uscc("DKT", 9)
+
+
+def prepare(office: Office) -> dict[str, str]:
+    """A small but complete database: every kind of thing a malformed command could be aimed at exists
+    (enterprises in two districts, an accrued fixed award, a ceiling awaiting approval, an approved one,
+    a reversed one, a retraction, a demonstration year and a patent on record); the ids the
+    catalogue's argument templates refer to."""
+    for key in builtin_keys():
+        office.activate(key)
+    office.register(A, "yubei", "medium", name="重庆甲科技有限公司")
+    office.register(B, "荣昌", None, name="重庆乙科技有限公司")
+    office.register(C, "rongchang", None, name="重庆丙科技有限公司")
+    registered = office.register(E, "yubei", None, name="重庆戊科技有限公司")
+    for who, srdi_on in ((A, "2023-03-01"), (B, "2022-08-01"), (C, "2022-08-01")):
+        office.climb(who, ("innovative-sme.certified", "2021-05-01"), ("srdi-municipal.certified", srdi_on))
+    office.climb(A, ("listing.neeq-filed", "2024-01-05"), ("listing.neeq-listed", "2024-06-05"))
+    select = office.record(A, "listing.neeq-select", "2025-03-05")
+    retraction = office.retract(select.event_id, reason="录入错误")
+    office.demonstration(A, 2024, "2024-12-01")
+    office.patent(A, "ZL2024-1", "2024-05-01")
+    approved = office.one(C, "RC-27b").entitlement_id
+    office.approve(C, approved, "150000", on="2023-01-10")
+    created = next(e.event_id for e in office.stream(A) if e.event_type == "EntitlementCreated")
+    assert [office.one(*rule).status for rule in ((A, "YB-7d"), (B, "RC-27b"), (A, "YB-5a"))] == [
+        "reversed", "awaiting-approval", "accrued"
+    ]  # fmt: skip
+    return {
+        "A": A, "B": B, "C": C, "E": E, "U": UNREGISTERED,
+        "fixed": office.one(A, "YB-5a").entitlement_id,
+        "reversed": office.one(A, "YB-7d").entitlement_id,
+        "ceiling": office.one(B, "RC-27b").entitlement_id,
+        "approved": approved,
+        "retracted_event": select.event_id,
+        "retraction_event": retraction.event_id,
+        "registration_event": registered.event_id,
+        "entitlement_event": created,
+    }  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Desk:
     url: str
@@ -441,11 +477,13 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def desk(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    """The prepared database (all projections caught up) and the ids the catalogue refers to."""
-    ids = build_desk(module_db_url, tmp_path_factory.mktemp("bad-files"))
+    """The prepared database (its views caught up), the bad files, the ids the catalogue refers to."""
+    folder = tmp_path_factory.mktemp("bad-files")
+    write_bad_files(folder)
     engine = open_engine(module_db_url)
+    ids = prepare(bootstrap(engine))
     catch_up(engine)
-    yield Desk(module_db_url, engine, ids)
+    yield Desk(module_db_url, engine, {**ids, "dir": str(folder)})
     engine.dispose()
 
 

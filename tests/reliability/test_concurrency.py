@@ -45,17 +45,13 @@ from domain.commands import (
     ReportPatent,
     ReportTalent,
 )
-from domain.policy.model import builtin_keys, load_builtin
+from domain.policy.model import builtin_keys
 from events.integrity import verify
-from events.memory import InMemoryEventStore
-from events.sql_store import SqlEventStore
 from events.store import EventStore
 from projections.feed import catch_up, checkpoints, rebuild
-from service_layer.activation import activate
 from service_layer.commands import today
-from service_layer.policies import LiveReactor
-from service_layer.unit_of_work import handle
 from tests.backends import fresh_database
+from tests.bootstrap import Office, bootstrap
 from tests.reliability.support import (
     DISTRICTS,
     SRDI,
@@ -92,25 +88,36 @@ def setup_commands() -> list[AnyCommand]:
     return out
 
 
-def prepare(store: EventStore, day: date) -> None:
+def prepare(office: Office) -> Office:
     """Activate every shipped policy on its in-force date, then run the setup commands."""
+    office.actor = ACTOR
     for key in builtin_keys():
-        policy = load_builtin(key)
-        activate(store, policy, on=policy.in_force_from, today=day, actor=ACTOR)
-    reactor = LiveReactor(store)
+        office.activate(key)
     for command in setup_commands():
-        handle(store, command, today=day, actor=ACTOR, reactor=reactor)
+        office.run(command)
+    return office
+
+
+def reports_on_shared(
+    financials: tuple[int, int, date], talent: tuple[str, int, date], patent: tuple[str, date]
+) -> list[AnyCommand]:
+    """Three reports on S: (year, revenue, day) financials, (person, contribution, day) talent for
+    2024, and (number, day) patent; each worker's own year, person and number, so none collide."""
+    (year, revenue, filed), (person, contribution, paid), (number, granted) = financials, talent, patent
+    return [
+        ReportFinancials(uscc=SHARED, year=year, revenue=Decimal(revenue), on=filed),
+        ReportTalent(uscc=SHARED, person=person, year=2024, contribution=Decimal(contribution), on=paid),
+        ReportPatent(uscc=SHARED, number=number, on=granted),
+    ]
 
 
 def worker_commands(w: int) -> list[AnyCommand]:
     """What worker ``w`` writes: a report on S, a climb on its own D_w, then S's track or D_w's figures."""
     own = OWN[w]
-    shared: list[AnyCommand] = [
-        ReportFinancials(uscc=SHARED, year=2016 + w, revenue=Decimal(10_000_000 + w), on=date(2024, 3, 1)),
-        ReportTalent(uscc=SHARED, person=f"P{w}", year=2024, contribution=Decimal(600_000),
-                     on=date(2025, 3, 1)),
-        ReportPatent(uscc=SHARED, number=f"ZL2024-{w}", on=date(2024, 6, 1)),
-    ]  # fmt: skip
+    shared = reports_on_shared(
+        (2016 + w, 10_000_000 + w, date(2024, 3, 1)), (f"P{w}", 600_000, date(2025, 3, 1)),
+        (f"ZL2024-{w}", date(2024, 6, 1)),
+    )  # fmt: skip
     on_shared = shared[w % 3]
     climb = RecordMilestone(
         uscc=own, track="srdi-municipal", action="certified", on=date(2023, 3, 1), ref=f"W{w}"
@@ -142,10 +149,10 @@ def burst_plan(w: int) -> list[Step]:
     """Worker ``w``'s steps when everything is on S: its own year, person and patent, and for four
     of them a milestone on a track only they touch; one worker reads S's ledger midway."""
     steps: list[Step] = [
-        ReportFinancials(uscc=SHARED, year=2008 + w, revenue=Decimal(20_000_000 + w), on=date(2024, 4, 1)),
-        ReportTalent(uscc=SHARED, person=f"Q{w}", year=2024, contribution=Decimal(700_000),
-                     on=date(2025, 3, 2)),
-        ReportPatent(uscc=SHARED, number=f"ZL2023-{w}", on=date(2024, 7, 1)),
+        *reports_on_shared(
+            (2008 + w, 20_000_000 + w, date(2024, 4, 1)), (f"Q{w}", 700_000, date(2025, 3, 2)),
+            (f"ZL2023-{w}", date(2024, 7, 1)),
+        )
     ]  # fmt: skip
     steps = steps[w % 3 :] + steps[: w % 3]  # not all workers start with the same kind of command
     if w in SHARED_TRACK:
@@ -232,8 +239,7 @@ def test_eight_processes_write_at_once_and_nothing_is_lost_or_doubled(
     with fresh_database(backend, tmp_path) as url:
         engine = open_engine(url)
         try:
-            store = SqlEventStore(engine)
-            prepare(store, day)
+            store = prepare(bootstrap(engine, today=day)).store
             catch_up(engine)
             runs: list[Run] = []
             start = threading.Barrier(WORKERS)
@@ -257,7 +263,7 @@ def test_eight_processes_write_at_once_and_nothing_is_lost_or_doubled(
             engine.dispose()
 
 
-def check(engine: Engine, store: SqlEventStore, runs: list[Run], reached: list[int], day: date) -> None:
+def check(engine: Engine, store: EventStore, runs: list[Run], reached: list[int], day: date) -> None:
     for run in runs:
         assert run.code == 0, f"worker {run.worker} {run.command!r}: exit {run.code} {run.err}"
     accepted = [r for r in runs if r.command is not None]
@@ -281,16 +287,13 @@ def check(engine: Engine, store: SqlEventStore, runs: list[Run], reached: list[i
     rebuild(engine)
     assert projection_dump(engine) == tailed, "the tailed projections differ from a rebuild"
     # serialisable: the commands, one at a time in log order, give exactly this log
-    memory = InMemoryEventStore()
-    prepare(memory, day)
-    reactor = LiveReactor(memory)
+    memory = prepare(bootstrap(today=day))
     for run in sorted(accepted, key=lambda r: position[r.event_id]):
         assert run.command is not None
-        handle(memory, run.command, today=day, actor=ACTOR, reactor=reactor)
+        memory.run(run.command)
     for who in [SHARED, *OWN]:
-        stream = f"enterprise-{who}"
-        assert shape(store.read_stream(stream)) == shape(memory.read_stream(stream)), who
-    assert store.last_position() == memory.last_position()
+        assert shape(store.read_stream(f"enterprise-{who}")) == shape(memory.stream(who)), who
+    assert store.last_position() == memory.store.last_position()
 
 
 # ── a policy activation interleaved with commands, step by step ──────────────────────────────

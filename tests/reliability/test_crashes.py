@@ -26,7 +26,6 @@ import os
 import random
 import signal
 import subprocess
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +51,7 @@ from tests.reliability.support import (
     assert_no_gaps,
     event_count,
     import_csv_text,
+    kill_at_cpu,
     open_engine,
     projection_dump,
     restore_rows,
@@ -84,19 +84,6 @@ def targets(seed: str, full: float) -> list[float]:
     return out
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time a process has used so far (Linux /proc), None once it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
 def start(url: str, args: list[str], name: str | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [SRDI, "--db", url, *args],
@@ -111,14 +98,7 @@ def run_and_kill(url: str, args: list[str], cpu: float, name: str, engine: Engin
     its server session are gone. CPU time, unlike wall time, does not stretch on a busy machine,
     so the kill lands at the same point of the work however loaded the CI runner is."""
     process = start(url, args, name)
-    while process.poll() is None:
-        used = cpu_seconds(process.pid)
-        if used is not None and used >= cpu:
-            os.kill(process.pid, signal.SIGKILL)
-            break
-        time.sleep(0.005)
-    _, err = process.communicate(timeout=120)
-    assert process.returncode in (0, -signal.SIGKILL), f"{args}: exit {process.returncode} {err[-2000:]!r}"
+    kill_at_cpu(process, cpu)
     wait_for_sessions_to_end(engine, name)
     return Kill(cpu, process.returncode == -signal.SIGKILL)
 

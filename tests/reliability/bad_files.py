@@ -1,83 +1,11 @@
-"""A small but complete database for the bad-input catalogue, built through the CLI in-process.
-
-Every kind of thing a malformed command could be aimed at exists: enterprises in two districts,
-an accrued fixed award (YB-5a), a ceiling awaiting approval (RC-27b), an approved one, a reversed
-one (YB-7d, its trigger retracted), a retraction, a demonstration year and a patent already on
-record. ``build_desk`` returns the ids the catalogue's argument templates refer to.
-"""
+"""The malformed files of the bad-input catalogue: CSV imports and policy files, one per case (the file
+name says what is wrong), and paths an import or an export must refuse."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from tests.reliability.support import activate_builtin_policies, run_cli, uscc
-
-A = uscc("DKT", 1)  # yubei: YB-5a accrued, YB-7d reversed, demonstration 2024, patent ZL2024-1
-B = uscc("DKT", 2)  # rongchang: RC-27b awaiting approval (ceiling 200,000)
-C = uscc("DKT", 3)  # rongchang: RC-27b approved at 150,000
-E = uscc("DKT", 5)  # yubei: registered, nothing else
-UNREGISTERED = uscc("DKT", 9)
-
-
-def _ok(url: str, *args: str) -> Any:
-    done = run_cli(url, *args, "--json")
-    assert done.code == 0, (args, done.err)
-    return done.json()
-
-
-def _entitlement(url: str, who: str, rule: str) -> dict[str, Any]:
-    entries = [e for e in _ok(url, "ledger", "--enterprise", who)["entries"] if e["rule"] == rule]
-    assert len(entries) == 1, (who, rule, entries)
-    return dict(entries[0])
-
-
-def build_desk(url: str, folder: Path) -> dict[str, str]:
-    """Populate the database at ``url``; write the bad files into ``folder``; return the ids."""
-    activate_builtin_policies(url)
-    _ok(
-        url, "enterprise", "add", A, "--name", "重庆甲科技有限公司", "--district", "yubei", "--size", "medium"
-    )
-    _ok(url, "enterprise", "add", B, "--name", "重庆乙科技有限公司", "--district", "荣昌")
-    _ok(url, "enterprise", "add", C, "--name", "重庆丙科技有限公司", "--district", "rongchang")
-    registered = _ok(url, "enterprise", "add", E, "--name", "重庆戊科技有限公司", "--district", "yubei")
-    for who, srdi_on in ((A, "2023-03-01"), (B, "2022-08-01"), (C, "2022-08-01")):
-        _ok(url, "record", who, "innovative-sme.certified", "--on", "2021-05-01")
-        _ok(url, "record", who, "srdi-municipal.certified", "--on", srdi_on)
-    _ok(url, "record", A, "listing.neeq-filed", "--on", "2024-01-05")
-    _ok(url, "record", A, "listing.neeq-listed", "--on", "2024-06-05")
-    select = _ok(url, "record", A, "listing.neeq-select", "--on", "2025-03-05")
-    retraction = _ok(url, "retract", select["event_id"], "--reason", "录入错误")
-    _ok(url, "report", A, "demonstration", "--year", "2024", "--on", "2024-12-01")
-    _ok(url, "report", A, "patent", "--number", "ZL2024-1", "--on", "2024-05-01")
-    approved = _entitlement(url, C, "RC-27b")
-    _ok(url, "entitlement", "approve", approved["id"], "--amount", "150000", "--on", "2023-01-10")
-    created_event = next(
-        e["event_id"] for e in _ok(url, "history", A)["events"] if e["type"] == "EntitlementCreated"
-    )
-    ids = {
-        "A": A,
-        "B": B,
-        "C": C,
-        "E": E,
-        "U": UNREGISTERED,
-        "fixed": _entitlement(url, A, "YB-5a")["id"],
-        "reversed": _entitlement(url, A, "YB-7d")["id"],
-        "ceiling": _entitlement(url, B, "RC-27b")["id"],
-        "approved": approved["id"],
-        "retracted_event": select["event_id"],
-        "retraction_event": retraction["event_id"],
-        "registration_event": registered["event_id"],
-        "entitlement_event": created_event,
-        "dir": str(folder),
-    }
-    assert _entitlement(url, A, "YB-7d")["status"] == "reversed"
-    assert _entitlement(url, B, "RC-27b")["status"] == "awaiting-approval"
-    assert _entitlement(url, A, "YB-5a")["status"] == "accrued"
-    write_bad_files(folder)
-    _ok(url, "ledger")  # every projection caught up: a later read finds nothing to write
-    return ids
-
+from tests.reliability.support import uscc
 
 BUILTIN = Path(__file__).resolve().parents[2] / "domain" / "policies" / "yubei-2024.toml"
 
