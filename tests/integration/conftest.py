@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from events.db import make_engine
 from events.migrate import ensure_schema
@@ -44,6 +45,12 @@ def history(db_url: str) -> Iterator[Office]:
 def notifier(tmp_path: Path) -> FakeNotifier:
     """Where the scheduler's notices go: an outbox file of this test's own."""
     return FakeNotifier(tmp_path / "outbox.jsonl")
+
+
+@pytest.fixture
+def office(engine: Engine, notifier: FakeNotifier) -> Office:
+    """An office on the test database whose scheduler's notices go to ``notifier``."""
+    return bootstrap(engine, notifier=notifier)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
-from scheduler import jobs
 from tests.bootstrap import FakeNotifier, Inbox, bootstrap
 
 RECIPIENTS = {
@@ -34,8 +33,8 @@ def test_emails_reach_each_responsible_unit_once(
     rongchang = office.add_enterprise(23, district="rongchang")  # no recipients configured: no e-mail
     for code in (yubei, qianjiang, rongchang):
         office.record(code, "innovative-sme.certified", date(2021, 3, 1))
-    jobs.scan_since_last(office.services, date(2024, 2, 1))
-    jobs.scan_since_last(office.services, date(2024, 2, 1))
+    office.scan(date(2024, 2, 1))
+    office.scan(date(2024, 2, 1))
     by_unit = {message["X-Srdi-Unit"]: (rcpt, message) for rcpt, message in inbox.received}
     assert len(inbox.received) == 3
     assert {unit: rcpt for unit, (rcpt, _) in by_unit.items()} == RECIPIENTS
@@ -59,6 +58,6 @@ def test_an_unreachable_smtp_server_does_not_stop_the_scan(
     )
     code = office.add_enterprise(24, district="yubei")
     office.record(code, "innovative-sme.certified", date(2021, 3, 1))
-    report = jobs.scan_since_last(office.services, date(2024, 2, 1))
+    report = office.scan(date(2024, 2, 1))
     assert len(report.reminders) == 1
     assert [n["uscc"] for n in notifier.sent()] == [code]

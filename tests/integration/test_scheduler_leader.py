@@ -76,8 +76,7 @@ def test_a_standby_takes_over_from_a_killed_leader_and_nothing_is_sent_twice(
         **os.environ,
         "SRDI_DATABASE_URL": db_url,
         "SRDI_STANDBY_POLL_SECONDS": "0.2",
-        "SRDI_NOTIFY_CHANNELS": '["log", "outbox"]',
-        "SRDI_OUTBOX_PATH": str(notifier.path),
+        **notifier.environment(),
         "SRDI_LOG_FORMAT": "json",
         "SRDI_LOG_LEVEL": "info",
     }

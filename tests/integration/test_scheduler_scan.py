@@ -13,22 +13,19 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from scheduler import daemon, jobs
-from tests.bootstrap import FakeNotifier, bootstrap
+from tests.bootstrap import FakeNotifier, Office, bootstrap
 
 CERTIFIED = date(2021, 3, 1)
 V = date(2024, 2, 29)  # innovative-sme certified 2021-03-01 is valid through 2024-02-29
 
 
-def test_reminders_at_each_threshold_none_early_none_twice(
-    engine: Engine, tmp_path: Path, notifier: FakeNotifier
-) -> None:
+def test_reminders_at_each_threshold_none_early_none_twice(office: Office, notifier: FakeNotifier) -> None:
     """Day by day, a reminder appears exactly on the 90-, 30- and 7-day marks, once each, never early."""
-    office = bootstrap(engine, notifier=notifier)
     code = office.add_enterprise(1)
     office.record(code, "innovative-sme.certified", CERTIFIED)
     seen: dict[int, list[tuple[str, int, int]]] = {}
     for before in (91, 90, 90, 89, 31, 30, 29, 8, 7, 7, 6, 0):
-        jobs.scan_since_last(office.services, V - timedelta(days=before))
+        office.scan(V - timedelta(days=before))
         seen[before] = office.reminders(code)
     assert seen[91] == []
     assert seen[90] == seen[89] == seen[31] == [("innovative-sme", 90, 90)]
@@ -43,39 +40,32 @@ def test_reminders_at_each_threshold_none_early_none_twice(
     assert office.milestones(code, "expired") == []
 
 
-def test_expiry_is_recorded_once_after_two_runs(
-    engine: Engine, tmp_path: Path, notifier: FakeNotifier
-) -> None:
+def test_expiry_is_recorded_once_after_two_runs(office: Office, notifier: FakeNotifier) -> None:
     """The day after valid_until the title lapses as the system actor, dated then; a rerun adds nothing."""
-    office = bootstrap(engine, notifier=notifier)
     code = office.add_enterprise(2)
     office.record(code, "innovative-sme.certified", CERTIFIED)
-    first = jobs.scan_since_last(office.services, V + timedelta(days=1))
-    second = jobs.scan_since_last(office.services, V + timedelta(days=1))
-    third = jobs.scan_since_last(office.services, V + timedelta(days=5))
+    first = office.scan(V + timedelta(days=1))
+    second = office.scan(V + timedelta(days=1))
+    third = office.scan(V + timedelta(days=5))
     assert len(first.expiries) == 1 and second.expiries == () and third.expiries == ()
     assert office.milestones(code, "expired") == [("innovative-sme", V + timedelta(days=1), "system")]
     assert [n["kind"] for n in notifier.sent()] == ["expired"]
     assert office.reminders(code) == []  # past the deadline a reminder would only be noise
 
 
-def test_a_review_passed_moves_the_deadline_and_nothing_lapses(
-    engine: Engine, tmp_path: Path, notifier: FakeNotifier
-) -> None:
+def test_a_review_passed_moves_the_deadline_and_nothing_lapses(office: Office) -> None:
     """A review recorded before valid_until starts a new period: no lapse, reminders for the new deadline."""
-    office = bootstrap(engine, notifier=notifier)
     code = office.add_enterprise(3)
     office.record(code, "innovative-sme.certified", CERTIFIED)
-    jobs.scan_since_last(office.services, V - timedelta(days=30))
+    office.scan(V - timedelta(days=30))
     office.record(code, "innovative-sme.review-passed", V - timedelta(days=10))
-    report = jobs.scan_since_last(office.services, V + timedelta(days=1))
+    report = office.scan(V + timedelta(days=1))
     assert report.expiries == () and report.reminders == ()
     assert office.milestones(code, "expired") == []
 
 
-def test_a_week_of_downtime_is_caught_up(engine: Engine, tmp_path: Path, notifier: FakeNotifier) -> None:
+def test_a_week_of_downtime_is_caught_up(office: Office) -> None:
     """After seven days without a scan, what fell due in the gap is issued or recorded on the next run."""
-    office = bootstrap(engine, notifier=notifier)
     gap_start = V - timedelta(days=3)
     thirty = office.add_enterprise(4)  # its 30-day mark falls inside the gap
     office.record(thirty, "innovative-sme.certified", CERTIFIED + timedelta(days=30))
@@ -85,9 +75,9 @@ def test_a_week_of_downtime_is_caught_up(engine: Engine, tmp_path: Path, notifie
         6, district="jiangjin"
     )  # tutoring accepted 12 months before the gap ends
     office.record(tutoring, "listing.ipo-tutoring", date(2023, 3, 1))
-    jobs.scan_since_last(office.services, gap_start)
+    office.scan(gap_start)
     before = {code: office.reminders(code) for code in (thirty, lapsing, tutoring)}
-    report = jobs.scan_since_last(office.services, gap_start + timedelta(days=7))
+    report = office.scan(gap_start + timedelta(days=7))
     assert report.covered_from == gap_start + timedelta(days=1)
     assert office.reminders(thirty) == [*before[thirty], ("innovative-sme", 30, 26)]
     assert office.milestones(lapsing, "expired") == [("innovative-sme", V + timedelta(days=1), "system")]
@@ -96,26 +86,22 @@ def test_a_week_of_downtime_is_caught_up(engine: Engine, tmp_path: Path, notifie
     assert jobs.last_scanned(office.services) == gap_start + timedelta(days=7)
 
 
-def test_a_tutoring_acceptance_is_reminded_then_lapses(
-    engine: Engine, tmp_path: Path, notifier: FakeNotifier
-) -> None:
+def test_a_tutoring_acceptance_is_reminded_then_lapses(office: Office, notifier: FakeNotifier) -> None:
     """ipo-tutoring with no application: reminded before its 12 months end, lapsed the day after."""
-    office = bootstrap(engine, notifier=notifier)
     code = office.add_enterprise(7)
     office.record(code, "listing.ipo-tutoring", date(2023, 3, 1))  # holds through 2024-02-29
-    jobs.scan_since_last(office.services, date(2024, 2, 22))
+    office.scan(date(2024, 2, 22))
     assert office.reminders(code) == [("listing", 7, 7)]
-    jobs.scan_since_last(office.services, date(2024, 3, 1))
-    jobs.scan_since_last(office.services, date(2024, 3, 2))
+    office.scan(date(2024, 3, 1))
+    office.scan(date(2024, 3, 2))
     assert office.milestones(code, "expired") == [("listing", date(2024, 3, 1), "system")]
     assert [n["kind"] for n in notifier.sent()] == ["tutoring-lapses", "tutoring-lapsed"]
 
 
-def test_cli_run_once_and_reminders_json(engine: Engine, tmp_path: Path, notifier: FakeNotifier) -> None:
+def test_cli_run_once_and_reminders_json(engine: Engine, tmp_path: Path, office: Office) -> None:
     """`reminders --json` lists without recording (docs/cli.md shape); `scheduler run --once` then records."""
     from cli import app
 
-    office = bootstrap(engine, notifier=notifier)
     code = office.add_enterprise(8)
     office.record(code, "innovative-sme.certified", CERTIFIED)
     cli = CliRunner()

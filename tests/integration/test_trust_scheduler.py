@@ -20,7 +20,7 @@ from events.db import make_engine
 from scheduler import daemon, jobs, outbox
 from scheduler.tables import notices_table
 from service_layer.anchoring import anchor
-from tests.bootstrap import FakeNotifier, Inbox, bootstrap
+from tests.bootstrap import FakeNotifier, Inbox, Office, bootstrap
 
 CERTIFIED = date(2021, 3, 1)
 V = date(2024, 2, 29)  # innovative-sme certified 2021-03-01 is valid through 2024-02-29
@@ -100,16 +100,15 @@ def test_the_jobs_come_from_code_and_include_the_anchor_when_a_key_is_set(
 
 
 def test_a_kill_after_the_scan_commits_loses_no_notice(
-    engine: Engine, tmp_path: Path, notifier: FakeNotifier, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, office: Office, notifier: FakeNotifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Reminders committed but never sent (killed before delivery) wait in the outbox; the next delivery
     sends each once, and a delivery killed after writing the file does not write them again."""
-    office = bootstrap(engine, notifier=notifier)
     codes = [office.add_enterprise(n) for n in range(1, 6)]
     for code in codes:
         office.record(code, "innovative-sme.certified", CERTIFIED)
     monkeypatch.setattr(jobs, "deliver", lambda *_: 0)  # the process dies right after the commits
-    jobs.scan_since_last(office.services, V - timedelta(days=30))
+    office.scan(V - timedelta(days=30))
     issued = sum(len(office.reminders(code)) for code in codes)
     assert issued == 5 and _pending(engine) == 5 and notifier.sent() == []
 
@@ -125,15 +124,14 @@ def test_a_kill_after_the_scan_commits_loses_no_notice(
     sent = notifier.sent()
     assert len(sent) == len({n["event_id"] for n in sent}) == 5 and _pending(engine) == 0
     assert outbox.deliver(engine, office.services.settings) == 0
-    jobs.scan_since_last(office.services, V - timedelta(days=30))  # the same day again: nothing new or resent
+    office.scan(V - timedelta(days=30))  # the same day again: nothing new or resent
     assert len(notifier.sent()) == 5
 
 
 def test_a_notice_exists_exactly_when_its_event_does(
-    engine: Engine, tmp_path: Path, notifier: FakeNotifier, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, office: Office, notifier: FakeNotifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A reminder whose notice cannot be written is not recorded either (one transaction)."""
-    office = bootstrap(engine, notifier=notifier)
     code = office.add_enterprise(7)
     office.record(code, "innovative-sme.certified", CERTIFIED)
 
@@ -142,10 +140,10 @@ def test_a_notice_exists_exactly_when_its_event_does(
 
     monkeypatch.setattr(outbox, "enqueue", broken)
     with pytest.raises(RuntimeError):
-        jobs.scan_since_last(office.services, V - timedelta(days=30))
+        office.scan(V - timedelta(days=30))
     assert office.reminders(code) == [] and _pending(engine) == 0
     monkeypatch.undo()
-    jobs.scan_since_last(office.services, V - timedelta(days=30))
+    office.scan(V - timedelta(days=30))
     assert office.reminders(code) == [("innovative-sme", 30, 30)]
     assert [n["uscc"] for n in notifier.sent()] == [code]
 
