@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy.engine import Engine
 
 import events  # noqa: F401  (registers the event types)
@@ -13,6 +14,11 @@ from service_layer import logs
 from tests.backends import BACKENDS, fresh_database, fresh_engine
 
 logs.configure("console", "warning")
+
+# No test is timed (speed is measured in bench/): Hypothesis's per-example deadline off everywhere,
+# so a loaded machine cannot fail a property that holds.
+settings.register_profile("srdi", deadline=None)
+settings.load_profile("srdi")
 
 
 @pytest.fixture(params=BACKENDS)

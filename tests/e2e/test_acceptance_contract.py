@@ -188,7 +188,10 @@ def test_rejected_input_exits_2_with_one_line_and_writes_nothing(desk: tuple[Srd
     srdi, out = desk
     rc27b = rules(out["rc27b"])["RC-27b"]["id"]
     bad_check = U[:-1] + ("1" if U[-1] != "1" else "2")
-    lease = ("report", U, "lease", "--year", "2024", "--rent", "25", "--months", "12", "--owner", "state")
+
+    def lease(months: str = "12", owner: str = "state") -> tuple[str, ...]:
+        return ("report", U, "lease", "--year", "2024", "--rent", "25", "--months", months, "--owner", owner)
+
     cases: list[tuple[tuple[str, ...], str]] = [
         (("enterprise", "add", bad_check, "--name", "x", "--district", "yubei"), "check"),
         (("enterprise", "add", "91500000MA5U", "--name", "x", "--district", "yubei"), "18"),
@@ -213,43 +216,9 @@ def test_rejected_input_exits_2_with_one_line_and_writes_nothing(desk: tuple[Srd
         (("report", U, "financials", "--year", "2024", "--revenue", "10.001"), "fen"),
         (("report", U, "financials", "--year", "2024", "--revenue", "100", "--on", future()), "after today"),
         (("report", U, "financials", "--year", str(int(future()[:4]) + 1), "--revenue", "100"), "--year"),
-        ((*lease, "--area", "0"), "--area"),
-        (
-            (
-                "report",
-                U,
-                "lease",
-                "--year",
-                "2024",
-                "--area",
-                "10",
-                "--rent",
-                "25",
-                "--months",
-                "13",
-                "--owner",
-                "state",
-            ),
-            "--months",
-        ),
-        (
-            (
-                "report",
-                U,
-                "lease",
-                "--year",
-                "2024",
-                "--area",
-                "10",
-                "--rent",
-                "25",
-                "--months",
-                "12",
-                "--owner",
-                "x",
-            ),
-            "--owner",
-        ),
+        ((*lease(), "--area", "0"), "--area"),
+        ((*lease("13", "state"), "--area", "10"), "--months"),
+        ((*lease("12", "x"), "--area", "10"), "--owner"),
         (("retract", "no-such-event", "--reason", "x"), "no event"),
         (("retract", out["rc27b"]["event_id"], "--reason", "  "), "--reason"),
         (("status", uscc(66)), "enterprise"),

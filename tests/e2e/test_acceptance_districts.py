@@ -72,61 +72,27 @@ def _rongchang_first_time(srdi: Srdi, o: dict[str, Any]) -> None:
     o["r3_second"] = srdi.record(R3, "srdi-municipal.certified", "2023-06-01", here=True)
 
 
+def _talent(srdi: Srdi, person: str, year: int, contribution: int, on: str, here: bool = False) -> Any:
+    """`srdi report L1 talent` (through the script, or in this process with ``here``)."""
+    figures = ("--year", str(year), "--contribution", str(contribution), "--on", on)
+    return srdi.report(L1, "talent", "--person", person, *figures, here=here)
+
+
 def _liangjiang(srdi: Srdi, o: dict[str, Any]) -> None:
     srdi.setup("enterprise", "add", L1, "--name", "重庆两江甲科技有限公司", "--district", "两江新区")
     srdi.setup("record", L1, "innovative-sme.certified", "--on", "2022-01-05")
-    o["lj_before_title"] = srdi.report(
-        L1,
-        "talent",
-        "--person",
-        "P0",
-        "--year",
-        "2022",
-        "--contribution",
-        "5000",
-        "--on",
-        "2022-06-01",
-        here=True,
-    )
+    o["lj_before_title"] = _talent(srdi, "P0", 2022, 5000, "2022-06-01", here=True)
     srdi.setup("record", L1, "srdi-municipal.certified", "--on", "2023-01-05")
     for n in range(1, 9):
         o[f"talent{n}"] = srdi.setup(
             "report", L1, "talent", "--person", f"P{n}", "--year", "2024", "--contribution", "10000",
             "--on", "2025-01-10", "--json",
         )  # fmt: skip
-    o["talent9"] = srdi.report(
-        L1, "talent", "--person", "P9", "--year", "2024", "--contribution", "10000", "--on", "2025-01-10"
-    )
-    o["talent1_2023"] = srdi.report(
-        L1,
-        "talent",
-        "--person",
-        "P1",
-        "--year",
-        "2023",
-        "--contribution",
-        "8000",
-        "--on",
-        "2024-01-10",
-        here=True,
-    )
+    o["talent9"] = _talent(srdi, "P9", 2024, 10000, "2025-01-10")
+    o["talent1_2023"] = _talent(srdi, "P1", 2023, 8000, "2024-01-10", here=True)
     srdi.setup("record", L1, "srdi-municipal.review-passed", "--on", "2025-12-20")
-    o["talent1_2025"] = srdi.report(
-        L1,
-        "talent",
-        "--person",
-        "P1",
-        "--year",
-        "2025",
-        "--contribution",
-        "12000",
-        "--on",
-        "2026-01-10",
-        here=True,
-    )
-    o["talent1_2026"] = srdi.report(
-        L1, "talent", "--person", "P1", "--year", "2026", "--contribution", "12000", "--on", "2026-06-10"
-    )
+    o["talent1_2025"] = _talent(srdi, "P1", 2025, 12000, "2026-01-10", here=True)
+    o["talent1_2026"] = _talent(srdi, "P1", 2026, 12000, "2026-06-10")
     o["invention"] = srdi.report(L1, "patent", "--number", "ZL202310000001.1", "--on", "2024-02-01")
     o["utility"] = srdi.report(
         L1, "patent", "--number", "ZL202320000002.5", "--kind", "utility", "--on", "2024-02-01", here=True

@@ -113,28 +113,24 @@ def _check_targets(page: PageFigures, district: str, doc: dict[str, Any]) -> Non
     assert shown == expected
 
 
-def _registered(db_url: str) -> list[str]:
+def _rows(db_url: str, sql: str) -> list[Any]:
+    """The rows a query of the log returns (read directly: the page must agree with the log)."""
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            streams = conn.execute(
-                sa.text("SELECT stream_id FROM events WHERE event_type = 'EnterpriseRegistered'")
-            ).scalars()
-            return sorted({s.removeprefix("enterprise-") for s in streams})
+            return list(conn.execute(sa.text(sql)))
     finally:
         engine.dispose()
+
+
+def _registered(db_url: str) -> list[str]:
+    rows = _rows(db_url, "SELECT stream_id FROM events WHERE event_type = 'EnterpriseRegistered'")
+    return sorted({str(r[0]).removeprefix("enterprise-") for r in rows})
 
 
 def _tail(db_url: str) -> tuple[int, str]:
-    engine = make_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            row = conn.execute(
-                sa.text("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
-            ).one()
-            return int(row[0]), str(row[1])
-    finally:
-        engine.dispose()
+    position, last_hash = _rows(db_url, "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")[0]
+    return int(position), str(last_hash)
 
 
 def _statuses(srdi: Srdi, usccs: list[str], day: date) -> list[dict[str, Any]]:

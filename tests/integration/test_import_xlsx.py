@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from typer.testing import CliRunner
 
-from cli import app
 from domain.uscc import make_uscc
+from tests.cli import invoke
 
 A, B = make_uscc("91500000MA0000001"), make_uscc("91500000MA0000002")
 HEADER = [
@@ -87,12 +86,8 @@ ROWS = [
 ]
 
 
-def _run(url: str, *args: str) -> Any:
-    return CliRunner().invoke(app, ["--db", url, *args])
-
-
 def _json(url: str, *args: str) -> Any:
-    result = _run(url, *args, "--json")
+    result = invoke(url, *args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -134,18 +129,18 @@ def test_the_same_workbook_twice_writes_nothing_the_second_time(db_url: str, tmp
 def test_a_bad_row_is_named_and_nothing_is_written(db_url: str, tmp_path: Path) -> None:
     """Row 5 has an unknown retrofit kind: exit 2, `row 5` named, no enterprise registered."""
     rows = [*ROWS[:3], _row(uscc=A, report="retrofit", year=2023, kind="blue", investment=1)]
-    result = _run(db_url, "import", str(_workbook(tmp_path / "bad.xlsx", rows)))
+    result = invoke(db_url, "import", str(_workbook(tmp_path / "bad.xlsx", rows)))
     assert result.exit_code == 2 and result.stderr.strip().startswith("error: row 5: --kind")
-    assert _run(db_url, "status", A, "--json").exit_code != 0
+    assert invoke(db_url, "status", A, "--json").exit_code != 0
 
 
 def test_sheet_option_picks_a_sheet_and_an_unknown_one_is_refused(db_url: str, tmp_path: Path) -> None:
     """--sheet NAME reads that sheet; without it the first sheet (here a note) is read and refused."""
     path = _workbook(tmp_path / "two.xlsx", ROWS[:1], sheet="名单", first="说明")
-    first = _run(db_url, "import", str(path))
+    first = invoke(db_url, "import", str(path))
     assert first.exit_code == 2 and "row 1" in first.stderr
     assert _json(db_url, "import", str(path), "--sheet", "名单")["registered"] == 1
-    missing = _run(db_url, "import", str(path), "--sheet", "nope")
+    missing = invoke(db_url, "import", str(path), "--sheet", "nope")
     assert missing.exit_code == 2 and "名单" in missing.stderr
 
 
@@ -157,7 +152,7 @@ def test_header_errors_are_one_line(db_url: str, tmp_path: Path, header: list[st
     book = Workbook()
     book.active.append(header)
     book.save(tmp_path / "h.xlsx")
-    result = _run(db_url, "import", str(tmp_path / "h.xlsx"))
+    result = invoke(db_url, "import", str(tmp_path / "h.xlsx"))
     assert result.exit_code == 2 and result.stderr.strip().startswith("error: row 1:")
     assert len(result.stderr.strip().splitlines()) == 1
 

@@ -11,86 +11,58 @@ from typer.testing import CliRunner
 
 from cli import app
 from domain.policy.model import load_builtin
-from domain.uscc import make_uscc
 from events.db import make_engine
 from projections.targets import actual
-
-
-def _uscc(n: int) -> str:
-    return make_uscc(f"91500000MA{n:07d}")
-
-
-def _ok(url: str, *args: str) -> str:
-    result = CliRunner().invoke(app, ["--db", url, *args])
-    assert result.exit_code == 0, result.output
-    return result.stdout
+from tests.bootstrap import uscc
+from tests.cli import ok
 
 
 def _rows(url: str, district: str, *args: str) -> dict[str, dict[str, Any]]:
-    document = json.loads(_ok(url, "targets", district, "--json", *args))
+    document = json.loads(ok(url, "targets", district, "--json", *args))
     assert set(document) >= {"district", "year", "rows"}
     return {r["measure"]: r for r in document["rows"]}
+
+
+def _add(url: str, code: str, name: str, district: str, *more: str) -> None:
+    """`srdi enterprise add CODE --name NAME --district DISTRICT MORE…` (it must succeed)."""
+    ok(url, "enterprise", "add", code, "--name", name, "--district", district, *more)
 
 
 @pytest.fixture
 def url(db_url: str) -> str:
     """Liangjiang seed intake over two years, Rongchang designations and patents, Yubei's sector."""
     for n in range(1, 4):
-        _ok(
-            db_url,
-            "enterprise",
-            "add",
-            _uscc(n),
-            "--name",
-            f"两江{n}",
-            "--district",
-            "两江",
-            "--on",
-            "2022-01-01",
-        )
-    _ok(db_url, "record", _uscc(1), "cultivation-pool.admitted", "--on", "2023-03-01")
-    _ok(db_url, "record", _uscc(2), "培育库.入库", "--on", "2023-05-01")
-    _ok(db_url, "record", _uscc(2), "培育库.出库", "--on", "2024-02-01")
-    _ok(db_url, "record", _uscc(2), "cultivation-pool.admitted", "--on", "2024-06-01")  # intake again
-    _ok(db_url, "record", _uscc(3), "cultivation-pool.admitted", "--on", "2024-07-01")
-    _ok(db_url, "record", _uscc(1), "digital-workshop.certified", "--on", "2023-09-01")
-    rc = _uscc(10)
-    _ok(db_url, "enterprise", "add", rc, "--name", "荣昌1", "--district", "rongchang", "--on", "2021-01-01")
-    _ok(db_url, "record", rc, "数字化车间.认定", "--on", "2021-06-01")  # before the plan's period
-    _ok(db_url, "record", rc, "smart-factory.certified", "--on", "2023-06-01")
-    _ok(db_url, "record", rc, "green-factory.certified", "--on", "2024-06-01")
+        _add(db_url, uscc(n), f"两江{n}", "两江", "--on", "2022-01-01")
+    ok(db_url, "record", uscc(1), "cultivation-pool.admitted", "--on", "2023-03-01")
+    ok(db_url, "record", uscc(2), "培育库.入库", "--on", "2023-05-01")
+    ok(db_url, "record", uscc(2), "培育库.出库", "--on", "2024-02-01")
+    ok(db_url, "record", uscc(2), "cultivation-pool.admitted", "--on", "2024-06-01")  # intake again
+    ok(db_url, "record", uscc(3), "cultivation-pool.admitted", "--on", "2024-07-01")
+    ok(db_url, "record", uscc(1), "digital-workshop.certified", "--on", "2023-09-01")
+    rc = uscc(10)
+    _add(db_url, rc, "荣昌1", "rongchang", "--on", "2021-01-01")
+    ok(db_url, "record", rc, "数字化车间.认定", "--on", "2021-06-01")  # before the plan's period
+    ok(db_url, "record", rc, "smart-factory.certified", "--on", "2023-06-01")
+    ok(db_url, "record", rc, "green-factory.certified", "--on", "2024-06-01")
     for number, kind, on in (
         ("ZL1", "invention", "2023-01-05"),
         ("ZL2", "utility", "2023-02-05"),
         ("ZL3", "invention", "2024-03-05"),
         ("ZL0", "invention", "2021-03-05"),
     ):
-        _ok(db_url, "report", rc, "patent", "--number", number, "--kind", kind, "--on", on)
+        ok(db_url, "report", rc, "patent", "--number", number, "--kind", kind, "--on", on)
     for n, industry in (
         (20, "auto-electronics"),
         (21, "汽车电子"),
         (22, "auto-electronics"),
         (23, "equipment"),
     ):
-        _ok(
-            db_url,
-            "enterprise",
-            "add",
-            _uscc(n),
-            "--name",
-            f"渝北{n}",
-            "--district",
-            "渝北",
-            "--industry",
-            industry,
-            "--on",
-            "2022-01-01",
-        )
+        _add(db_url, uscc(n), f"渝北{n}", "渝北", "--industry", industry, "--on", "2022-01-01")
     for n in (20, 23):
-        _ok(
+        ok(
             db_url,
             "record",
-            _uscc(n),
+            uscc(n),
             "srdi-municipal.certified",
             "--on",
             "2024-03-01",
@@ -140,11 +112,11 @@ def test_high_value_patents_are_invention_patents_granted_in_the_period(url: str
 
 def test_patent_retracted_is_no_longer_counted(url: str) -> None:
     """A retracted patent leaves the count (the correction applies to every date)."""
-    history = json.loads(_ok(url, "history", _uscc(10), "--json"))
+    history = json.loads(ok(url, "history", uscc(10), "--json"))
     patent = next(
         e for e in history["events"] if e["type"] == "PatentGranted" and e["data"]["number"] == "ZL3"
     )
-    _ok(url, "retract", patent["event_id"], "--reason", "wrong enterprise")
+    ok(url, "retract", patent["event_id"], "--reason", "wrong enterprise")
     assert _rows(url, "rongchang")["high-value-patents"]["actual"] == 1
 
 
@@ -166,7 +138,7 @@ def test_an_unknown_industry_is_refused(db_url: str) -> None:
             db_url,
             "enterprise",
             "add",
-            _uscc(1),
+            uscc(1),
             "--name",
             "甲",
             "--district",
@@ -176,29 +148,29 @@ def test_an_unknown_industry_is_refused(db_url: str) -> None:
         ],
     )
     assert result.exit_code == 2 and "--industry" in result.stderr and "auto-electronics" in result.stderr
-    assert CliRunner().invoke(app, ["--db", db_url, "status", _uscc(1), "--json"]).exit_code != 0
+    assert CliRunner().invoke(app, ["--db", db_url, "status", uscc(1), "--json"]).exit_code != 0
 
 
 def test_measures_shows_pools_designations_and_industry_as_of_a_date(url: str) -> None:
     """`srdi measures --json`: a pool left and re-entered, designations, industry; --as-of earlier."""
-    now = json.loads(_ok(url, "measures", _uscc(2), "--json"))
+    now = json.loads(ok(url, "measures", uscc(2), "--json"))
     assert now["pools"]["cultivation-pool"] == {
         "state": "admitted",
         "since": "2024-06-01",
         "first_on": "2023-05-01",
         "valid_until": None,
     }
-    then = json.loads(_ok(url, "measures", _uscc(2), "--json", "--as-of", "2024-03-01"))
+    then = json.loads(ok(url, "measures", uscc(2), "--json", "--as-of", "2024-03-01"))
     assert then["pools"]["cultivation-pool"]["state"] == "left"
-    yubei = json.loads(_ok(url, "measures", _uscc(21), "--json"))
+    yubei = json.loads(ok(url, "measures", uscc(21), "--json"))
     assert (yubei["industry"], yubei["designations"]) == ("auto-electronics", {})
-    status = json.loads(_ok(url, "status", _uscc(2), "--json"))
+    status = json.loads(ok(url, "status", uscc(2), "--json"))
     assert set(status) == {"uscc", "name", "district", "titles", "listing"}
 
 
 def test_the_demo_produces_measures_the_targets_count(db_url: str) -> None:
     """`srdi demo`: designations, pools, patents and facilities appear, so targets show counted rows."""
-    summary = json.loads(_ok(db_url, "demo", "--enterprises", "200", "--json"))
+    summary = json.loads(ok(db_url, "demo", "--enterprises", "200", "--json"))
     by_type = summary["events_by_type"]
     assert by_type["FacilityEstablished"] > 0 and by_type["RetrofitReported"] > 0
     liangjiang = _rows(db_url, "liangjiang")

@@ -70,6 +70,15 @@ def _update(desk: Office, on: str, **fields: str) -> CommandResult:
     return desk.run(ChangeEnterpriseDetails(uscc=A, on=date.fromisoformat(on), **fields))
 
 
+def _srdi_of_unknown_size() -> Office:
+    """A Yubei office where A, its size not given, became srdi-municipal in 2023 (YB-8 waits for it)."""
+    desk = bootstrap()
+    desk.activate("yubei-2024")
+    _register(desk, A, "yubei", None)
+    desk.climb(A, ("innovative-sme.certified", "2022-06-01"), ("srdi-municipal.certified", "2023-03-01"))
+    return desk
+
+
 def test_no_change_future_and_before_registration_are_refused_and_nothing_written() -> None:
     """The same details again, a date after today, or before the registration: exit-2 refusals."""
     desk = bootstrap()
@@ -96,11 +105,7 @@ def test_only_the_fields_that_change_are_stored() -> None:
 
 def test_yb8_pending_for_a_missing_size_is_decided_when_the_size_arrives() -> None:
     """YB-8 waits (pending-data) for an unknown size; `enterprise update --size small` decides it."""
-    desk = bootstrap()
-    desk.activate("yubei-2024")
-    _register(desk, A, "yubei", None)
-    desk.record(A, "innovative-sme.certified", "2022-06-01")
-    desk.record(A, "srdi-municipal.certified", "2023-03-01")
+    desk = _srdi_of_unknown_size()
     assert desk.one(A, "YB-8").status == "pending-data"
     result = _update(desk, "2026-10-01", size="small")
     assert [r.rule for r in result.entitlements()] == ["YB-8"]
@@ -121,11 +126,7 @@ def test_yb8_reads_the_size_in_force_on_its_date() -> None:
 
 def test_a_pending_size_decided_medium_is_not_eligible() -> None:
     """The size that arrives is medium: the waiting YB-8 entitlement is closed, not owed."""
-    desk = bootstrap()
-    desk.activate("yubei-2024")
-    _register(desk, A, "yubei", None)
-    desk.record(A, "innovative-sme.certified", "2022-06-01")
-    desk.record(A, "srdi-municipal.certified", "2023-03-01")
+    desk = _srdi_of_unknown_size()
     _update(desk, "2026-10-01", size="medium")
     assert (desk.one(A, "YB-8").decided, desk.one(A, "YB-8").status) == ("not-eligible", "reversed")
 

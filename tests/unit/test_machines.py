@@ -49,26 +49,38 @@ REFUSED = [
     if not any(s == state and a == action for s, a, _ in declared(kind))
 ]
 
-EXPECTED_QUALIFICATION = {
-    ("none", "applied", "applied"),
-    ("revoked", "applied", "applied"),
-    ("expired", "applied", "applied"),
-    ("none", "certified", "certified"),
-    ("applied", "certified", "certified"),
-    ("revoked", "certified", "certified"),
-    ("expired", "certified", "certified"),
-    ("certified", "review-passed", "certified"),
-    ("certified", "review-failed", "revoked"),
-    ("certified", "revoked", "revoked"),
-    ("applied", "revoked", "revoked"),
-    ("certified", "expired", "expired"),
-}
+
+def transitions(table: str) -> set[tuple[str, str, str]]:
+    """(state, action, state after) per line of a table written as the specification reads."""
+    return {(a, b, c) for a, b, c in (line.split() for line in table.strip().splitlines())}
+
+
+EXPECTED_QUALIFICATION = transitions(
+    """
+    none       applied        applied
+    revoked    applied        applied
+    expired    applied        applied
+    none       certified      certified
+    applied    certified      certified
+    revoked    certified      certified
+    expired    certified      certified
+    certified  review-passed  certified
+    certified  review-failed  revoked
+    certified  revoked        revoked
+    applied    revoked        revoked
+    certified  expired        expired
+"""
+)
 EXPECTED_LISTING = {
-    ("none", "otc-listed", "otc-listed"),
-    ("none", "neeq-filed", "neeq-filed"),
-    ("otc-listed", "neeq-filed", "neeq-filed"),
-    ("neeq-filed", "neeq-listed", "neeq-listed"),
-    ("neeq-listed", "neeq-select", "neeq-select"),
+    *transitions(
+        """
+        none         otc-listed   otc-listed
+        none         neeq-filed   neeq-filed
+        otc-listed   neeq-filed   neeq-filed
+        neeq-filed   neeq-listed  neeq-listed
+        neeq-listed  neeq-select  neeq-select
+"""
+    ),
     *{
         (s, "ipo-tutoring", "ipo-tutoring")
         for s in (
@@ -80,10 +92,14 @@ EXPECTED_LISTING = {
             "tutoring-lapsed",
         )
     },
-    ("ipo-tutoring", "ipo-accepted", "ipo-accepted"),
-    ("ipo-accepted", "ipo-listed", "ipo-listed"),
-    ("ipo-accepted", "ipo-withdrawn", "ipo-tutoring"),
-    ("ipo-tutoring", "expired", "tutoring-lapsed"),
+    *transitions(
+        """
+        ipo-tutoring  ipo-accepted   ipo-accepted
+        ipo-accepted  ipo-listed     ipo-listed
+        ipo-accepted  ipo-withdrawn  ipo-tutoring
+        ipo-tutoring  expired        tutoring-lapsed
+"""
+    ),
 }
 
 

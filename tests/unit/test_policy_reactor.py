@@ -26,6 +26,15 @@ def desk() -> Office:
 # ── Yubei: certification awards (art 5) ─────────────────────────────────────────────────────
 
 
+def _little_giant(
+    desk: Office, who: str, district: str, srdi_on: str, giant_on: str, size: str | None = "small"
+) -> None:
+    """Register ``who`` and climb to little giant: innovative-sme 2021-05-01, srdi-municipal, little-giant."""
+    desk.register(who, district, size=size)
+    steps = ("srdi-municipal.certified", srdi_on), ("little-giant.certified", giant_on)
+    desk.climb(who, ("innovative-sme.certified", "2021-05-01"), *steps)
+
+
 def test_yb5a_municipal_certification_accrues_100000_with_the_milestone(desk: Office) -> None:
     """YB-5a: srdi-municipal certified 2023 → 100,000 accrued, appended with the milestone."""
     desk.register(A, "yubei", size="medium")
@@ -80,13 +89,7 @@ def test_yb5c_low_growth_resolves_as_reversed_not_eligible(desk: Office) -> None
 
 def test_yb5d_little_giant_review_with_growth_accrues_250000(desk: Office) -> None:
     """YB-5d: a little-giant review with average growth above 10% → 250,000 accrued."""
-    desk.register(A, "yubei", size="medium")
-    desk.climb(
-        A,
-        ("innovative-sme.certified", "2021-05-01"),
-        ("srdi-municipal.certified", "2022-02-01"),
-        ("little-giant.certified", "2022-07-01"),
-    )
+    _little_giant(desk, A, "yubei", "2022-02-01", "2022-07-01", size="medium")
     for year, revenue in ((2022, 100), (2023, 120), (2024, 140)):
         desk.financials(A, year, revenue)
     desk.record(A, "little-giant.review-passed", "2025-07-01")
@@ -131,12 +134,9 @@ def test_yb7bcd_neeq_stages_capped_at_3000000(desk: Office) -> None:
 
 def test_yb7efg_ipo_stages_accrue_2_3_5_million(desk: Office) -> None:
     """YB-7e/f/g: tutoring 2,000,000, accepted 3,000,000, listed 5,000,000 for a little giant."""
-    desk.register(A, "yubei", size="medium")
+    _little_giant(desk, A, "yubei", "2022-06-01", "2023-01-01", size="medium")
     desk.climb(
         A,
-        ("innovative-sme.certified", "2021-05-01"),
-        ("srdi-municipal.certified", "2022-06-01"),
-        ("little-giant.certified", "2023-01-01"),
         ("listing.ipo-tutoring", "2023-05-01"),
         ("listing.ipo-accepted", "2024-02-01"),
         ("listing.ipo-listed", "2025-01-01"),
@@ -196,13 +196,7 @@ def test_yb8_small_holder_gets_one_tax_relief_without_amount(desk: Office) -> No
 
 def test_rc27ab_first_certifications_are_ceilings(desk: Office) -> None:
     """RC-27b up to 200,000 and RC-27a up to 1,000,000, both awaiting approval."""
-    desk.register(B, "rongchang")
-    desk.climb(
-        B,
-        ("innovative-sme.certified", "2021-05-01"),
-        ("srdi-municipal.certified", "2022-08-01"),
-        ("little-giant.certified", "2023-07-01"),
-    )
+    _little_giant(desk, B, "rongchang", "2022-08-01", "2023-07-01")
     assert owed(desk.one(B, "RC-27b")) == (Decimal(200000), "awaiting-approval", True)
     assert owed(desk.one(B, "RC-27a")) == (Decimal(1000000), "awaiting-approval", True)
 
@@ -240,13 +234,7 @@ def test_rc30_listing_stage_with_no_stated_amount(desk: Office) -> None:
 def test_lj21_talent_contribution_and_lj13_patent(desk: Office) -> None:
     """LJ-21: 100% of 120,000.50 accrued; LJ-13: an invention patent awaits an amount."""
     who = uscc(3, "500000")
-    desk.register(who, "liangjiang")
-    desk.climb(
-        who,
-        ("innovative-sme.certified", "2021-05-01"),
-        ("srdi-municipal.certified", "2022-02-01"),
-        ("little-giant.certified", "2022-07-01"),
-    )
+    _little_giant(desk, who, "liangjiang", "2022-02-01", "2022-07-01")
     [talent] = desk.talent(who, "张三", 2023, "120000.50").entitlements()
     assert (talent.rule, *owed(talent)) == ("LJ-21", Decimal("120000.50"), "accrued", False)
     [patent] = desk.patent(who, "ZL202310000001.X", "2023-09-01").entitlements()

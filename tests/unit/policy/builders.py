@@ -158,6 +158,30 @@ def facts(
     )
 
 
+RECORDS: dict[type, str] = {
+    FinancialReport: "financials",
+    LeaseReport: "leases",
+    TalentReport: "talents",
+    RdSubsidyGrant: "rd_subsidies",
+    PatentGrant: "patents",
+    DemonstrationSelection: "demonstrations",
+    MeasureRecord: "measures",
+    TitlePeriod: "titles",
+    ListingMilestone: "listings",
+}
+"""The field of `EnterpriseFacts` each kind of record is kept in."""
+
+
+def reviewed(
+    district: str, track: Track, certified: date, passed: date, revenues: dict[int, int]
+) -> tuple[EnterpriseFacts, TitlePeriod]:
+    """An enterprise of ``district`` whose ``track`` title, certified on ``certified``, passed its
+    review on ``passed``, with each year's revenue; and the review's period (its trigger)."""
+    review = title(track, passed, by="review-passed")
+    history = facts(district, titles=[title(track, certified), review])
+    return add(history, *(fin(year, revenue) for year, revenue in revenues.items())), review
+
+
 def add(
     base: EnterpriseFacts,
     *items: FinancialReport
@@ -173,24 +197,8 @@ def add(
     """The facts with more records appended (as the aggregate would after new events)."""
     result = base
     for item in items:
-        if isinstance(item, FinancialReport):
-            result = replace(result, financials=(*result.financials, item))
-        elif isinstance(item, LeaseReport):
-            result = replace(result, leases=(*result.leases, item))
-        elif isinstance(item, TalentReport):
-            result = replace(result, talents=(*result.talents, item))
-        elif isinstance(item, RdSubsidyGrant):
-            result = replace(result, rd_subsidies=(*result.rd_subsidies, item))
-        elif isinstance(item, PatentGrant):
-            result = replace(result, patents=(*result.patents, item))
-        elif isinstance(item, DemonstrationSelection):
-            result = replace(result, demonstrations=(*result.demonstrations, item))
-        elif isinstance(item, MeasureRecord):
-            result = replace(result, measures=(*result.measures, item))
-        elif isinstance(item, TitlePeriod):
-            result = replace(result, titles=(*result.titles, item))
-        else:
-            result = replace(result, listings=(*result.listings, item))
+        field = RECORDS[type(item)]
+        result = replace(result, **{field: (*getattr(result, field), item)})
     return result
 
 

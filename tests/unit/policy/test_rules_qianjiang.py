@@ -7,17 +7,17 @@ from datetime import date
 from domain.policy.decisions import PolicyActivated
 from domain.policy.engine import evaluate
 from domain.policy.model import load_builtin
-from tests.unit.policy.builders import facts, listing, reached, title
+from tests.unit.policy import builders as given
 
 QJ = load_builtin("qianjiang-2023")
 
 
 def test_qianjiang_creates_no_entitlement() -> None:
     """Certifications and listings of a Qianjiang enterprise create nothing under its plan."""
-    hnte = title("hnte", date(2023, 9, 1))
-    ipo = listing("ipo-listed", date(2024, 9, 1))
-    f = facts("qianjiang", titles=[hnte], listings=[ipo])
-    assert evaluate(QJ, f, reached(hnte)) == []
+    hnte = given.title("hnte", date(2023, 9, 1))
+    ipo = given.listing("ipo-listed", date(2024, 9, 1))
+    f = given.facts("qianjiang", titles=[hnte], listings=[ipo])
+    assert evaluate(QJ, f, given.reached(hnte)) == []
     assert evaluate(QJ, f, PolicyActivated("qianjiang-2023", date(2024, 1, 1), "act")) == []
 
 
