@@ -54,13 +54,19 @@ def test_yb5b_little_giant_certification_accrues_500000(desk: Office) -> None:
     assert owed(desk.one(A, "YB-5b")) == (Decimal(500000), "accrued", False)
 
 
-def test_yb5c_later_review_with_growth_then_pending_until_revenue(desk: Office) -> None:
-    """YB-5c: a 2026 review without 2025 revenue is pending-data; the 2025 report resolves 50,000."""
+def _reviewed_in_2026(desk: Office, revenue_2024: int) -> None:
+    """A, medium, srdi-municipal since 2023-01-10 with revenue 100 in 2023 and ``revenue_2024``,
+    passes its review on 2026-01-10 before its 2025 figures are reported."""
     desk.register(A, "yubei", size="medium")
     desk.climb(A, ("innovative-sme.certified", "2022-01-05"), ("srdi-municipal.certified", "2023-01-10"))
     desk.financials(A, 2023, 100)
-    desk.financials(A, 2024, 110)
+    desk.financials(A, 2024, revenue_2024)
     desk.record(A, "srdi-municipal.review-passed", "2026-01-10")
+
+
+def test_yb5c_later_review_with_growth_then_pending_until_revenue(desk: Office) -> None:
+    """YB-5c: a 2026 review without 2025 revenue is pending-data; the 2025 report resolves 50,000."""
+    _reviewed_in_2026(desk, 110)
     pending = desk.one(A, "YB-5c")
     assert owed(pending) == (None, "pending-data", False)
     assert "revenue 2025" in pending.created["note"]
@@ -76,11 +82,7 @@ def test_yb5c_later_review_with_growth_then_pending_until_revenue(desk: Office) 
 
 def test_yb5c_low_growth_resolves_as_reversed_not_eligible(desk: Office) -> None:
     """YB-5c: revenue 100/101/102 arriving after the review reverses the pending entitlement."""
-    desk.register(A, "yubei", size="medium")
-    desk.climb(A, ("innovative-sme.certified", "2022-01-05"), ("srdi-municipal.certified", "2023-01-10"))
-    desk.financials(A, 2023, 100)
-    desk.financials(A, 2024, 101)
-    desk.record(A, "srdi-municipal.review-passed", "2026-01-10")
+    _reviewed_in_2026(desk, 101)
     desk.financials(A, 2025, 102, on="2026-04-01")
     entry = desk.one(A, "YB-5c")
     assert (entry.decided, entry.status) == ("not-eligible", "reversed")

@@ -173,13 +173,18 @@ RECORDS: dict[type, str] = {
 
 
 def reviewed(
-    district: str, track: Track, certified: date, passed: date, revenues: dict[int, int]
+    district: str,
+    track: Track,
+    certified: date,
+    *passed: date,
+    revenues: dict[int, int],
+    size: Size | None = "small",
 ) -> tuple[EnterpriseFacts, TitlePeriod]:
     """An enterprise of ``district`` whose ``track`` title, certified on ``certified``, passed its
-    review on ``passed``, with each year's revenue; and the review's period (its trigger)."""
-    review = title(track, passed, by="review-passed")
-    history = facts(district, titles=[title(track, certified), review])
-    return add(history, *(fin(year, revenue) for year, revenue in revenues.items())), review
+    reviews on the ``passed`` days, with each year's revenue; and the last review's period (its trigger)."""
+    reviews = [title(track, day, by="review-passed") for day in passed]
+    history = facts(district, size=size, titles=[title(track, certified), *reviews])
+    return add(history, *(fin(year, revenue) for year, revenue in revenues.items())), reviews[-1]
 
 
 def add(

@@ -63,7 +63,11 @@ def test_yb5a_each_certification_reading_pays_again() -> None:
 def test_yb5c_review_with_growth_above_10_percent_pays_50000() -> None:
     """YB-5c: a 2026 review with revenue 2023/24/25 = 100/110/122 (avg 10.45%) → 50,000."""
     f, review = given.reviewed(
-        "yubei", "srdi-municipal", date(2023, 1, 10), date(2026, 1, 10), {2023: 100, 2024: 110, 2025: 122}
+        "yubei",
+        "srdi-municipal",
+        date(2023, 1, 10),
+        date(2026, 1, 10),
+        revenues={2023: 100, 2024: 110, 2025: 122},
     )
     e = given.only(evaluate(YB, f, given.reached(review)), "YB-5c")
     assert (e.amount, e.status) == (Decimal(50000), "accrued")
@@ -74,7 +78,11 @@ def test_yb5c_review_with_growth_above_10_percent_pays_50000() -> None:
 def test_yb5c_average_of_exactly_10_percent_is_refused() -> None:
     """YB-5c: 超过10% is strict: 100/110/121 averages exactly 10% → no award, reason given."""
     f, review = given.reviewed(
-        "yubei", "srdi-municipal", date(2023, 1, 10), date(2026, 1, 10), {2023: 100, 2024: 110, 2025: 121}
+        "yubei",
+        "srdi-municipal",
+        date(2023, 1, 10),
+        date(2026, 1, 10),
+        revenues={2023: 100, 2024: 110, 2025: 121},
     )
     outcome = assess(YB, f, given.reached(review))
     assert given.created(outcome.decisions, "YB-5c") == []
@@ -84,7 +92,11 @@ def test_yb5c_average_of_exactly_10_percent_is_refused() -> None:
 def test_yb5c_compound_reading_can_differ_from_arithmetic() -> None:
     """Revenue 100/150/120: arithmetic average 15% pays; compound 9.54% does not."""
     f, review = given.reviewed(
-        "yubei", "srdi-municipal", date(2023, 1, 10), date(2026, 1, 10), {2023: 100, 2024: 150, 2025: 120}
+        "yubei",
+        "srdi-municipal",
+        date(2023, 1, 10),
+        date(2026, 1, 10),
+        revenues={2023: 100, 2024: 150, 2025: 120},
     )
     assert given.only(evaluate(YB, f, given.reached(review)), "YB-5c").amount == Decimal(50000)
     compound = given.with_reading(YB, "growth-averaging", "compound")
@@ -94,7 +106,7 @@ def test_yb5c_compound_reading_can_differ_from_arithmetic() -> None:
 def test_yb5c_missing_revenue_is_pending_then_resolved() -> None:
     """YB-5c without 2025 revenue is pending-data (no amount); the 2025 report resolves it."""
     f, review = given.reviewed(
-        "yubei", "srdi-municipal", date(2023, 1, 10), date(2026, 1, 10), {2023: 100, 2024: 110}
+        "yubei", "srdi-municipal", date(2023, 1, 10), date(2026, 1, 10), revenues={2023: 100, 2024: 110}
     )
     pending = given.only(evaluate(YB, f, given.reached(review)), "YB-5c")
     assert (pending.status, pending.amount) == ("pending-data", None)
@@ -110,7 +122,7 @@ def test_yb5c_missing_revenue_is_pending_then_resolved() -> None:
 def test_yb5c_pending_resolved_as_not_eligible_when_growth_is_low() -> None:
     """A pending YB-5c whose revenue arrives showing low growth is reversed with the reason."""
     f, review = given.reviewed(
-        "yubei", "srdi-municipal", date(2023, 1, 10), date(2026, 1, 10), {2023: 100, 2024: 101}
+        "yubei", "srdi-municipal", date(2023, 1, 10), date(2026, 1, 10), revenues={2023: 100, 2024: 101}
     )
     existing = given.apply([], evaluate(YB, f, given.reached(review)))
     report = given.fin(2025, 102)
@@ -122,7 +134,11 @@ def test_yb5c_pending_resolved_as_not_eligible_when_growth_is_low() -> None:
 def test_yb5d_little_giant_review_with_growth_pays_250000() -> None:
     """YB-5d: a little-giant review with average growth above 10% → 250,000 accrued."""
     f, review = given.reviewed(
-        "yubei", "little-giant", date(2022, 7, 1), date(2025, 7, 1), {2022: 100, 2023: 120, 2024: 140}
+        "yubei",
+        "little-giant",
+        date(2022, 7, 1),
+        date(2025, 7, 1),
+        revenues={2022: 100, 2023: 120, 2024: 140},
     )
     e = given.only(evaluate(YB, f, given.reached(review)), "YB-5d")
     assert (e.amount, e.status) == (Decimal(250000), "accrued")
@@ -143,14 +159,15 @@ def test_yb5e_first_review_of_pre_2022_title_pays_without_growth() -> None:
 
 def test_yb5e_little_giant_pays_500000_and_later_reviews_are_yb5d() -> None:
     """YB-5e little-giant → 500,000; its second review is YB-5d with the growth condition."""
-    cert = given.title("little-giant", date(2021, 3, 1))
-    first = given.title("little-giant", date(2024, 3, 1), by="review-passed")
-    second = given.title("little-giant", date(2027, 3, 1), by="review-passed")
-    f = given.facts(
+    f, second = given.reviewed(
         "yubei",
-        titles=[cert, first, second],
-        financials=[given.fin(2024, 100), given.fin(2025, 120), given.fin(2026, 150)],
+        "little-giant",
+        date(2021, 3, 1),
+        date(2024, 3, 1),
+        date(2027, 3, 1),
+        revenues={2024: 100, 2025: 120, 2026: 150},
     )
+    first = given.title("little-giant", date(2024, 3, 1), by="review-passed")
     e = given.only(evaluate(YB, f, given.reached(first)), "YB-5e")
     assert e.amount == Decimal(500000)
     later = evaluate(YB, f, given.reached(second), given.apply([], [e]))
@@ -160,15 +177,16 @@ def test_yb5e_little_giant_pays_500000_and_later_reviews_are_yb5d() -> None:
 
 def test_yb5e_first_review_before_2022_is_outside_reach_later_review_is_yb5c() -> None:
     """A first review in 2021 is not reached; the 2024 review is a later one: YB-5c."""
-    cert = given.title("srdi-municipal", date(2018, 5, 1))
-    first = given.title("srdi-municipal", date(2021, 5, 1), by="review-passed")
-    second = given.title("srdi-municipal", date(2024, 5, 1), by="review-passed")
-    f = given.facts(
+    f, second = given.reviewed(
         "yubei",
+        "srdi-municipal",
+        date(2018, 5, 1),
+        date(2021, 5, 1),
+        date(2024, 5, 1),
+        revenues={2021: 100, 2022: 115, 2023: 130},
         size="medium",
-        titles=[cert, first, second],
-        financials=[given.fin(2021, 100), given.fin(2022, 115), given.fin(2023, 130)],
     )
+    first = given.title("srdi-municipal", date(2021, 5, 1), by="review-passed")
     assert given.created(evaluate(YB, f, given.reached(first))) == []
     decisions = evaluate(YB, f, given.reached(second))
     assert given.created(decisions, "YB-5e") == []
@@ -437,7 +455,11 @@ def test_existing_without_subject_still_limits_repeats() -> None:
 def test_explanation_is_json_ready() -> None:
     """The explanation serialises: readings, figures and steps as plain strings."""
     f, review = given.reviewed(
-        "yubei", "srdi-municipal", date(2023, 1, 10), date(2026, 1, 10), {2023: 100, 2024: 110, 2025: 122}
+        "yubei",
+        "srdi-municipal",
+        date(2023, 1, 10),
+        date(2026, 1, 10),
+        revenues={2023: 100, 2024: 110, 2025: 122},
     )
     data = given.only(evaluate(YB, f, given.reached(review)), "YB-5c").explanation.to_dict()
     assert json.loads(json.dumps(data, ensure_ascii=False))["figures"]["revenue 2025"] == "122"
