@@ -86,17 +86,20 @@ def run_scan(services: Services, day: date, covered_from: date) -> ScanReport:
         with scan_transaction(services) as scan_tx:
             # the view's position before its rows: the scan never claims more of the log than it read
             seen = tracked_position(scan_tx.conn, CALENDAR)
+            position, stands = scan.scan_position(day, seen), tracked_position(scan_tx.conn, SCHEDULER)
+            if stands >= position:  # refused up front; `record_position` below is the guard that holds
+                raise TrackingConflict(SCHEDULER, stands, position)
             rows = deadlines(scan_tx.conn, day, horizon)
             reminded = issued_thresholds(scan_tx.store, (r for r in rows if r.days_left(day) >= 0))
             due = scan.plan(rows, day, settings.reminder_days, reminded)
             reminders = [n for r in due.reminders if (n := issue_reminder(scan_tx, r, day)) is not None]
             expiries = [n for e in due.expiries if (n := record_expiry(scan_tx, e, day)) is not None]
             mark_scanned(scan_tx.conn, day, covered_from, len(reminders), len(expiries))
-            record_position(scan_tx.conn, SCHEDULER, scan.scan_position(day, seen))
+            record_position(scan_tx.conn, SCHEDULER, position)
     except TrackingConflict as refused:
-        stands = scan.scanned_day(refused.stored)
-        log.info("scan refused: already scanned", day=day.isoformat(), stands_at=str(stands))
-        return ScanReport(day, covered_from, (), (), refused_at=stands)
+        at = scan.scanned_day(refused.stored)
+        log.info("scan refused: already scanned", day=day.isoformat(), stands_at=str(at))
+        return ScanReport(day, covered_from, (), (), refused_at=at)
     finally:  # whatever was committed has its notice in the outbox table: send it (and any left over)
         deliver(services.engine, settings)
     log.info(
