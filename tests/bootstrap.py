@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from domain import commands
 from domain.enterprise import Enterprise, EntitlementRecord
 from domain.errors import DomainError
-from domain.policy.model import Policy, load_builtin
+from domain.policy.model import Policy, builtin_keys, load_builtin
 from domain.policy.payouts import ApproveEntitlement, PayEntitlement
 from domain.policy.reactor import ActivationResult
 from domain.uscc import make_uscc
@@ -254,6 +254,10 @@ class Office:
         )
         refresh_reactor(self.reactor)
         return result
+
+    def activate_all(self) -> list[ActivationResult]:
+        """Every shipped policy, each on its in-force date (what `srdi demo` does first)."""
+        return [self.activate(key) for key in builtin_keys()]
 
     def approve(
         self, who: str, entitlement_id: str, amount: Any, on: str | date | None = None

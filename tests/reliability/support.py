@@ -315,16 +315,3 @@ def import_csv_text(tag: str, enterprises: int) -> str:
         lines.append(f"{code},,,innovative-sme.certified,2021-{1 + i % 9:02d}-01,创新{tag}-{i}")
         lines.append(f"{code},,,srdi-municipal.certified,2023-{1 + i % 9:02d}-15,专精{tag}-{i}")
     return "\n".join(lines) + "\n"
-
-
-def activate_builtin_policies(url: str) -> None:
-    """Every shipped policy, each on its in-force date (what `srdi demo` does first)."""
-    from service_layer.bootstrap import open_services
-    from service_layer.policies import activate_all
-
-    services = open_services(url)
-    try:
-        activate_all(services)
-    finally:
-        services.close()
-        logs.configure("console", "warning")

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from domain.policy.model import builtin_keys
 from events.integrity import verify
 from projections.feed import catch_up
 from tests.backends import fresh_database
@@ -433,8 +432,7 @@ def prepare(office: Office) -> dict[str, str]:
     (enterprises in two districts, an accrued fixed award, a ceiling awaiting approval, an approved one,
     a reversed one, a retraction, a demonstration year and a patent on record); the ids the
     catalogue's argument templates refer to."""
-    for key in builtin_keys():
-        office.activate(key)
+    office.activate_all()
     office.register(A, "yubei", "medium", name="重庆甲科技有限公司")
     office.register(B, "荣昌", None, name="重庆乙科技有限公司")
     office.register(C, "rongchang", None, name="重庆丙科技有限公司")

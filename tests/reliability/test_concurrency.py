@@ -45,7 +45,6 @@ from domain.commands import (
     ReportPatent,
     ReportTalent,
 )
-from domain.policy.model import builtin_keys
 from events.integrity import verify
 from events.store import EventStore
 from projections.feed import catch_up, checkpoints, rebuild
@@ -91,8 +90,7 @@ def setup_commands() -> list[AnyCommand]:
 def prepare(office: Office) -> Office:
     """Activate every shipped policy on its in-force date, then run the setup commands."""
     office.actor = ACTOR
-    for key in builtin_keys():
-        office.activate(key)
+    office.activate_all()
     for command in setup_commands():
         office.run(command)
     return office

@@ -45,9 +45,9 @@ from projections.framework import checkpoints_table
 from service_layer.importer import ImportReport, import_csv
 from service_layer.policies import LiveReactor
 from tests.backends import fresh_database
+from tests.bootstrap import bootstrap
 from tests.reliability.support import (
     SRDI,
-    activate_builtin_policies,
     assert_no_gaps,
     event_count,
     import_csv_text,
@@ -163,8 +163,8 @@ def test_killed_imports_leave_the_whole_file_or_nothing(
     csv.write_bytes(data)
     key = "import:" + hashlib.sha256(data).hexdigest()
     pristine = []
-    for url, engine in lanes:
-        activate_builtin_policies(url)
+    for _, engine in lanes:
+        bootstrap(engine).activate_all()
         catch_up(engine)
         pristine.append(snapshot_rows(engine, [t for t in table_names(engine) if t != "alembic_version"]))
     base = event_count(lanes[0][1])

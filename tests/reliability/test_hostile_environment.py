@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import closing, redirect_stderr, redirect_stdout
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,10 @@ from unittest import mock
 import pytest
 
 from tests.backends import fresh_database
+from tests.bootstrap import bootstrap
 from tests.reliability.support import (
     SRDI,
     Outcome,
-    activate_builtin_policies,
     event_count,
     file_bytes,
     logical_dump,
@@ -64,16 +65,16 @@ def one_line(done: Outcome, code: int, *words: str) -> str:
 @pytest.fixture(scope="module")
 def office(module_db_url: str) -> Iterator[dict[str, str]]:
     """Enterprises whose names look like markup or hold a bidi override, one certified (an entitlement)."""
-    activate_builtin_policies(module_db_url)
+    desk = bootstrap(url=module_db_url)
+    desk.activate_all()
     ids: dict[str, str] = {}
     for n, name in enumerate((*MARKUP, BIDI)):
-        who = uscc("HXT", n)
-        ok(module_db_url, "enterprise", "add", who, "--name", name, "--district", "yubei", "--department",
-           name, "--on", "2020-01-01")  # fmt: skip
-        ids[name] = who
+        ids[name] = uscc("HXT", n)
+        desk.register(ids[name], "yubei", None, name=name, department=name, on=date(2020, 1, 1))
     first = ids[MARKUP[0]]
-    ok(module_db_url, "record", first, "innovative-sme.certified", "--on", "2021-05-01", "--ref", MARKUP[2])
-    ok(module_db_url, "record", first, "srdi-municipal.certified", "--on", "2023-03-01", "--ref", BIDI)
+    desk.record(first, "innovative-sme.certified", "2021-05-01", ref=MARKUP[2])
+    desk.record(first, "srdi-municipal.certified", "2023-03-01", ref=BIDI)
+    desk.services.close()
     yield ids
 
 
