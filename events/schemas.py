@@ -188,7 +188,6 @@ class DemonstrationSelected(YearlyReport, event_type="DemonstrationSelected"):
     """Chosen as one of a district's demonstration enterprises for a year (JJ-27)."""
 
 
-
 class RetrofitReported(YearlyReport, event_type="RetrofitReported"):
     """A smart (智能化), green (绿色化) or digital (数字化 new models) retrofit project and its investment."""
 

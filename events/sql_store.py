@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -24,6 +25,7 @@ from events import canonical
 from events.base import registry
 from events.db import WRITE, is_sqlite
 from events.envelope import SYSTEM_ACTOR, AppendResult, RecordedEvent, StreamAppend
+from events.group_commit import GroupCommit, Ticket
 from events.lazy_logging import configured, get_logger, pending_level, structlog_module
 from events.store import (
     ConcurrencyConflict,
@@ -60,6 +62,7 @@ _COLUMNS = (
     T.c.hash,
 )
 _SELECT = ", ".join(c.name for c in _COLUMNS)
+_Work = tuple[Sequence[StreamAppend], list[list[tuple[Any, ...]]], str | None]  # appends, prepared, key
 
 
 class _Statements:
@@ -120,12 +123,16 @@ class SqlEventStore(EventStore):
         self.system_actor = SYSTEM_ACTOR
         """What the events the policy engine and the scheduler derive (actor ``system``) are recorded as:
         ``login/system`` for a PostgreSQL login the actor trigger binds (``service_layer.bootstrap``)."""
+        self._writer = engine.execution_options(**WRITE)  # its connections write (BEGIN IMMEDIATE)
+        self._held: Connection | None = None
+        self._group: GroupCommit[_Work, AppendResult] = GroupCommit(self._append_group)
 
     # -- writing -----------------------------------------------------------------------------
     def append_batch(
         self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
     ) -> AppendResult:
-        return self.append_then(appends, idempotency_key, None)
+        """Appended in one transaction, possibly with other threads' appends (`events.group_commit`)."""
+        return self._group.submit((appends, self._prepare(appends), idempotency_key))
 
     def append_batch_checked(
         self, appends: Sequence[StreamAppend], check: Callable[[int], object]
@@ -149,17 +156,66 @@ class SqlEventStore(EventStore):
         """``append_batch``, then ``then(conn, receipt)`` in the same write transaction (before the
         commit; if it raises, nothing is written): rows that must exist exactly when the events do,
         such as the scheduler's notices (``scheduler.outbox``), go in through ``conn``."""
-        prepared = self._prepare(appends)  # before the connection and the lock
+        return self._transaction(appends, self._prepare(appends), idempotency_key, then)
+
+    def _transaction(
+        self,
+        appends: Sequence[StreamAppend],
+        prepared: Sequence[Sequence[tuple[Any, ...]]],
+        idempotency_key: str | None,
+        then: Callable[[Connection, AppendResult], object] | None,
+    ) -> AppendResult:
         try:
-            with self.engine.connect() as conn:
-                conn = conn.execution_options(**WRITE)
-                with conn.begin():
-                    receipt = self._append_prepared(conn, appends, prepared, idempotency_key)
-                    if then is not None:
-                        then(conn, receipt)
-                    return receipt
+            with self._writer.connect() as conn, conn.begin():
+                receipt = self._append_prepared(conn, appends, prepared, idempotency_key)
+                if then is not None:
+                    then(conn, receipt)
+                return receipt
         except IntegrityError as error:
             raise self._explain_integrity(error, appends) from None
+
+    @contextmanager
+    def _leader_connection(self) -> Iterator[Connection]:
+        """The connection a group is written on: on SQLite one kept for the leaders (one leader at a
+        time uses it: checking a connection out of the pool and resetting it cost more than the
+        statements of a one-event append); on PostgreSQL, where a connection is a server process,
+        one from the pool each time."""
+        if not self._sqlite:
+            with self._writer.connect() as conn:
+                yield conn
+            return
+        held = self._held
+        if held is None or held.closed or held.invalidated:
+            held = self._held = self._writer.connect()
+            weakref.finalize(self, held.close)
+        yield held
+
+    def _append_group(self, tickets: list[Ticket[_Work, AppendResult]]) -> None:
+        """Several threads' appends in one transaction, in the order they queued.
+
+        Each is numbered, checked and chained after the one before it exactly as if it had run
+        alone; a conflict or an idempotency mismatch fails only that one, before it writes
+        anything. A duplicate event id fails a row insert, which leaves the transaction holding part
+        of an append: the whole group is rolled back and each append runs alone, so each writer
+        learns its own outcome.
+        """
+        try:
+            with self._leader_connection() as conn, conn.begin():
+                chain: list[Any] = []  # each append chains on to the one before it
+                for ticket in tickets:
+                    try:
+                        ticket.result = self._append_prepared(conn, *ticket.work, chain)
+                    except (ConcurrencyConflict, IdempotencyMismatch) as error:
+                        ticket.error = error
+            return
+        except IntegrityError:
+            for ticket in tickets:
+                ticket.result, ticket.error = None, None
+        for ticket in tickets:
+            try:
+                ticket.result = self._transaction(*ticket.work, None)
+            except Exception as error:
+                ticket.error = error
 
     def append_in(
         self,
@@ -223,7 +279,13 @@ class SqlEventStore(EventStore):
         appends: Sequence[StreamAppend],
         prepared: Sequence[Sequence[tuple[Any, ...]]],
         idempotency_key: str | None,
+        chain: list[Any] | None = None,
     ) -> AppendResult:
+        """Number, check, chain and insert ``appends`` in ``conn``'s write transaction.
+
+        ``chain``: the log's last ``[position, hash]`` when the caller knows it (the appends before
+        in the same transaction), updated here; empty or None: read from the log.
+        """
         sql = self._sql
         self._lock(conn)
         if idempotency_key is not None:
@@ -237,8 +299,11 @@ class SqlEventStore(EventStore):
             if item.expected_version is not None and item.expected_version != at:
                 raise ConcurrencyConflict(item.stream_id, item.expected_version, at)
             versions[item.stream_id] = at + len(item.events)
-        tail = self._fetch(conn, sql.tail, ())
-        position, previous = (tail[0][0], tail[0][1]) if tail else (0, canonical.GENESIS)
+        if chain:
+            position, previous = chain
+        else:
+            tail = self._fetch(conn, sql.tail, ())
+            position, previous = (tail[0][0], tail[0][1]) if tail else (0, canonical.GENESIS)
         now = datetime.now(UTC)
         stored_now: Any = now.replace(tzinfo=None) if self._sqlite else now
         if sql.bind_moment is not None:
@@ -279,6 +344,8 @@ class SqlEventStore(EventStore):
         if idempotency_key is not None:
             record = {**result.to_json(), "digest": covered_digest(r[12] for r in rows)}
             conn.exec_driver_sql(sql.remember, (idempotency_key, json.dumps(record), stored_now))
+        if chain is not None:
+            chain[:] = [position, previous]
         _log_appended(rows)
         return result
 
@@ -388,11 +455,15 @@ class SqlEventStore(EventStore):
         if not rows:
             return
         statement = self._sql.insert
-        with self._cursor(conn, statement, rows) as cursor:
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        try:
             if len(rows) == 1:
-                cursor.execute(statement, rows[0])
+                dbapi.execute(statement, rows[0])
             else:
-                cursor.executemany(statement, rows)
+                dbapi.executemany(statement, rows)
+        except self._sql.dbapi_error as error:
+            raise self._driver_error(error, statement, rows) from error
 
     def _copy_allowed(self, conn: Connection) -> bool:
         """COPY unless row-level security applies to this login (a role of ``srdi db roles``):
@@ -404,9 +475,15 @@ class SqlEventStore(EventStore):
 
     def _copy(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """PostgreSQL bulk path: ``COPY ... FROM STDIN`` (2-3x an executemany of INSERTs)."""
-        with self._cursor(conn, self._sql.copy, None) as cursor, cursor.copy(self._sql.copy) as copy:
-            for row in rows:
-                copy.write_row(row)
+        cursor = conn.connection.cursor()
+        try:
+            with cursor.copy(self._sql.copy) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except self._sql.dbapi_error as error:
+            raise self._driver_error(error, self._sql.copy, None) from error
+        finally:
+            cursor.close()
 
     def _fetch(self, conn: Connection, statement: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
         """All rows of a driver-SQL query, as plain tuples.
@@ -418,22 +495,19 @@ class SqlEventStore(EventStore):
             return conn.exec_driver_sql(statement, tuple(params)).all()
         if not conn.in_transaction():
             conn.begin()  # what SQLAlchemy's autobegin would have done for conn.execute
-        with self._cursor(conn, statement, params) as cursor:
-            cursor.execute(statement, params)
-            return cursor.fetchall()  # type: ignore[no-any-return]
-
-    @contextmanager
-    def _cursor(self, conn: Connection, statement: str, params: Any) -> Iterator[Any]:
-        """A DBAPI cursor of ``conn``, closed after use; driver errors raised as SQLAlchemy would."""
-        cursor = conn.connection.cursor()
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
         try:
-            yield cursor
+            return dbapi.execute(statement, params).fetchall()  # type: ignore[no-any-return]
         except self._sql.dbapi_error as error:
-            raise sa.exc.DBAPIError.instance(
-                statement, params, error, self._sql.dbapi_error, dialect=self.engine.dialect
-            ) from error
-        finally:
-            cursor.close()
+            raise self._driver_error(error, statement, params) from error
+
+    def _driver_error(self, error: Exception, statement: str, params: Any) -> Exception:
+        """A driver's error as SQLAlchemy would have raised it (IntegrityError, OperationalError ...)."""
+        wrapped: Exception = sa.exc.DBAPIError.instance(
+            statement, params, error, self._sql.dbapi_error, dialect=self.engine.dialect
+        )
+        return wrapped
 
     def _explain_integrity(self, error: IntegrityError, appends: Sequence[StreamAppend]) -> Exception:
         ids = [e.event_id for a in appends for e in a.events]
