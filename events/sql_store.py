@@ -145,18 +145,9 @@ class SqlEventStore(EventStore):
         what came first. If it raises, nothing is written. (A policy activation checks that no
         enterprise was registered unseen: ``service_layer.policies.locked_commit``.)
         """
-        return self.append_then(appends, None, lambda _conn, receipt: check(receipt.first_position))
-
-    def append_then(
-        self,
-        appends: Sequence[StreamAppend],
-        idempotency_key: str | None,
-        then: Callable[[Connection, AppendResult], object] | None,
-    ) -> AppendResult:
-        """``append_batch``, then ``then(conn, receipt)`` in the same write transaction (before the
-        commit; if it raises, nothing is written): rows that must exist exactly when the events do,
-        such as the scheduler's notices (``scheduler.outbox``), go in through ``conn``."""
-        return self._transaction(appends, self._prepare(appends), idempotency_key, then)
+        return self._transaction(
+            appends, self._prepare(appends), None, lambda _conn, receipt: check(receipt.first_position)
+        )
 
     def _transaction(
         self,

@@ -2,7 +2,7 @@
 
 A notice used to be sent at the end of a scan, from memory: a scheduler killed after recording
 reminders lost their e-mails for good. Now each notice is a ``scheduler_notices`` row inserted in
-the SAME transaction as its event (``NoticingStore`` wraps the event store for the jobs), so an
+the SAME transaction as its event (``scheduler.scan_transaction.NoticingScanStore``), so an
 event is never recorded without its notice, nor a notice without its event. ``deliver`` then sends
 every pending row, channel by channel, and clears that channel's flag in its own transaction:
 
@@ -18,7 +18,7 @@ every pending row, channel by channel, and clears that channel's flag in its own
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,10 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.db import WRITE, is_sqlite
-from events.envelope import AppendResult, RecordedEvent, StreamAppend
+from events.envelope import StreamAppend
 from events.lazy_logging import get_logger
-from events.sql_store import SqlEventStore
-from events.store import EventStore, LogQuery, StreamQuery
 from scheduler.notify import Notice, check_channels, notify_channel
 from scheduler.tables import notices_table as N
 from service_layer.settings import Settings
@@ -57,53 +55,6 @@ def enqueue(conn: Connection, settings: Settings, notice: Notice) -> None:
             sent_at=None,
         )
     )
-
-
-class NoticingStore(EventStore):
-    """The event store, except that each append also writes its notice, in the same transaction.
-
-    ``notice_for(appends)`` builds the notice from what is about to be appended (None: nothing to
-    announce). Everything but appending is the wrapped store's own.
-    """
-
-    def __init__(self, inner: SqlEventStore, settings: Settings, notice_for: NoticeFor) -> None:
-        self._inner = inner
-        self._settings = settings
-        self._notice_for = notice_for
-        self.noticed: list[Notice] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def append_batch(
-        self, appends: Sequence[StreamAppend], *, idempotency_key: str | None = None
-    ) -> AppendResult:
-        written: list[Notice] = []
-
-        def with_notice(conn: Connection, receipt: AppendResult) -> None:
-            notice = None if receipt.replayed else self._notice_for(appends)
-            if notice is not None:
-                enqueue(conn, self._settings, notice)
-                written.append(notice)
-
-        receipt = self._inner.append_then(appends, idempotency_key, with_notice)
-        self.noticed.extend(written)  # once committed
-        return receipt
-
-    def stream_events(self, query: StreamQuery) -> list[RecordedEvent]:
-        return self._inner.stream_events(query)
-
-    def log_events(self, query: LogQuery, batch: int) -> Iterator[RecordedEvent]:
-        return self._inner.log_events(query, batch)
-
-    def last_position(self) -> int:
-        return self._inner.last_position()
-
-    def stream_version(self, stream_id: str) -> int:
-        return self._inner.stream_version(stream_id)
-
-    def get_event(self, event_id: str) -> RecordedEvent | None:
-        return self._inner.get_event(event_id)
 
 
 def pending(engine: Engine) -> list[tuple[str, Notice, bool, bool]]:
