@@ -22,7 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability.support import activate_builtin_policies, logical_dump, open_engine, run_cli, uscc
+from tests.bootstrap import bootstrap
+from tests.reliability.support import logical_dump, open_engine, run_cli, uscc
 
 TODAY = date.today()  # the CLI's clock is Asia/Shanghai: dates within a day of it are left out below
 NOT_TEXT = {"Cc", "Cs", "Zl", "Zp"}
@@ -122,7 +123,9 @@ def expect(done: Any, valid: bool, url: str) -> None:
 def test_values_at_and_beyond_every_limit(module_db_url: str) -> None:
     """Accepted exactly when valid; every accepted value is printable by every read, and a full replay
     rebuilds the views from them on this back-end."""
-    activate_builtin_policies(module_db_url)
+    office = bootstrap(url=module_db_url)
+    office.activate_all()
+    office.services.close()
     _accepted_values_are_stored_replayed_and_read(module_db_url)
     replayed = run_cli(module_db_url, "replay", "--json")
     assert replayed.code == 0, replayed.err
