@@ -49,6 +49,19 @@ def _run_threads(threads: int, seconds: float, prepare: Callable[[int], Work]) -
     return sum(counts) / seconds
 
 
+def _until(append: Callable[[int], object]) -> Work:
+    """Work that calls ``append(n)`` for n = 0, 1, 2 ... until the deadline; returns how many."""
+
+    def work(deadline: float) -> int:
+        n = 0
+        while time.monotonic() < deadline:
+            append(n)
+            n += 1
+        return n
+
+    return work
+
+
 def srdi_rate(threads: int, seconds: float, synchronous: str) -> float:
     engine = data.new_sqlite_engine("writers-srdi")
     engine.dispose()
@@ -62,15 +75,7 @@ def srdi_rate(threads: int, seconds: float, synchronous: str) -> float:
 
     def prepare(index: int) -> Work:
         pending = [milestone(i) for i in range(50_000)]
-
-        def work(deadline: float) -> int:
-            n = 0
-            while time.monotonic() < deadline:
-                store.append(f"writer-{index}", [pending[n]], n)
-                n += 1
-            return n
-
-        return work
+        return _until(lambda n: store.append(f"writer-{index}", [pending[n]], n))
 
     rate = _run_threads(threads, seconds, prepare)
     engine.dispose()
@@ -101,15 +106,7 @@ def eventsourcing_rate(threads: int, seconds: float, synchronous: str) -> float:
             StoredEvent(originator, i + 1, new.event_type, canonical.dumps(new.event.payload()).encode())
             for i, new in enumerate(milestone(i) for i in range(50_000))
         ]
-
-        def work(deadline: float) -> int:
-            n = 0
-            while time.monotonic() < deadline:
-                recorder.insert_events([pending[n]])
-                n += 1
-            return n
-
-        return work
+        return _until(lambda n: recorder.insert_events([pending[n]]))
 
     rate = _run_threads(threads, seconds, prepare)
     datastore.close()
