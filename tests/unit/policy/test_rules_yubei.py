@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from domain.policy.decisions import ExistingEntitlement, PolicyActivated, entitlement_id
 from domain.policy.engine import assess, derive, evaluate, evaluate_history
+from domain.policy.facts import EnterpriseFacts, TitlePeriod
 from domain.policy.model import load_builtin
 from tests.unit.policy import builders as given
 
@@ -60,15 +61,14 @@ def test_yb5a_each_certification_reading_pays_again() -> None:
 # ── YB-5c/d: later reviews with the growth condition ─────────────────────────────────────
 
 
+def _srdi_reviewed_2026(revenues: dict[int, int]) -> tuple[EnterpriseFacts, TitlePeriod]:
+    """srdi-municipal since 2023-01-10, its review passed on 2026-01-10, with each year's revenue."""
+    return given.reviewed("yubei", "srdi-municipal", date(2023, 1, 10), date(2026, 1, 10), revenues=revenues)
+
+
 def test_yb5c_review_with_growth_above_10_percent_pays_50000() -> None:
     """YB-5c: a 2026 review with revenue 2023/24/25 = 100/110/122 (avg 10.45%) → 50,000."""
-    f, review = given.reviewed(
-        "yubei",
-        "srdi-municipal",
-        date(2023, 1, 10),
-        date(2026, 1, 10),
-        revenues={2023: 100, 2024: 110, 2025: 122},
-    )
+    f, review = _srdi_reviewed_2026({2023: 100, 2024: 110, 2025: 122})
     e = given.only(evaluate(YB, f, given.reached(review)), "YB-5c")
     assert (e.amount, e.status) == (Decimal(50000), "accrued")
     assert ("growth-averaging", "arithmetic") in e.explanation.readings
@@ -77,13 +77,7 @@ def test_yb5c_review_with_growth_above_10_percent_pays_50000() -> None:
 
 def test_yb5c_average_of_exactly_10_percent_is_refused() -> None:
     """YB-5c: 超过10% is strict: 100/110/121 averages exactly 10% → no award, reason given."""
-    f, review = given.reviewed(
-        "yubei",
-        "srdi-municipal",
-        date(2023, 1, 10),
-        date(2026, 1, 10),
-        revenues={2023: 100, 2024: 110, 2025: 121},
-    )
+    f, review = _srdi_reviewed_2026({2023: 100, 2024: 110, 2025: 121})
     outcome = assess(YB, f, given.reached(review))
     assert given.created(outcome.decisions, "YB-5c") == []
     assert any("not above 10%" in r.reason for r in outcome.refusals if r.rule == "YB-5c")
@@ -91,13 +85,7 @@ def test_yb5c_average_of_exactly_10_percent_is_refused() -> None:
 
 def test_yb5c_compound_reading_can_differ_from_arithmetic() -> None:
     """Revenue 100/150/120: arithmetic average 15% pays; compound 9.54% does not."""
-    f, review = given.reviewed(
-        "yubei",
-        "srdi-municipal",
-        date(2023, 1, 10),
-        date(2026, 1, 10),
-        revenues={2023: 100, 2024: 150, 2025: 120},
-    )
+    f, review = _srdi_reviewed_2026({2023: 100, 2024: 150, 2025: 120})
     assert given.only(evaluate(YB, f, given.reached(review)), "YB-5c").amount == Decimal(50000)
     compound = given.with_reading(YB, "growth-averaging", "compound")
     assert given.created(evaluate(compound, f, given.reached(review)), "YB-5c") == []
@@ -454,13 +442,7 @@ def test_existing_without_subject_still_limits_repeats() -> None:
 
 def test_explanation_is_json_ready() -> None:
     """The explanation serialises: readings, figures and steps as plain strings."""
-    f, review = given.reviewed(
-        "yubei",
-        "srdi-municipal",
-        date(2023, 1, 10),
-        date(2026, 1, 10),
-        revenues={2023: 100, 2024: 110, 2025: 122},
-    )
+    f, review = _srdi_reviewed_2026({2023: 100, 2024: 110, 2025: 122})
     data = given.only(evaluate(YB, f, given.reached(review)), "YB-5c").explanation.to_dict()
     assert json.loads(json.dumps(data, ensure_ascii=False))["figures"]["revenue 2025"] == "122"
     assert data["readings"] == {"growth-averaging": "arithmetic"}
