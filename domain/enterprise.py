@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from domain.details import Details, DetailsHistory, change_of
 from domain.memberships import MembershipState
@@ -86,6 +86,35 @@ RETRACTABLE_TYPES = frozenset(
     }
 )
 """Facts staff record and may correct; registrations, retractions and entitlements are not."""
+
+
+class HoldsDetails(Protocol):
+    """What keeps an enterprise's dated details: the aggregate here, the projections' fold."""
+
+    details: DetailsHistory
+    name: str | None
+    district: str | None
+    department: str | None
+    size: str | None
+    industry: str | None
+
+
+def set_details(holder: HoldsDetails, history: DetailsHistory) -> None:
+    """Keep the dated details; ``name`` … ``industry`` become the latest (what ``status`` shows).
+
+    A registration alone (most enterprises, and every one as a replay meets it) states them all.
+    """
+    holder.details = history
+    changes = history.changes
+    now = Details(**dict(changes[0].fields)) if len(changes) == 1 else history.current
+    holder.name, holder.district = now.name, now.district
+    holder.department, holder.size = now.department, now.size
+    holder.industry = now.industry
+
+
+def take_details(holder: HoldsDetails, event_id: str, on: date, data: dict[str, Any]) -> None:
+    """A registration's or a details change's fields, dated ``on``, taken into ``holder``."""
+    set_details(holder, holder.details.with_change(change_of(event_id, on, data)))
 
 
 @dataclass
@@ -188,9 +217,9 @@ class Enterprise:
         if kind == REGISTRATION:
             self.uscc = data["uscc"]
             self.registered_on, self.registration_event_id = on, eid
-            self._set_details(self.details.with_change(change_of(eid, on, data)))
+            take_details(self, eid, on, data)
         elif kind == DETAILS_CHANGE:
-            self._set_details(self.details.with_change(change_of(eid, on, data)))
+            take_details(self, eid, on, data)
         elif kind == "MilestoneRecorded":
             track, action = data["track"], data["action"]
             kind_of_track = track_kind(track)
@@ -237,13 +266,6 @@ class Enterprise:
         elif kind in ENTITLEMENT_TYPES:
             key = data["entitlement_id"]
             self.entitlements.setdefault(key, EntitlementRecord(key)).apply(event)
-
-    def _set_details(self, history: DetailsHistory) -> None:
-        self.details = history
-        now = history.current
-        self.name, self.district = now.name, now.district
-        self.department, self.size = now.department, now.size
-        self.industry = now.industry
 
     # -- questions ------------------------------------------------------------------------------
     @property

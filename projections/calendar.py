@@ -6,6 +6,12 @@
   the enterprise last entered tutoring (the ``ipo-tutoring`` milestone, or an ``ipo-withdrawn`` that
   sent it back), so ``valid_until`` is that date + 12 months − 1 day, the same inclusive convention.
 
+The calendar is not stored: every one of its rows is a row of the status view (a certified title of
+``status_titles``, an enterprise of ``status_enterprises`` in ``ipo-tutoring``), so ``read_calendar``
+reads those through two indexes (``state, valid_until`` and ``listing_stage``) and the status view is
+what a reader catches up (``CALENDAR_VIEWS``). ``deadlines`` gives the same rows from a fold in
+memory (the report page, as of a date).
+
 The scheduler reads ``read_calendar`` to issue reminders and record expiries; ``srdi calendar``
 prints it. A row past its ``valid_until`` (``days_left`` < 0) is ``lapsed``: time is part of state,
 so the title reads expired already; the row stays until the scheduler records the lapse.
@@ -13,8 +19,8 @@ so the title reads expired already; the row stays until the scheduler records th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,46 +29,20 @@ from sqlalchemy.engine import Connection
 
 from domain.inputs import shifted
 from domain.reference import add_years
-from projections.fold import EnterpriseFold, EnterpriseProjection, Row
-from projections.framework import DateParam, metadata
+from projections.fold import EnterpriseFold
+from projections.status import enterprises_table, titles_table
 
 REVIEW_DUE = "review-due"
 TUTORING_LAPSES = "tutoring-lapses"
-
-enterprises_table = sa.Table(
-    "calendar_enterprises",
-    metadata,
-    sa.Column("uscc", sa.String(32), primary_key=True),
-    sa.Column("name", sa.Text),
-    sa.Column("district", sa.String(50)),
-    sa.Column("fold", sa.Text, nullable=False),
-)
-
-entries_table = sa.Table(
-    "calendar_entries",
-    metadata,
-    sa.Column("uscc", sa.String(32), primary_key=True),
-    sa.Column("track", sa.String(30), primary_key=True),
-    sa.Column("kind", sa.String(20), nullable=False),
-    sa.Column("since", sa.Date, nullable=False),
-    sa.Column("valid_until", sa.Date, nullable=False),
-    sa.Index("ix_calendar_entries_valid_until", "valid_until"),
-)
+CALENDAR_VIEW = "status"
+"""The stored view ``read_calendar`` reads: catch it up (or snapshot it) before reading."""
+CALENDAR_VIEWS = (CALENDAR_VIEW,)
+LISTING = "listing"
 
 
 def tutoring_valid_until(since: date) -> date:
     """Last day of the 12 months an IPO tutoring acceptance stays good for."""
     return add_years(since, 1) - timedelta(days=1)
-
-
-class CalendarProjection(EnterpriseProjection):
-    name = "calendar"
-    tables = (enterprises_table, entries_table)
-
-    def rows(self, fold: EnterpriseFold, day: DateParam) -> Iterable[Row]:
-        yield enterprises_table, (fold.uscc, fold.name, fold.district, fold.dumps())
-        for track, kind, since, valid_until in deadlines(fold):
-            yield entries_table, (fold.uscc, track, kind, day(since), day(valid_until))
 
 
 def deadlines(fold: EnterpriseFold) -> Iterator[tuple[str, str, date, date]]:
@@ -73,7 +53,7 @@ def deadlines(fold: EnterpriseFold) -> Iterator[tuple[str, str, date, date]]:
             yield track, REVIEW_DUE, title.since, title.valid_until
     listing = folded.listing
     if listing.stage == "ipo-tutoring" and listing.since is not None:
-        yield "listing", TUTORING_LAPSES, listing.since, tutoring_valid_until(listing.since)
+        yield LISTING, TUTORING_LAPSES, listing.since, tutoring_valid_until(listing.since)
 
 
 def fold_entries(fold: EnterpriseFold, today: date) -> list[CalendarEntry]:
@@ -97,17 +77,10 @@ class CalendarEntry:
     days_left: int
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "uscc": self.uscc,
-            "name": self.name,
-            "district": self.district,
-            "track": self.track,
-            "kind": self.kind,
-            "since": self.since.isoformat(),
-            "valid_until": self.valid_until.isoformat(),
-            "days_left": self.days_left,
-            "lapsed": self.lapsed,
-        }
+        """Every field, dates as ISO text, and ``lapsed`` (docs/cli.md)."""
+        doc: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        doc.update(since=self.since.isoformat(), valid_until=self.valid_until.isoformat(), lapsed=self.lapsed)
+        return doc
 
     @property
     def lapsed(self) -> bool:
@@ -119,26 +92,30 @@ def read_calendar(
     conn: Connection, today: date, *, within: int | None = None, district: str | None = None
 ) -> list[CalendarEntry]:
     """Deadlines by date; ``within`` keeps those due by ``today + within`` days (overdue included)."""
-    c, e = entries_table.c, enterprises_table.c
-    query = (
-        sa.select(c.uscc, e.name, e.district, c.track, c.kind, c.since, c.valid_until)
-        .join_from(entries_table, enterprises_table, c.uscc == e.uscc)
-        .order_by(c.valid_until, c.uscc, c.track)
+    t, e = titles_table.c, enterprises_table.c
+    titles = (
+        sa.select(t.uscc, e.name, e.district, t.track, t.since, t.valid_until)
+        .join_from(titles_table, enterprises_table, t.uscc == e.uscc)
+        .where(t.state == "certified", t.since.is_not(None), t.valid_until.is_not(None))
     )
-    if within is not None:
-        query = query.where(c.valid_until <= shifted(today, within))
+    tutoring = sa.select(e.uscc, e.name, e.district, e.listing_since).where(
+        e.listing_stage == "ipo-tutoring", e.listing_since.is_not(None)
+    )
+    last = None if within is None else shifted(today, within)
+    if last is not None:
+        titles = titles.where(t.valid_until <= last)
     if district is not None:
-        query = query.where(e.district == district)
-    return [
-        CalendarEntry(
-            row.uscc,
-            row.name,
-            row.district,
-            row.track,
-            row.kind,
-            row.since,
-            row.valid_until,
-            (row.valid_until - today).days,
-        )
-        for row in conn.execute(query)
+        titles = titles.where(e.district == district)
+        tutoring = tutoring.where(e.district == district)
+    found = [
+        CalendarEntry(uscc, name, where, track, REVIEW_DUE, since, until, (until - today).days)
+        for uscc, name, where, track, since, until in conn.execute(titles)
     ]
+    for uscc, name, where, since in conn.execute(tutoring):
+        until = tutoring_valid_until(since)
+        if last is None or until <= last:
+            found.append(
+                CalendarEntry(uscc, name, where, LISTING, TUTORING_LAPSES, since, until, (until - today).days)
+            )
+    found.sort(key=lambda entry: (entry.valid_until, entry.uscc, entry.track))
+    return found

@@ -13,15 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from events.envelope import RecordedEvent
-from projections.framework import TableProjection, metadata
+from projections.framework import TableProjection, metadata, required
 
 facilities_table = sa.Table(
     "facilities",
     metadata,
     sa.Column("facility_id", sa.String(64), primary_key=True),
-    sa.Column("kind", sa.String(30), nullable=False),
-    sa.Column("name", sa.String(300), nullable=False),
-    sa.Column("district", sa.String(50), nullable=False),
+    *required(("kind", sa.String(30)), ("name", sa.String(300)), ("district", sa.String(50))),
     sa.Column("established_on", sa.Date, nullable=False),
     sa.Column("closed_on", sa.Date),
     sa.Index("ix_facilities_district_kind", "district", "kind"),

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 
 from domain import reference
 from domain.details import DetailsChange, DetailsHistory, change_of
+from domain.enterprise import DETAILS_CHANGE, REGISTRATION, set_details, take_details
 from domain.errors import IllegalTransition
 from domain.memberships import MembershipState
 from domain.titles import ListingState, TitleState
@@ -45,6 +46,7 @@ from projections.framework import (
 )
 
 log = get_logger("srdi.projections")
+DETAILS_TYPES = frozenset({REGISTRATION, DETAILS_CHANGE})
 
 Row = tuple[sa.Table, tuple[Any, ...]]  # a table and one row of it, values in column order
 # One encoder for every fold: json.dumps with options builds a new JSONEncoder per call.
@@ -150,35 +152,25 @@ class EnterpriseFold:
     industry: str | None = None
     counted: list[Counted] = field(default_factory=list)
 
-    def _set_details(self, history: DetailsHistory) -> None:
-        """Keep the dated details; ``name`` … ``size`` are the latest (what ``status`` shows)."""
-        self.details = history
-        now = history.current
-        self.name, self.district = now.name, now.district
-        self.department, self.size = now.department, now.size
-        self.industry = now.industry
-        self._json = None
-
     def apply(self, event: RecordedEvent) -> bool:
         """Take one event into account; False when it changes nothing this fold shows."""
         data = event.data
         kind = event.event_type
-        if kind == "EnterpriseDetailsChanged":
-            self._set_details(self.details.with_change(change_of(event.event_id, event.occurred_on, data)))
-            return True
         if kind == "MilestoneRecorded":
             self.milestones.append(
                 StepInForce(event.event_id, data["track"], data["action"], event.occurred_on)
             )
             self._folded = self._json = None
             return True
-        if kind == "EnterpriseRegistered":
-            self._set_details(self.details.with_change(change_of(event.event_id, event.occurred_on, data)))
+        if kind in DETAILS_TYPES:
+            take_details(self, event.event_id, event.occurred_on, data)
+            self._json = None
             return True
         if kind == "EventRetracted":
             gone = data["retracted_event_id"]
             if any(c.event_id == gone for c in self.details.changes):
-                self._set_details(self.details.without(gone))
+                set_details(self, self.details.without(gone))
+                self._json = None
                 return True
             kept = [m for m in self.milestones if m.event_id != gone]
             facts = [c for c in self.counted if c.event_id != gone]

@@ -162,7 +162,7 @@ def delete_where_in(conn: Connection, table: sa.Table, column: str, keys: Sequen
 
 
 # Column types whose values the drivers take as they come (dates once through ``date_param``).
-_PLAIN_TYPES = (sa.String, sa.Integer, sa.Date)
+_PLAIN_TYPES = (sa.String, sa.Integer, sa.Date, sa.Boolean)
 _statements: dict[tuple[str, str | None, str], str] = {}
 DateParam = Callable[[date | None], date | str | None]
 
@@ -187,7 +187,7 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Sequence[Any]]
 
     ``conn.execute(sa.insert(table), dicts)`` runs SQLAlchemy's per-value bind processing in
     Python, which on the rebuild path cost more than SQLite's own work. Projection tables have plain
-    columns only (text, integers, dates), so their rows go to the driver as they are: one
+    columns only (text, integers, dates, booleans), so their rows go to the driver as they are: one
     ``executemany`` on SQLite (dates converted by the caller through ``date_param``), ``COPY ...
     FROM STDIN`` on PostgreSQL (an ``executemany`` there costs a round of Python work per row). The
     connection's ``schema_translate_map`` (snapshots write to temporary tables) is honoured.
@@ -232,6 +232,11 @@ def _statement(conn: Connection, table: sa.Table, schema: str | None) -> str:
             raise TypeError(f"insert_rows does not know the {dialect.name} database")
         _statements[key] = statement
     return statement
+
+
+def required(*columns: tuple[str, sa.types.TypeEngine[Any]]) -> list[sa.Column[Any]]:
+    """NOT NULL columns, one per ``(name, type)``: a view's many mandatory fields, listed once."""
+    return [sa.Column(name, kind, nullable=False) for name, kind in columns]
 
 
 def temp_copy(table: sa.Table, into: sa.MetaData) -> sa.Table:

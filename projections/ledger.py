@@ -27,10 +27,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from domain.enterprise import ENTITLEMENT_TYPES
 from domain.entitlement_status import standing as entitlement_standing
 from events.envelope import RecordedEvent
 from events.lazy_logging import get_logger
-from projections.framework import TableProjection, chunks, delete_where_in, metadata
+from projections.framework import (
+    DateParam,
+    TableProjection,
+    chunks,
+    date_param,
+    delete_where_in,
+    insert_rows,
+    metadata,
+    required,
+)
 
 log = get_logger("srdi.projections")
 MONEY = sa.String(40)
@@ -40,26 +50,33 @@ ledger_table = sa.Table(
     "ledger_entries",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("uscc", sa.String(32), nullable=False),
-    sa.Column("district", sa.String(50), nullable=False),
-    sa.Column("policy", sa.String(50), nullable=False),
-    sa.Column("rule", sa.String(20), nullable=False),
-    sa.Column("article", sa.String(20), nullable=False),
-    sa.Column("kind", sa.String(30), nullable=False),
-    sa.Column("trigger_event", sa.String(36), nullable=False),
-    sa.Column("accrued_on", sa.Date, nullable=False),
-    sa.Column("year", sa.Integer, nullable=False),
-    sa.Column("ceiling", sa.Boolean, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
+    *required(
+        ("uscc", sa.String(32)),
+        ("district", sa.String(50)),
+        ("policy", sa.String(50)),
+        ("rule", sa.String(20)),
+        ("article", sa.String(20)),
+        ("kind", sa.String(30)),
+        ("trigger_event", sa.String(36)),
+        ("accrued_on", sa.Date()),
+        ("year", sa.Integer()),
+        ("ceiling", sa.Boolean()),
+        ("status", sa.String(20)),
+    ),
     sa.Column("amount", MONEY),
     sa.Column("approved_amount", MONEY),
-    sa.Column("paid_amount", MONEY, nullable=False),
-    sa.Column("responsible_units", sa.Text, nullable=False),
-    sa.Column("note", sa.Text, nullable=False),
-    sa.Column("steps", sa.Text, nullable=False),
+    *required(
+        ("paid_amount", MONEY), ("responsible_units", sa.Text()), ("note", sa.Text()), ("steps", sa.Text())
+    ),
     sa.Index("ix_ledger_entries_district_year", "district", "year"),
     sa.Index("ix_ledger_entries_uscc", "uscc"),
 )
+
+
+# One encoder each (json.dumps with options builds a new JSONEncoder per call); the stored text is
+# what json.dumps(..., ensure_ascii=False) gives, compact for the steps.
+_units = json.JSONEncoder(ensure_ascii=False).encode
+_steps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _money(value: Any) -> Decimal | None:
@@ -171,28 +188,29 @@ class Entry:
                 return bool(step.get("ceiling", self.ceiling))
         return self.ceiling
 
-    def row(self) -> dict[str, Any]:
+    def row(self, day: DateParam) -> tuple[Any, ...]:
+        """The entry's ``ledger_entries`` row, values in column order (dates through ``day``)."""
         s = self.state()
-        return {
-            "id": self.id,
-            "uscc": self.uscc,
-            "district": self.district,
-            "policy": self.policy,
-            "rule": self.rule,
-            "article": self.article,
-            "kind": self.kind,
-            "trigger_event": self.trigger_event,
-            "accrued_on": self.accrued_on,
-            "year": self.accrued_on.year,
-            "ceiling": self.ceiling,
-            "status": s.status,
-            "amount": None if s.amount is None else str(s.amount),
-            "approved_amount": None if s.approved is None else str(s.approved),
-            "paid_amount": str(s.paid),
-            "responsible_units": json.dumps(self.responsible_units, ensure_ascii=False),
-            "note": s.note,
-            "steps": json.dumps(self.steps, ensure_ascii=False, separators=(",", ":")),
-        }
+        return (
+            self.id,
+            self.uscc,
+            self.district,
+            self.policy,
+            self.rule,
+            self.article,
+            self.kind,
+            self.trigger_event,
+            day(self.accrued_on),
+            self.accrued_on.year,
+            self.ceiling,
+            s.status,
+            None if s.amount is None else str(s.amount),
+            None if s.approved is None else str(s.approved),
+            str(s.paid),
+            _units(self.responsible_units),
+            s.note,
+            _steps(self.steps),
+        )
 
     @classmethod
     def of_row(cls, row: Any) -> Entry:
@@ -232,21 +250,13 @@ class State:
 
 class LedgerProjection(TableProjection):
     name = "ledger"
-    handles = frozenset(
-        {
-            "EntitlementCreated",
-            "EntitlementResolved",
-            "EntitlementAdjusted",
-            "EntitlementApproved",
-            "EntitlementPaid",
-            "EntitlementReversed",
-        }
-    )
+    handles = ENTITLEMENT_TYPES
     tables = (ledger_table,)
 
     def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
         ids = sorted({str(e.data["entitlement_id"]) for e in events})
         entries = load_entries(conn, ids)
+        stored = set(entries)
         for event in events:
             key = str(event.data["entitlement_id"])
             if event.event_type == "EntitlementCreated":
@@ -258,9 +268,9 @@ class LedgerProjection(TableProjection):
                     "entitlement event without its creation", entitlement_id=key, event_id=event.event_id
                 )
         changed = [entries[k] for k in ids if k in entries]
-        delete_where_in(conn, ledger_table, "id", [e.id for e in changed])
-        if changed:
-            conn.execute(sa.insert(ledger_table), [e.row() for e in changed])
+        delete_where_in(conn, ledger_table, "id", [k for k in ids if k in stored])
+        day = date_param(conn)
+        insert_rows(conn, ledger_table, [e.row(day) for e in changed])
 
 
 def load_entries(conn: Connection, ids: Sequence[str]) -> dict[str, Entry]:

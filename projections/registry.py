@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from projections.calendar import CalendarProjection
 from projections.facilities import FacilitiesProjection
 from projections.framework import Projection
 from projections.ledger import LedgerProjection
@@ -18,7 +17,6 @@ PROJECTIONS: dict[str, Projection] = {
     p.name: p
     for p in (
         StatusProjection(),
-        CalendarProjection(),
         TargetsProjection(),
         LedgerProjection(),
         FacilitiesProjection(),

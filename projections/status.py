@@ -34,6 +34,7 @@ enterprises_table = sa.Table(
     sa.Column("listing_stage", sa.String(30)),
     sa.Column("listing_since", sa.Date),
     sa.Column("fold", sa.Text, nullable=False),
+    sa.Index("ix_status_enterprises_listing_stage", "listing_stage"),
 )
 
 titles_table = sa.Table(
@@ -46,6 +47,7 @@ titles_table = sa.Table(
     sa.Column("certified_on", sa.Date),
     sa.Column("valid_until", sa.Date),
     sa.Index("ix_status_titles_track_state", "track", "state"),
+    sa.Index("ix_status_titles_state_valid_until", "state", "valid_until"),
 )
 
 

@@ -30,9 +30,10 @@ Targets themselves are policy data (``domain/policies/*.toml``), never code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +42,7 @@ from sqlalchemy.engine import Connection
 from domain import reference
 from domain.policy.model import Policy, builtin_keys, load_builtin
 from domain.policy.targets import Target
+from domain.titles import Period
 from projections.facilities import facilities_table
 from projections.fold import EnterpriseFold, EnterpriseProjection, Row
 from projections.framework import DateParam, metadata
@@ -67,48 +69,48 @@ enterprises_table = sa.Table(
     sa.Index("ix_targets_enterprises_district", "district", "department_key"),
 )
 
-periods_table = sa.Table(
+
+def _won_where(name: str, subject: sa.Column[Any], *dated: sa.Column[Any]) -> sa.Table:
+    """A table of dated rows per enterprise and ``subject``, each with where it was won (the
+    district and department key in force on its date), indexed by subject and its first date."""
+    on = next(c.name for c in dated if isinstance(c.type, sa.Date))
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("uscc", sa.String(32), primary_key=True),
+        subject,
+        *dated,
+        sa.Column("district", sa.String(50)),
+        sa.Column("department_key", sa.Text),
+        sa.Index(f"ix_{name}_{subject.name}", subject.name, on),
+    )
+
+
+periods_table = _won_where(
     "targets_periods",
-    metadata,
-    sa.Column("uscc", sa.String(32), primary_key=True),
     sa.Column("track", sa.String(30), primary_key=True),
     sa.Column("seq", sa.Integer, primary_key=True),
     sa.Column("start_on", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date, nullable=False),
     sa.Column("ended_on", sa.Date),
-    sa.Column("district", sa.String(50)),
-    sa.Column("department_key", sa.Text),
-    sa.Index("ix_targets_periods_track", "track", "start_on"),
 )
-
-firsts_table = sa.Table(
+firsts_table = _won_where(
     "targets_firsts",
-    metadata,
-    sa.Column("uscc", sa.String(32), primary_key=True),
     sa.Column("subject", sa.String(30), primary_key=True),
     sa.Column("first_on", sa.Date, nullable=False),
-    sa.Column("district", sa.String(50)),
-    sa.Column("department_key", sa.Text),
-    sa.Index("ix_targets_firsts_subject", "subject", "first_on"),
 )
-
-
-def department_key(name: str | None) -> str | None:
-    """How departments are matched: ``区科技局`` and ``区科技局 `` are the same unit."""
-    return reference.normalise(name) if name else None
-
-
-entries_table = sa.Table(
+entries_table = _won_where(
     "targets_entries",
-    metadata,
-    sa.Column("uscc", sa.String(32), primary_key=True),
     sa.Column("subject", sa.String(40), primary_key=True),
     sa.Column("seq", sa.Integer, primary_key=True),
     sa.Column("on", sa.Date, nullable=False),
-    sa.Column("district", sa.String(50)),
-    sa.Column("department_key", sa.Text),
-    sa.Index("ix_targets_entries_subject", "subject", "on"),
 )
+
+
+@lru_cache(maxsize=4096)  # a handful of departments, met once per enterprise in a rebuild
+def department_key(name: str | None) -> str | None:
+    """How departments are matched: ``区科技局`` and ``区科技局 `` are the same unit."""
+    return reference.normalise(name) if name else None
 
 
 class TargetsProjection(EnterpriseProjection):
@@ -131,21 +133,9 @@ class TargetsProjection(EnterpriseProjection):
         folded = fold.folded
         where = _where(fold)
         for track, member in folded.memberships.items():
+            yield from _periods(uscc, track, member.periods, where, day)
             for seq, period in enumerate(member.periods):
-                start = period.start
-                yield (
-                    periods_table,
-                    (
-                        uscc,
-                        track,
-                        seq,
-                        day(start),
-                        day(period.valid_until),
-                        day(period.ended_on),
-                        *where(start),
-                    ),
-                )
-                yield entries_table, (uscc, track, seq, day(start), *where(start))
+                yield entries_table, (uscc, track, seq, day(period.start), *where(period.start))
             if member.first_on is not None:
                 yield firsts_table, (uscc, track, day(member.first_on), *where(member.first_on))
         seqs: dict[str, int] = {}
@@ -153,20 +143,7 @@ class TargetsProjection(EnterpriseProjection):
             seq = seqs[fact.subject] = seqs.get(fact.subject, -1) + 1
             yield entries_table, (uscc, fact.subject, seq, day(fact.on), *where(fact.on))
         for track, title in folded.titles.items():
-            for seq, period in enumerate(title.periods):
-                start = period.start
-                yield (
-                    periods_table,
-                    (
-                        uscc,
-                        track,
-                        seq,
-                        day(start),
-                        day(period.valid_until),
-                        day(period.ended_on),
-                        *where(start),
-                    ),
-                )
+            yield from _periods(uscc, track, title.periods, where, day)
             if title.periods:  # a certification always opens the first period
                 first = title.periods[0].start
                 yield firsts_table, (uscc, track, day(first), *where(first))
@@ -180,12 +157,34 @@ class TargetsProjection(EnterpriseProjection):
             yield firsts_table, (uscc, subject, day(on), *where(on))
 
 
-def _where(fold: EnterpriseFold) -> Callable[[date], tuple[str | None, str | None]]:
-    """(district, department key) in force on a day: a title or listing counts where it was won."""
+Where = Callable[[date], tuple[str | None, str | None]]
+
+
+def _periods(uscc: str, track: str, periods: Sequence[Period], where: Where, day: DateParam) -> Iterator[Row]:
+    """One ``targets_periods`` row per validity period of a title, pool or designation."""
+    for seq, period in enumerate(periods):
+        start = period.start
+        row = (uscc, track, seq, day(start), day(period.valid_until), day(period.ended_on), *where(start))
+        yield periods_table, row
+
+
+def _where(fold: EnterpriseFold) -> Where:
+    """(district, department key) in force on a day: a title or listing counts where it was won.
+
+    Most enterprises never change their details after registering: their answer is the same every
+    day. Otherwise each day is looked up once per fold.
+    """
+    if len(fold.details.changes) <= 1:  # one statement stands for every day, before it too
+        always = (fold.district, department_key(fold.department))
+        return lambda on: always
+    seen: dict[date, tuple[str | None, str | None]] = {}
 
     def where(on: date) -> tuple[str | None, str | None]:
-        then = fold.details.on(on)
-        return then.district, department_key(then.department)
+        found = seen.get(on)
+        if found is None:
+            then = fold.details.on(on)
+            found = seen[on] = (then.district, department_key(then.department))
+        return found
 
     return where
 

@@ -31,7 +31,7 @@ from events.lazy_logging import get_logger
 from events.schemas import ReminderIssued, reminder_stream
 from events.store import DuplicateEventId, EventStore
 from events.tracking import TrackingConflict, record_position, tracked_position
-from projections.calendar import read_calendar, tutoring_valid_until
+from projections.calendar import CALENDAR_VIEW, read_calendar, tutoring_valid_until
 from scheduler import scan
 from scheduler.notify import Notice, NoticeKind
 from scheduler.outbox import deliver
@@ -46,7 +46,7 @@ log = get_logger("srdi.scheduler")
 
 _KINDS: dict[str, ReminderKind] = {"review-due": "review-due", "tutoring-lapses": "tutoring-lapses"}
 LAPSED_KIND: dict[str, NoticeKind] = {"review-due": "expired", "tutoring-lapses": "tutoring-lapsed"}
-CALENDAR = "calendar"  # the view the scan reads, and the name of its tracking record
+CALENDAR = CALENDAR_VIEW  # the stored view the calendar is read from, and its tracking record
 
 
 @dataclass(frozen=True, slots=True)

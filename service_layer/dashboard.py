@@ -36,7 +36,7 @@ from projections.targets import TargetRow, first_period_year, read_targets, titl
 
 HORIZON_DAYS = 90  # titles whose review or expiry falls within this many days are listed
 HISTORY_YEARS = 8  # year ends shown in the titles-over-time chart, the as-of year included
-PROJECTIONS = ("ledger", "targets", "status", "calendar", "facilities")
+PROJECTIONS = ("ledger", "targets", "status", "facilities")
 ATTEMPTS = 5  # catch-up rounds to find the projections at one position while others write
 MONEY_KEYS = ("fixed", "ceilings", "approved", "paid", "recover")
 ZERO = Decimal(0)

@@ -308,11 +308,11 @@ def calendar(
 ) -> list[CalendarEntry]:
     """The review calendar on ``day``: every certified title's valid_until, every tutoring deadline."""
     from domain.reference import parse_district
-    from projections.calendar import read_calendar
+    from projections.calendar import CALENDAR_VIEWS, read_calendar
     from projections.feed import view
 
     key = parse_district(district) if district else None
-    with view(services.engine, ["calendar"]) as conn:
+    with view(services.engine, CALENDAR_VIEWS) as conn:
         return read_calendar(conn, day, within=within, district=key)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from domain.policy.targets import Target
 from events.sql_store import SqlEventStore
-from projections.calendar import read_calendar
+from projections.calendar import CALENDAR_VIEWS, read_calendar
 from projections.feed import catch_up, rebuild, view
 from projections.framework import Cutoff
 from projections.targets import actual
@@ -138,7 +138,7 @@ def test_calendar_lists_review_and_tutoring_deadlines(engine: Engine) -> None:
         milestone(CODE, "listing", "ipo-tutoring", date(2025, 6, 15)),
         milestone(CODE, "tech-sme", "applied", date(2025, 1, 1)),
     )
-    with view(engine, ["calendar"]) as conn:
+    with view(engine, CALENDAR_VIEWS) as conn:
         entries = read_calendar(conn, date(2026, 1, 1))
         soon = read_calendar(conn, date(2026, 1, 1), within=200)
     assert [(e.track, e.kind, e.valid_until, e.days_left) for e in entries] == [

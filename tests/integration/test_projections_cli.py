@@ -46,8 +46,8 @@ def test_replay_json_has_the_contract_shape(url: str) -> None:
     assert set(document) == {"events", "seconds", "projections"}
     assert document["events"] == 6 and isinstance(document["seconds"], float)
     rows = document["projections"]
-    assert {"status", "calendar", "targets"} <= rows.keys() and all(isinstance(n, int) for n in rows.values())
-    assert (rows["status"], rows["calendar"], rows["targets"]) == (6, 6, 9)
+    assert {"status", "targets", "ledger"} <= rows.keys() and all(isinstance(n, int) for n in rows.values())
+    assert (rows["status"], rows["targets"]) == (6, 9)
 
 
 def test_replay_in_batches_of_one_gives_the_same_views(url: str) -> None:

@@ -104,8 +104,8 @@ def test_projections_keep_their_own_checkpoints(engine: Engine) -> None:
     """Catching up one projection leaves the others where they were; later they catch up alone."""
     store = SqlEventStore(engine)
     _three_enterprises(store)
-    catch_up(engine, ["calendar"])
-    assert checkpoints(engine) == {"calendar": 12}
+    catch_up(engine, ["targets"])
+    assert checkpoints(engine) == {"targets": 12}
     catch_up(engine)
     assert set(checkpoints(engine).values()) == {12}
 
@@ -114,9 +114,9 @@ def test_projections_at_different_checkpoints_are_fed_apart_and_end_equal(engine
     """Status behind the others: each group gets only its own unseen events, folded once per group."""
     store = SqlEventStore(engine)
     _three_enterprises(store)
-    catch_up(engine, ["calendar", "targets"], until_position=7)
+    catch_up(engine, ["targets"], until_position=7)
     result = catch_up(engine, batch=4)
-    assert result.applied == {"status": 12, "calendar": 5, "targets": 5, "ledger": 0, "facilities": 0}
+    assert result.applied == {"status": 12, "targets": 5, "ledger": 0, "facilities": 0}
     caught_up = dump_engine(engine)
     rebuild(engine)
     assert dump_engine(engine) == caught_up
