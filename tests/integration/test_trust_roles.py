@@ -37,6 +37,7 @@ def _commands(office: Office) -> list[tuple[str, tuple[str, ...], set[str]]]:
         ("ledger", ("ledger", "--json"), set(KINDS)),
         ("status", ("status", RC, "--json"), set(KINDS)),
         ("audit verify", ("audit", "verify", "--json"), set(KINDS)),
+        ("scheduler run", ("scheduler", "run", "--once", "--today", "2026-11-02"), {"recorder"}),
     ]  # fmt: skip
 
 
@@ -57,6 +58,8 @@ def test_each_role_may_run_only_its_commands(history: Office, logins: dict[str, 
                 assert done.stderr.count("\n") == 1 and "not permitted" in done.stderr
                 assert store.last_position() == before, (name, kind)
     assert len(table) == len(_commands(history)) * len(KINDS)
+    derived = {e.event_type for e in store.read_all(0) if e.actor == f"{_login(logins['recorder'])}/system"}
+    assert derived  # what the policy engine and the scheduler derived for the recorder names its login
 
 
 @pytest.mark.postgres
