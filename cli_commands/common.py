@@ -214,6 +214,35 @@ def parse_date(text: str, option: str = "--on") -> date:
         fail(f"{option} {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-03-01")
 
 
+def optional_date(text: str | None, option: str = "--as-of") -> date | None:
+    """`parse_date` for an option that may be left out (None then)."""
+    return parse_date(text, option) if text else None
+
+
+def optional_district(text: str | None) -> str | None:
+    """A ``--district`` filter: the district's key, None when left out, else the domain's one line."""
+    from domain.reference import parse_district
+
+    return parse_district(text) if text else None
+
+
+def print_done(document: Any, as_json: bool, line: str) -> None:
+    """What a command did: the JSON document with ``--json``, else one line."""
+    if as_json:
+        print_json(document)
+    else:
+        echo(line)
+
+
+def run_command(ctx: typer.Context, command: Any, as_json: bool, done: str) -> CommandResult:
+    """Execute a domain command through the one write door and print what it did (`print_result`)."""
+    from service_layer.commands import execute
+
+    result = execute(services(ctx), command)
+    print_result(result, as_json, done)
+    return result
+
+
 def stderr_progress(label: str, *, quiet: bool) -> Any:
     """A transient rich progress bar on stderr (stdout stays clean for ``--json``)."""
     from rich.console import Console
@@ -229,24 +258,10 @@ def stderr_progress(label: str, *, quiet: bool) -> Any:
     )
 
 
-def entitlement_rows(result: CommandResult) -> list[dict[str, Any]]:
-    """The entitlements a command triggered, as `{"id","rule","amount","status"}`.
-
-    Statuses are the ledger's (docs/cli.md): a pending entitlement decided not eligible is `reversed`.
-    """
-    return [
-        {
-            "id": r.entitlement_id,
-            "rule": r.rule,
-            "amount": r.amount,
-            "status": "reversed" if r.status == "not-eligible" else r.status,
-        }
-        for r in result.entitlements()
-    ]
-
-
 def print_result(result: CommandResult, as_json: bool, done: str) -> None:
     """`{"event_id", "entitlements"}` with --json; else a line per event and per entitlement."""
+    from service_layer.commands import entitlement_rows
+
     rows = entitlement_rows(result)
     if as_json:
         print_json({"event_id": result.event_id, "entitlements": rows})

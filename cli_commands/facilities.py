@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import typer
 
-from cli_commands.common import guarded, parse_date, print_json, services
-from cli_commands.options import JSON_OPTION
+from cli_commands.common import (
+    guarded,
+    optional_date,
+    optional_district,
+    parse_date,
+    print_done,
+    print_json,
+    services,
+)
+from cli_commands.options import District, Json
 from cli_commands.output import echo
 
 facility_app = typer.Typer(
     help="SRDI parks, internship bases and incubators (counted by the district targets).",
     no_args_is_help=True,
 )
-
-
-def _today(ctx: typer.Context) -> object:
-    from service_layer.commands import today
-
-    settings = getattr(services(ctx), "settings", None)
-    return today(getattr(settings, "timezone", None) or "Asia/Shanghai")
 
 
 @facility_app.command("add")
@@ -38,44 +39,28 @@ def facility_add(
     on: str = typer.Option(..., "--on", help="Date established or designated (YYYY-MM-DD)."),
     unit: str | None = typer.Option(None, "--unit", help="Responsible unit (两江产业集团…)."),
     ref: str | None = typer.Option(None, "--ref", help="Document reference (文号)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Record a park, internship base or incubator established in a district on a date."""
-    from datetime import date
-
     from domain import facilities
     from domain.inputs import text
     from domain.reference import parse_district
     from service_layer import facilities as service
-    from service_layer.commands import current_actor
 
     key = facilities.parse_id(facility_id)
     chosen_kind, label = facilities.parse_kind(kind), text(name, "name")
     where, day = parse_district(district), parse_date(on)
     by = text(unit, "unit") if unit and unit.strip() else None
     doc = text(ref, "ref") if ref and ref.strip() else None
-    today, actor = _today(ctx), current_actor(services(ctx))
-    assert isinstance(today, date)
-
-    after, new = service.run(
-        services(ctx).store,
-        key,
-        lambda f: facilities.establish(
-            f,
-            kind=chosen_kind,
-            name=label,
-            district=where,
-            on=day,
-            today=today,
-            actor=actor,
-            unit=by,
-            ref=doc,
-        ),
+    done = service.establish(
+        services(ctx), key, day, kind=chosen_kind, name=label, district=where, unit=by, ref=doc
     )
-    if as_json:
-        print_json({"event_id": new[0].event_id, "facility": after.as_json()})
-    else:
-        echo(f"added {after.kind} {key} {after.name} ({after.district}): event {new[0].event_id}")
+    after = done.facility
+    print_done(
+        done.as_json(),
+        as_json,
+        f"added {after.kind} {key} {after.name} ({after.district}): event {done.event_id}",
+    )
 
 
 @facility_app.command("close")
@@ -85,46 +70,35 @@ def facility_close(
     facility_id: str = typer.Argument(..., metavar="ID"),
     on: str = typer.Option(..., "--on", help="Date it closed or lost its designation (YYYY-MM-DD)."),
     reason: str = typer.Option(..., "--reason", help="Why (stored)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Record that a facility closed: it no longer counts from that day."""
-    from datetime import date
-
     from domain import facilities
     from domain.inputs import text
     from service_layer import facilities as service
-    from service_layer.commands import current_actor
 
     key = facilities.parse_id(facility_id)
     day, why = parse_date(on), text(reason, "reason", max_length=500)
-    today, actor = _today(ctx), current_actor(services(ctx))
-    assert isinstance(today, date)
-    after, new = service.run(
-        services(ctx).store, key, lambda f: facilities.close(f, on=day, reason=why, today=today, actor=actor)
-    )
-    if as_json:
-        print_json({"event_id": new[0].event_id, "facility": after.as_json()})
-    else:
-        echo(f"closed {key} on {day.isoformat()}: event {new[0].event_id}")
+    done = service.close(services(ctx), key, on=day, reason=why)
+    print_done(done.as_json(), as_json, f"closed {key} on {day.isoformat()}: event {done.event_id}")
 
 
 @facility_app.command("list")
 @guarded
 def facility_list(
     ctx: typer.Context,
-    district: str | None = typer.Option(None, "--district", help="Only this district."),
+    district: District = None,
     kind: str | None = typer.Option(None, "--kind", help="Only this kind."),
     as_of: str | None = typer.Option(None, "--as-of", help="Those open on DATE (default: all, closed too)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Every facility recorded (the live view), oldest first."""
     from domain import facilities
-    from domain.reference import parse_district
     from service_layer import reads
 
-    key = parse_district(district) if district else None
+    key = optional_district(district)
     chosen_kind = facilities.parse_kind(kind) if kind else None
-    day = parse_date(as_of, "--as-of") if as_of else None
+    day = optional_date(as_of)
     rows = reads.facilities(services(ctx, reading=True), district=key, kind=chosen_kind, as_of=day)
     if as_json:
         print_json({"facilities": rows})

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from cli_commands.common import guarded, print_json, services, stderr_progress
-from cli_commands.options import JSON_OPTION
+from cli_commands.options import Json
 from cli_commands.output import echo
 
 
@@ -18,13 +18,12 @@ def import_file(
     sheet: str | None = typer.Option(
         None, "--sheet", help="The sheet of an .xlsx workbook (default: the first)."
     ),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Register enterprises, record milestones and measures from a CSV or XLSX file (docs/cli.md)."""
 
-    from service_layer.commands import current_actor, reactor_of, today
     from service_layer.files import MAX_IMPORT_BYTES, open_input
-    from service_layer.importer import import_csv
+    from service_layer.importer import import_file
 
     handle = open_input(path, "import file", limit=MAX_IMPORT_BYTES)  # streamed, never read whole
     svc = services(ctx)
@@ -35,15 +34,7 @@ def import_file(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        report = import_csv(
-            svc.store,
-            handle,
-            today=today(svc.settings.timezone),
-            actor=current_actor(svc),
-            reactor=reactor_of(svc),
-            progress=progress,
-            sheet=sheet,
-        )
+        report = import_file(svc, handle, progress=progress, sheet=sheet)
     if as_json:
         print_json(report.to_json())
     elif report.replayed:

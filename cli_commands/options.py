@@ -1,16 +1,38 @@
-"""The options several commands share, defined once so each reads and behaves the same everywhere.
+"""The options and arguments several commands share, defined once so each reads and behaves the same.
 
-``--lang`` takes a `Lang`: anything but en or zh (any case) is refused by the option itself, one line
-naming the language, exit 2, before the command runs.
+Each is an ``Annotated`` type: a command writes ``as_json: Json = False`` or ``uscc: Uscc``, and the
+option's name, help and parsing come from here. ``--lang`` takes a `Lang`: anything but en or zh
+(any case) is refused by the option itself, one line naming the language, exit 2, before the
+command runs. Values that need the domain to parse (dates, districts) are parsed by the command,
+so a refusal is the domain's one line.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 import typer
+from typer.models import OptionInfo
 
-__all__ = ["EXPORT_LANG_OPTION", "JSON_OPTION", "LANG_OPTION", "PAGE_LANG_OPTION", "Lang", "parse_lang"]
+__all__ = [
+    "EXPORT_LANG_OPTION",
+    "JSON_OPTION",
+    "LANG_OPTION",
+    "PAGE_LANG_OPTION",
+    "AsOf",
+    "District",
+    "EntitlementId",
+    "ExportLanguage",
+    "Force",
+    "Json",
+    "Lang",
+    "Language",
+    "PageLanguage",
+    "ReportOn",
+    "Uscc",
+    "parse_lang",
+]
 
 
 class Lang(StrEnum):
@@ -31,11 +53,30 @@ def parse_lang(text: str) -> Lang:
         raise typer.BadParameter(f"unknown language {text!r}; use en or zh") from None
 
 
-def _lang_option(help_text: str, default: Lang = Lang.en) -> Lang:
-    return typer.Option(default, "--lang", parser=parse_lang, metavar="[en|zh]", help=help_text)  # type: ignore[no-any-return]
+def _lang(help_text: str) -> OptionInfo:
+    return typer.Option("--lang", parser=parse_lang, metavar="[en|zh]", help=help_text)  # type: ignore[no-any-return]
 
 
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+Language = Annotated[Lang, _lang("Labels: en or zh.")]
+ExportLanguage = Annotated[Lang, _lang("Labels and export headers: en or zh.")]
+PageLanguage = Annotated[Lang, _lang("Page language: zh (default) or en.")]
+
+Uscc = Annotated[str, typer.Argument(metavar="USCC", help="The enterprise's USCC (18 characters).")]
+EntitlementId = Annotated[
+    str, typer.Argument(metavar="ENTITLEMENT_ID", help="Its id, as 'srdi ledger' prints it.")
+]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="As the world stood on DATE (YYYY-MM-DD).")]
+District = Annotated[str | None, typer.Option("--district", help="Only this district (key or Chinese name).")]
+ReportOn = Annotated[str | None, typer.Option("--on", help="Date of the report YYYY-MM-DD (default today).")]
+Force = Annotated[bool, typer.Option("--force", help="Replace PATH if it exists.")]
+
+# The older spelling, while every command moves to the types above.
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document.")
-LANG_OPTION = _lang_option("Labels: en or zh.")
-EXPORT_LANG_OPTION = _lang_option("Labels and export headers: en or zh.")
-PAGE_LANG_OPTION = _lang_option("Page language: zh (default) or en.", Lang.zh)
+LANG_OPTION = typer.Option(Lang.en, "--lang", parser=parse_lang, metavar="[en|zh]", help="Labels: en or zh.")
+EXPORT_LANG_OPTION = typer.Option(
+    Lang.en, "--lang", parser=parse_lang, metavar="[en|zh]", help="Labels and export headers: en or zh."
+)
+PAGE_LANG_OPTION = typer.Option(
+    Lang.zh, "--lang", parser=parse_lang, metavar="[en|zh]", help="Page language: zh (default) or en."
+)

@@ -7,45 +7,28 @@ it created. A file that does not validate is refused naming the field and the re
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from cli_commands.common import guarded, parse_date, print_json, services
-from cli_commands.options import JSON_OPTION, LANG_OPTION, Lang
+from cli_commands.common import guarded, optional_date, print_json, services
+from cli_commands.options import Json, Lang, Language
 from cli_commands.output import echo
 
 if TYPE_CHECKING:
-    from domain.policy.model import Policy
+    pass
 
 policy_app = typer.Typer(help="District policies: what is in force, what a document says, switch one on.")
 
 
 @policy_app.command("list")
 @guarded
-def policy_list(ctx: typer.Context, as_json: bool = JSON_OPTION, lang: Lang = LANG_OPTION) -> None:
+def policy_list(ctx: typer.Context, as_json: Json = False, lang: Language = Lang.en) -> None:
     """Every shipped policy and every active one, with when it was activated."""
     from domain.labels import label, sentence
-    from domain.policy.model import builtin_keys, load_builtin
-    from service_layer.policies import active_policies
+    from service_layer.policies import listed
 
-    active = active_policies(services(ctx, reading=True))
-    rows: list[dict[str, Any]] = []
-    for key in sorted(set(builtin_keys()) | set(active)):
-        on = active.get(key)
-        policy = on.policy if on is not None else load_builtin(key)
-        rows.append(
-            {
-                "key": key,
-                "title_zh": policy.title_zh,
-                "districts": list(policy.districts),
-                "rules": len(policy.rules),
-                "active": on is not None,
-                "activated_on": on.activated_on if on else None,
-                "digest": on.digest if on else None,
-                "source": on.source if on else "builtin",
-            }
-        )
+    rows = listed(services(ctx, reading=True))
     if as_json:
         print_json({"policies": rows})
         return
@@ -63,18 +46,14 @@ def policy_list(ctx: typer.Context, as_json: bool = JSON_OPTION, lang: Lang = LA
 @policy_app.command("show")
 @guarded
 def policy_show(
-    ctx: typer.Context, key: str = typer.Argument(...), as_json: bool = JSON_OPTION, lang: Lang = LANG_OPTION
+    ctx: typer.Context, key: str = typer.Argument(...), as_json: Json = False, lang: Language = Lang.en
 ) -> None:
     """A policy's document data: reach, rules with their articles and amounts, readings, caps."""
     from domain.labels import label, sentence
-    from domain.policy.model import load_builtin
-    from service_layer.policies import active_policies
+    from service_layer.policies import policy_json, shown
 
-    active = active_policies(services(ctx, reading=True)).get(key)
-    policy = active.policy if active is not None else load_builtin(key)
-    doc = _policy_json(policy)
-    doc["active"] = active is not None
-    doc["activated_on"] = active.activated_on if active else None
+    policy, active = shown(services(ctx, reading=True), key)
+    doc = policy_json(policy, active)
     if as_json:
         print_json(doc)
         return
@@ -99,40 +78,6 @@ def policy_show(
         echo(f"  {text}")
 
 
-def _policy_json(policy: Policy) -> dict[str, Any]:
-    return {
-        "key": policy.key,
-        "title_zh": policy.title_zh,
-        "title": policy.title,
-        "document_number": policy.document_number,
-        "issuer_zh": policy.issuer_zh,
-        "in_force_from": policy.in_force_from,
-        "in_force_until": policy.in_force_until,
-        "reaches_back_to": policy.reaches_back_to,
-        "districts": list(policy.districts),
-        "rules": [
-            {
-                "id": r.id,
-                "article": r.article,
-                "kind": r.kind,
-                "summary": r.summary,
-                "amount": r.amount,
-                "amount_by_track": dict(r.amount_by_track or {}),
-                "formula": r.formula.name if r.formula is not None else None,
-                "ceiling": r.ceiling,
-                "responsible_units": list(r.responsible_units),
-                "quote": r.quote,
-            }
-            for r in policy.rules
-        ],
-        "readings": [
-            {"name": x.name, "default": x.default, "options": list(x.options), "about": x.about}
-            for x in policy.readings
-        ],
-        "caps": [{"id": c.id, "total": c.total, "label": c.label} for c in policy.caps],
-    }
-
-
 @policy_app.command("activate")
 @guarded
 def policy_activate(
@@ -140,12 +85,12 @@ def policy_activate(
     key: str = typer.Argument(..., help="Policy key, e.g. yubei-2024."),
     on: str | None = typer.Option(None, "--on", help="Date of the activation (default today)."),
     file: Path | None = typer.Option(None, "--file", help="Activate this validated policy file instead."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Switch a policy on: one event, and every entitlement the history it reaches owes, once."""
     from service_layer.policies import activate_policy, created_entitlements
 
-    result = activate_policy(services(ctx), key, parse_date(on) if on else None, file)
+    result = activate_policy(services(ctx), key, optional_date(on, "--on"), file)
     created = created_entitlements(result)
     doc = {
         "key": result.key,
@@ -173,7 +118,7 @@ def policy_activate(
 def simulate(
     ctx: typer.Context,
     policy: Path = typer.Option(..., "--policy", metavar="FILE", help="A draft policy file (TOML)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """What a draft policy would owe over the whole history against the active one; writes nothing."""
     from service_layer.simulate import simulate_file

@@ -103,6 +103,22 @@ def reactor_of(services: Any) -> Reactor | None:
     return reactor
 
 
+def entitlement_rows(result: CommandResult) -> list[dict[str, Any]]:
+    """The entitlements a command triggered, as `{"id","rule","amount","status"}`.
+
+    Statuses are the ledger's (docs/cli.md): a pending entitlement decided not eligible is `reversed`.
+    """
+    return [
+        {
+            "id": r.entitlement_id,
+            "rule": r.rule,
+            "amount": r.amount,
+            "status": "reversed" if r.status == "not-eligible" else r.status,
+        }
+        for r in result.entitlements()
+    ]
+
+
 def execute(services: Any, command: AnyCommand, *, system: bool = False) -> CommandResult:
     """Run one command against the services' store with today's date, the actor and the reactor."""
     settings = getattr(services, "settings", None)

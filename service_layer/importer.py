@@ -29,7 +29,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from domain.commands import (
     AnyCommand,
@@ -237,6 +237,24 @@ def import_csv(
         return ImportReport(key, len(lines), **counts, events=0 if replayed else events, replayed=replayed)
 
     return retry(attempt, sleep=sleep, on_conflict=lambda _conflict: refresh_reactor(reactor))
+
+
+def import_file(
+    services: Any, data: bytes | BinaryIO, *, progress: Progress | None = None, sheet: str | None = None
+) -> ImportReport:
+    """`srdi import`: the file imported on today's business date by the person acting, with the
+    policy engine deciding what the new facts owe (`import_csv`)."""
+    from service_layer.commands import current_actor, reactor_of, today
+
+    return import_csv(
+        services.store,
+        data,
+        today=today(services.settings.timezone),
+        actor=current_actor(services),
+        reactor=reactor_of(services),
+        progress=progress,
+        sheet=sheet,
+    )
 
 
 def _import_streaming(

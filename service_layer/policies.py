@@ -142,6 +142,71 @@ def active_policies(services: Any) -> dict[str, ActivePolicy]:
     return read_active(services.store)[0]
 
 
+def listed(services: Any) -> list[dict[str, Any]]:
+    """`srdi policy list`: every shipped policy and every active one (an active file's own data)."""
+    active = active_policies(services)
+    rows: list[dict[str, Any]] = []
+    for key in sorted(set(builtin_keys()) | set(active)):
+        on = active.get(key)
+        policy = on.policy if on is not None else load_builtin(key)
+        rows.append(
+            {
+                "key": key,
+                "title_zh": policy.title_zh,
+                "districts": list(policy.districts),
+                "rules": len(policy.rules),
+                "active": on is not None,
+                "activated_on": on.activated_on if on else None,
+                "digest": on.digest if on else None,
+                "source": on.source if on else "builtin",
+            }
+        )
+    return rows
+
+
+def shown(services: Any, key: str) -> tuple[Policy, ActivePolicy | None]:
+    """`srdi policy show KEY`: the document as activated when it is active, else as shipped."""
+    active = active_policies(services).get(key)
+    return (active.policy if active is not None else load_builtin(key)), active
+
+
+def policy_json(policy: Policy, active: ActivePolicy | None) -> dict[str, Any]:
+    """What `srdi policy show --json` prints: the document's data and whether it is active."""
+    return {
+        "key": policy.key,
+        "title_zh": policy.title_zh,
+        "title": policy.title,
+        "document_number": policy.document_number,
+        "issuer_zh": policy.issuer_zh,
+        "in_force_from": policy.in_force_from,
+        "in_force_until": policy.in_force_until,
+        "reaches_back_to": policy.reaches_back_to,
+        "districts": list(policy.districts),
+        "rules": [
+            {
+                "id": r.id,
+                "article": r.article,
+                "kind": r.kind,
+                "summary": r.summary,
+                "amount": r.amount,
+                "amount_by_track": dict(r.amount_by_track or {}),
+                "formula": r.formula.name if r.formula is not None else None,
+                "ceiling": r.ceiling,
+                "responsible_units": list(r.responsible_units),
+                "quote": r.quote,
+            }
+            for r in policy.rules
+        ],
+        "readings": [
+            {"name": x.name, "default": x.default, "options": list(x.options), "about": x.about}
+            for x in policy.readings
+        ],
+        "caps": [{"id": c.id, "total": c.total, "label": c.label} for c in policy.caps],
+        "active": active is not None,
+        "activated_on": active.activated_on if active else None,
+    }
+
+
 def ledger_totals_by_district(engine: Any) -> dict[str, dict[str, Any]]:
     """The ledger totals (fixed, ceilings, approved, paid, entries) per district, caught up first."""
     from projections.feed import view
