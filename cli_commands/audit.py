@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cli_commands.common import Integrity, fail, guarded, print_json, services
-from cli_commands.options import JSON_OPTION
+from cli_commands.common import Integrity, fail, guarded, optional_date, print_json, services
+from cli_commands.options import Force, Json
 from cli_commands.output import echo
 
 audit_app = typer.Typer(help="Check and export the log for an audit.", no_args_is_help=True)
@@ -27,7 +27,7 @@ def audit_verify(
     views: bool = typer.Option(
         False, "--views", help="Also recompute every view from the log and compare it with the stored one."
     ),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Walk the hash chain and name the first bad position (exit 4 if any); print the last hash."""
     from service_layer.anchoring import AnchorError, BadAnchor, pinned_key, verify_with_anchors
@@ -135,7 +135,7 @@ def audit_anchor(
         metavar="PATH",
         help="The anchor log to append to (else SRDI_ANCHOR_LOG, srdi-anchors.jsonl).",
     ),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Sign (position, last hash, time) of the verified log and append it to the anchor log."""
     from service_layer.anchoring import AnchorError, BadAnchor, LogNotIntact, anchor
@@ -170,20 +170,19 @@ def audit_export(
         metavar="PATH",
         help="Carry the latest signed anchor of this log (default SRDI_ANCHOR_LOG when it exists).",
     ),
-    as_json: bool = JSON_OPTION,
-    force: bool = typer.Option(False, "--force", help="Replace PATH if it exists."),
+    as_json: Json = False,
+    force: Force = False,
 ) -> None:
     """Write a self-verifying JSON Lines bundle: a header, then every event with its hash.
 
     The README's few lines of standard-library Python verify it without srdi.
     """
-    from cli_commands.common import parse_date
     from service_layer.anchoring import AnchorError
     from service_layer.errors import IntegrityFailure
     from service_layer.files import check_output
     from service_layer.reads import export_log
 
-    day = parse_date(as_of, "--as-of") if as_of else None
+    day = optional_date(as_of)
     check_output(path, force=force)
     try:
         result = export_log(
@@ -222,7 +221,7 @@ def db_roles(
     district: str | None = typer.Option(
         None, "--district", help="Limit the roles to this district's enterprises (row-level security)."
     ),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Create the PostgreSQL roles recorder, approver, payer, auditor, granted only their commands."""
     from domain.reference import parse_district

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import typer
 
-from cli_commands.common import fail, guarded, parse_date, services
-from cli_commands.options import PAGE_LANG_OPTION, Lang
+from cli_commands.common import fail, guarded, optional_date, optional_district, services
+from cli_commands.options import AsOf, District, Force, Lang, PageLanguage
 from cli_commands.output import echo
 
 
@@ -19,21 +19,18 @@ from cli_commands.output import echo
 def dashboard(
     ctx: typer.Context,
     path: Path = typer.Argument(..., metavar="PATH", help="The HTML file to write."),
-    district: str | None = typer.Option(
-        None, "--district", help="Only this district (key or Chinese name); default: every district."
-    ),
-    as_of: str | None = typer.Option(None, "--as-of", help="Figures as they stood on DATE (default today)."),
-    lang: Lang = PAGE_LANG_OPTION,
-    force: bool = typer.Option(False, "--force", help="Replace PATH if it exists."),
+    district: District = None,
+    as_of: AsOf = None,
+    lang: PageLanguage = Lang.zh,
+    force: Force = False,
 ) -> None:
     """Write the district report page: targets, titles, money and listing, read at one log position."""
-    from domain.reference import parse_district
     from service_layer.commands import today
     from service_layer.dashboard import Unsettled, assemble
     from service_layer.dashboard_page import check_path, render, write_page
 
-    key = parse_district(district) if district else None
-    day = parse_date(as_of, "--as-of") if as_of else None
+    key = optional_district(district)
+    day = optional_date(as_of)
     check_path(path, force=force)  # refuse before any reading
     svc = services(ctx, reading=True)
     try:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import typer
 
-from cli_commands.common import guarded, parse_date, print_result, services
-from cli_commands.options import JSON_OPTION
+from cli_commands.common import guarded, optional_date, parse_date, print_result, run_command, services
+from cli_commands.options import Json, Uscc
 
 enterprise_app = typer.Typer(help="The register of enterprises.", no_args_is_help=True)
 
@@ -19,7 +19,7 @@ enterprise_app = typer.Typer(help="The register of enterprises.", no_args_is_hel
 @guarded
 def enterprise_add(
     ctx: typer.Context,
-    uscc: str = typer.Argument(..., metavar="USCC", help="统一社会信用代码 (18 characters)."),
+    uscc: Uscc,
     name: str = typer.Option(..., "--name", help="Registered name."),
     district: str = typer.Option(..., "--district", help="District key or Chinese name (yubei, 渝北…)."),
     department: str | None = typer.Option(None, "--department", help="Responsible department (区科技局…)."),
@@ -28,11 +28,10 @@ def enterprise_add(
         None, "--industry", help="Industry key or Chinese name (auto-electronics, 汽车电子, 高端装备…)."
     ),
     on: str | None = typer.Option(None, "--on", help="Date of registration (default today)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Add an enterprise to the register; its USCC check digit is verified (GB 32100-2015)."""
     from domain.commands import RegisterEnterprise
-    from service_layer.commands import execute
 
     command = RegisterEnterprise(
         uscc=uscc,
@@ -41,24 +40,23 @@ def enterprise_add(
         department=department,
         size=size,
         industry=industry,
-        on=parse_date(on) if on else None,
+        on=optional_date(on, "--on"),
     )
-    result = execute(services(ctx), command)
-    print_result(result, as_json, f"registered {command.uscc} {command.name} ({command.district})")
+    run_command(ctx, command, as_json, f"registered {command.uscc} {command.name} ({command.district})")
 
 
 @enterprise_app.command("update")
 @guarded
 def enterprise_update(
     ctx: typer.Context,
-    uscc: str = typer.Argument(..., metavar="USCC", help="统一社会信用代码 (18 characters)."),
+    uscc: Uscc,
     on: str = typer.Option(..., "--on", help="The date the change holds from (YYYY-MM-DD)."),
     name: str | None = typer.Option(None, "--name", help="New registered name."),
     size: str | None = typer.Option(None, "--size", help="micro, small or medium."),
     department: str | None = typer.Option(None, "--department", help="New responsible department."),
     district: str | None = typer.Option(None, "--district", help="District key or Chinese name it moved to."),
     industry: str | None = typer.Option(None, "--industry", help="Industry key or Chinese name (汽车电子…)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Change an enterprise's details from a date; rules read the details in force on their trigger's date."""
     from domain.commands import ChangeEnterpriseDetails
@@ -82,7 +80,7 @@ def enterprise_update(
 @guarded
 def record(
     ctx: typer.Context,
-    uscc: str = typer.Argument(..., metavar="USCC"),
+    uscc: Uscc,
     milestone: str = typer.Argument(
         ..., metavar="TRACK.ACTION", help="e.g. srdi-municipal.certified, 小巨人.认定"
     ),
@@ -92,17 +90,17 @@ def record(
         False, "--override-prerequisite", help="Record despite a missing ladder prerequisite."
     ),
     reason: str | None = typer.Option(None, "--reason", help="Why the prerequisite is overridden (stored)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Record a milestone of a track (a transition its state machine allows)."""
     from domain.commands import RecordMilestone
-    from service_layer.commands import execute
 
     command = RecordMilestone.parse(
         uscc, milestone, parse_date(on), ref=ref, override_prerequisite=override, reason=reason
     )
-    result = execute(services(ctx), command)
-    print_result(result, as_json, f"recorded {command.track}.{command.action} on {command.on.isoformat()}")
+    run_command(
+        ctx, command, as_json, f"recorded {command.track}.{command.action} on {command.on.isoformat()}"
+    )
 
 
 @guarded
@@ -110,11 +108,9 @@ def retract(
     ctx: typer.Context,
     event_id: str = typer.Argument(..., metavar="EVENT_ID"),
     reason: str = typer.Option(..., "--reason", help="Why the event was wrong (stored)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Retract an event: state is computed as if it never happened; nothing is deleted."""
     from domain.commands import Retract
-    from service_layer.commands import execute
 
-    result = execute(services(ctx), Retract(event_id=event_id, reason=reason))
-    print_result(result, as_json, f"retracted {event_id}")
+    run_command(ctx, Retract(event_id=event_id, reason=reason), as_json, f"retracted {event_id}")

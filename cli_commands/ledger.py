@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from cli_commands.common import fail, guarded, parse_date, print_json, services
-from cli_commands.options import EXPORT_LANG_OPTION, JSON_OPTION, LANG_OPTION, Lang
+from cli_commands.common import fail, guarded, optional_date, parse_date, print_done, print_json, services
+from cli_commands.options import District, EntitlementId, ExportLanguage, Json, Lang, Language
 from cli_commands.output import console as plain_console
 from cli_commands.output import echo
 
@@ -38,7 +38,7 @@ def _yuan(value: Decimal | None) -> str:
 def ledger(
     ctx: typer.Context,
     enterprise: str | None = typer.Option(None, "--enterprise", metavar="USCC", help="Only this enterprise."),
-    district: str | None = typer.Option(None, "--district", help="Only this district (key or Chinese name)."),
+    district: District = None,
     year: int | None = typer.Option(None, "--year", min=2000, max=2100, help="Only entries accrued in YYYY."),
     unit: str | None = typer.Option(
         None, "--unit", help="Only entries this responsible unit pays or handles (区财政局…)."
@@ -47,13 +47,13 @@ def ledger(
     recorded_before: str | None = typer.Option(
         None, "--recorded-before", help="Only what the log knew before TIMESTAMP."
     ),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
     csv_path: Path | None = typer.Option(
         None, "--csv", metavar="PATH", help="Write a CSV file (UTF-8, Excel)."
     ),
     xlsx_path: Path | None = typer.Option(None, "--xlsx", metavar="PATH", help="Write an Excel workbook."),
     force: bool = typer.Option(False, "--force", help="Replace the --csv/--xlsx file if it exists."),
-    lang: Lang = EXPORT_LANG_OPTION,
+    lang: ExportLanguage = Lang.en,
 ) -> None:
     """Every entitlement with its amount, approval, payments and status, and the totals."""
     from cli_commands.ledger_export import write_csv, write_xlsx
@@ -134,9 +134,9 @@ def _print_ledger(entries: list[LedgerEntry], sums: dict[str, Decimal], lang: st
 @guarded
 def explain(
     ctx: typer.Context,
-    entitlement_id: str = typer.Argument(..., metavar="ENTITLEMENT_ID"),
-    as_json: bool = JSON_OPTION,
-    lang: Lang = LANG_OPTION,
+    entitlement_id: EntitlementId,
+    as_json: Json = False,
+    lang: Language = Lang.en,
 ) -> None:
     """Why an entitlement: the rule, the article quoted, its triggers, figures, readings and arithmetic."""
     from service_layer.reads import explain as explain_entitlement
@@ -227,16 +227,16 @@ def _print_explanation(doc: dict[str, Any], lang: str = "en") -> None:
 @guarded
 def approve(
     ctx: typer.Context,
-    entitlement_id: str = typer.Argument(..., metavar="ENTITLEMENT_ID"),
+    entitlement_id: EntitlementId,
     amount: str = typer.Option(..., "--amount", help="Approved amount in yuan (at most the ceiling)."),
     on: str | None = typer.Option(None, "--on", help="Date of the approval (default today)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Approve the amount of an entitlement awaiting approval (a ceiling or an unstated amount)."""
     from service_layer.ledger import approve as approve_entitlement
     from service_layer.ledger import record_json
 
-    record = approve_entitlement(services(ctx), entitlement_id, amount, parse_date(on) if on else None)
+    record = approve_entitlement(services(ctx), entitlement_id, amount, optional_date(on, "--on"))
     _done(record_json(record), as_json, "approved")
 
 
@@ -244,11 +244,11 @@ def approve(
 @guarded
 def pay(
     ctx: typer.Context,
-    entitlement_id: str = typer.Argument(..., metavar="ENTITLEMENT_ID"),
+    entitlement_id: EntitlementId,
     amount: str = typer.Option(..., "--amount", help="Amount paid in yuan."),
     ref: str = typer.Option(..., "--ref", help="Payment reference (拨付文号 / voucher)."),
     on: str = typer.Option(..., "--on", help="Date of the payment YYYY-MM-DD."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Record a payment (several may add up to what is approved or owed, never more).
 
@@ -273,10 +273,5 @@ def pay(
 
 
 def _done(doc: dict[str, Any], as_json: bool, what: str) -> None:
-    if as_json:
-        print_json(doc)
-        return
-    echo(
-        f"{what} {doc['id']} ({doc['rule']}): {doc['status']}, approved {_yuan(doc['approved_amount'])}, "
-        f"paid {_yuan(doc['paid_amount'])} yuan"
-    )
+    amounts = f"approved {_yuan(doc['approved_amount'])}, paid {_yuan(doc['paid_amount'])} yuan"
+    print_done(doc, as_json, f"{what} {doc['id']} ({doc['rule']}): {doc['status']}, {amounts}")

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cli_commands.common import guarded, parse_date, print_json, services
-from cli_commands.options import JSON_OPTION, LANG_OPTION, Lang
+from cli_commands.common import guarded, optional_date, print_json, services
+from cli_commands.options import AsOf, Json, Lang, Language, Uscc
 from cli_commands.output import console as plain_console
 
 if TYPE_CHECKING:
@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 @guarded
 def measures(
     ctx: typer.Context,
-    uscc: str = typer.Argument(..., metavar="USCC"),
-    as_of: str | None = typer.Option(None, "--as-of", help="As the world stood on DATE (YYYY-MM-DD)."),
-    as_json: bool = JSON_OPTION,
-    lang: Lang = LANG_OPTION,
+    uscc: Uscc,
+    as_of: AsOf = None,
+    as_json: Json = False,
+    lang: Language = Lang.en,
 ) -> None:
     """Pools, designations and industry of an enterprise, now or as of a date."""
     from rich.table import Table
@@ -35,7 +35,7 @@ def measures(
     from service_layer.reads import enterprise_measures
 
     code = validate_uscc(uscc)  # bad input is refused before the database is looked at
-    day = parse_date(as_of, "--as-of") if as_of else None
+    day = optional_date(as_of)
     document = enterprise_measures(services(ctx, reading=True), code, as_of=day)
     if as_json:
         print_json(document)

@@ -16,10 +16,6 @@ import typer
 from typer.models import OptionInfo
 
 __all__ = [
-    "EXPORT_LANG_OPTION",
-    "JSON_OPTION",
-    "LANG_OPTION",
-    "PAGE_LANG_OPTION",
     "AsOf",
     "District",
     "EntitlementId",
@@ -70,13 +66,3 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="As the world stood on
 District = Annotated[str | None, typer.Option("--district", help="Only this district (key or Chinese name).")]
 ReportOn = Annotated[str | None, typer.Option("--on", help="Date of the report YYYY-MM-DD (default today).")]
 Force = Annotated[bool, typer.Option("--force", help="Replace PATH if it exists.")]
-
-# The older spelling, while every command moves to the types above.
-JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document.")
-LANG_OPTION = typer.Option(Lang.en, "--lang", parser=parse_lang, metavar="[en|zh]", help="Labels: en or zh.")
-EXPORT_LANG_OPTION = typer.Option(
-    Lang.en, "--lang", parser=parse_lang, metavar="[en|zh]", help="Labels and export headers: en or zh."
-)
-PAGE_LANG_OPTION = typer.Option(
-    Lang.zh, "--lang", parser=parse_lang, metavar="[en|zh]", help="Page language: zh (default) or en."
-)

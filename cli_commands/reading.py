@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cli_commands.common import guarded, parse_date, print_json, services
-from cli_commands.options import JSON_OPTION, LANG_OPTION, Lang
+from cli_commands.common import guarded, optional_date, print_json, services
+from cli_commands.options import AsOf, Json, Lang, Language, Uscc
 from cli_commands.output import console as plain_console
 
 if TYPE_CHECKING:
@@ -36,10 +36,10 @@ def _heads(lang: str, *keys: str) -> list[str]:
 @guarded
 def status(
     ctx: typer.Context,
-    uscc: str = typer.Argument(..., metavar="USCC"),
-    as_of: str | None = typer.Option(None, "--as-of", help="The state on this date (YYYY-MM-DD)."),
-    as_json: bool = JSON_OPTION,
-    lang: Lang = LANG_OPTION,
+    uscc: Uscc,
+    as_of: AsOf = None,
+    as_json: Json = False,
+    lang: Language = Lang.en,
 ) -> None:
     """The enterprise's titles and listing stage, now or as of a date.
 
@@ -51,7 +51,7 @@ def status(
     from service_layer.reads import enterprise_status
 
     code = validate_uscc(uscc)  # bad input is refused before the database is looked at
-    day = parse_date(as_of, "--as-of") if as_of else None
+    day = optional_date(as_of)
     on = day or today(services(ctx).settings.timezone)
     view = enterprise_status(services(ctx, reading=True), code, as_of=day, on=on)
     if as_json:
@@ -127,9 +127,9 @@ def summary(event: RecordedEvent, lang: str = "en", previous: dict[str, str | No
 @guarded
 def history(
     ctx: typer.Context,
-    uscc: str = typer.Argument(..., metavar="USCC"),
-    as_json: bool = JSON_OPTION,
-    lang: Lang = LANG_OPTION,
+    uscc: Uscc,
+    as_json: Json = False,
+    lang: Language = Lang.en,
 ) -> None:
     """Every event of the enterprise, oldest first; retractions beside what they retract."""
     from domain.uscc import validate_uscc
@@ -178,8 +178,8 @@ def history(
 @guarded
 def machines(
     fmt: str = typer.Option("text", "--format", help="text or mermaid."),
-    as_json: bool = JSON_OPTION,
-    lang: Lang = LANG_OPTION,
+    as_json: Json = False,
+    lang: Language = Lang.en,
 ) -> None:
     """The track state machines, drawn from their definitions."""
     from domain import machines as track_machines

@@ -15,14 +15,13 @@ from typing import Any
 
 import typer
 
-from cli_commands.common import guarded, parse_date, print_result, services
-from cli_commands.options import JSON_OPTION
+from cli_commands.common import guarded, optional_date, run_command
+from cli_commands.options import Json, ReportOn
 
 report_app = typer.Typer(
     help="Report the figures the policy rules need (financials, lease, talent, R&D subsidy…).",
     no_args_is_help=True,
 )
-ON_OPTION = typer.Option(None, "--on", help="Date of the report YYYY-MM-DD (default today).")
 
 
 @report_app.callback()
@@ -32,7 +31,6 @@ def report(ctx: typer.Context, uscc: str = typer.Argument(..., metavar="USCC")) 
 
 def _submit(ctx: typer.Context, what: str, as_json: bool, **fields: Any) -> None:
     from domain import commands
-    from service_layer.commands import execute
 
     model = {
         "financials": commands.ReportFinancials,
@@ -49,9 +47,8 @@ def _submit(ctx: typer.Context, what: str, as_json: bool, **fields: Any) -> None
     }[what]
     on = fields.pop("on", None)
     uscc = ctx.parent.params["uscc"] if ctx.parent is not None else ""
-    command = model(uscc=uscc, on=parse_date(on) if on else None, **fields)
-    result = execute(services(ctx), command)
-    print_result(result, as_json, f"reported {what} for {command.uscc}")
+    command = model(uscc=uscc, on=optional_date(on, "--on"), **fields)
+    run_command(ctx, command, as_json, f"reported {what} for {command.uscc}")
 
 
 @report_app.command("financials")
@@ -61,8 +58,8 @@ def financials(
     year: str = typer.Option(..., "--year", help="Financial year YYYY."),
     revenue: str = typer.Option(..., "--revenue", help="主营业务收入 in yuan."),
     rd_expense: str | None = typer.Option(None, "--rd-expense", help="R&D expense in yuan."),
-    on: str | None = ON_OPTION,
-    as_json: bool = JSON_OPTION,
+    on: ReportOn = None,
+    as_json: Json = False,
 ) -> None:
     """A year's revenue and R&D expense; a later report for the same year supersedes."""
     _submit(ctx, "financials", as_json, year=year, revenue=revenue, rd_expense=rd_expense, on=on)
@@ -77,8 +74,8 @@ def lease(
     rent: str = typer.Option(..., "--rent", help="Rent in yuan per m² per month."),
     months: str = typer.Option(..., "--months", help="Months rented in the year (1-12)."),
     owner: str = typer.Option(..., "--owner", help="state or private."),
-    on: str | None = ON_OPTION,
-    as_json: bool = JSON_OPTION,
+    on: ReportOn = None,
+    as_json: Json = False,
 ) -> None:
     """Space rented in a year (YB-3 rent subsidy)."""
     fields = {"area_m2": area, "rent_per_m2_month": rent, "months": months, "owner": owner}
@@ -92,8 +89,8 @@ def talent(
     person: str = typer.Option(..., "--person", help="The talent's id."),
     year: str = typer.Option(..., "--year"),
     contribution: str = typer.Option(..., "--contribution", help="Salary-tax contribution in yuan."),
-    on: str | None = ON_OPTION,
-    as_json: bool = JSON_OPTION,
+    on: ReportOn = None,
+    as_json: Json = False,
 ) -> None:
     """A named talent's contribution to the district in a year (LJ-21)."""
     _submit(ctx, "talent", as_json, person=person, year=year, contribution=contribution, on=on)
@@ -105,8 +102,8 @@ def rd_subsidy(
     ctx: typer.Context,
     year: str = typer.Option(..., "--year"),
     amount: str = typer.Option(..., "--amount", help="Municipal R&D subsidy granted, in yuan."),
-    on: str | None = ON_OPTION,
-    as_json: bool = JSON_OPTION,
+    on: ReportOn = None,
+    as_json: Json = False,
 ) -> None:
     """A municipal R&D subsidy granted (RC-29a)."""
     _submit(ctx, "rd-subsidy", as_json, year=year, amount=amount, on=on)
@@ -119,7 +116,7 @@ def patent(
     number: str = typer.Option(..., "--number", help="Patent number."),
     kind: str = typer.Option("invention", "--kind", help="invention, utility or design."),
     on: str | None = typer.Option(None, "--on", help="Grant date (default today)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """A patent granted (LJ-13 rewards invention patents). Beyond the contract (docs/cli.md)."""
     _submit(ctx, "patent", as_json, number=number, kind=kind, on=on)
@@ -131,7 +128,7 @@ def demonstration(
     ctx: typer.Context,
     year: str = typer.Option(..., "--year", help="Year of the selection."),
     on: str | None = typer.Option(None, "--on", help="Date of the selection (default today)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Chosen as a district demonstration enterprise (JJ-27). Beyond the contract (docs/cli.md)."""
     _submit(ctx, "demonstration", as_json, year=year, on=on)
@@ -147,8 +144,8 @@ def retrofit(
     ),
     investment: str = typer.Option(..., "--investment", help="Investment in yuan."),
     project: str | None = typer.Option(None, "--project", help="Name of the project."),
-    on: str | None = ON_OPTION,
-    as_json: bool = JSON_OPTION,
+    on: ReportOn = None,
+    as_json: Json = False,
 ) -> None:
     """A smart or green retrofit or new digital model and its investment (RC-28, JJ-28, YB-6)."""
     _submit(ctx, "retrofit", as_json, year=year, kind=kind, investment=investment, project=project, on=on)
@@ -162,7 +159,7 @@ def incubation(
         None, "--institute", help="The incubating institute (default 重庆市高新技术产业研究院)."
     ),
     on: str | None = typer.Option(None, "--on", help="Date of the record (default today)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Incubated by the municipal high-tech research institute (Rongchang art 29, RC-29i)."""
     _submit(ctx, "incubation", as_json, institute=institute, on=on)
@@ -177,7 +174,7 @@ def innovation_project(
         None, "--field", help="Industry key or Chinese name (高端装备, 新材料…)."
     ),
     on: str | None = typer.Option(None, "--on", help="Date of the project's approval (default today)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """A major innovation project of the enterprise (Yubei art 9, YB-9)."""
     _submit(ctx, "innovation-project", as_json, project=project, field=field, on=on)
@@ -191,7 +188,7 @@ def standard(
     level: str = typer.Option(..., "--level", help="international, national, industry, local or group."),
     role: str = typer.Option("participant", "--role", help="lead (主导) or participant (参与)."),
     on: str | None = typer.Option(None, "--on", help="Date the standard was issued (default today)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """A standard the enterprise led or took part in setting (Yubei art 18, YB-18)."""
     _submit(ctx, "standard", as_json, standard=name, level=level, role=role, on=on)
@@ -204,7 +201,7 @@ def specialist(
     person: str = typer.Option(..., "--person", help="The service specialist (服务专员)."),
     unit: str | None = typer.Option(None, "--unit", help="The specialist's unit (区经济信息委…)."),
     on: str | None = typer.Option(None, "--on", help="Date of the assignment (default today)."),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
 ) -> None:
     """Assign the enterprise's service specialist (一企一策一人); a later assignment replaces it."""
     _submit(ctx, "specialist", as_json, person=person, unit=unit, on=on)

@@ -10,8 +10,8 @@ from typing import Any
 
 import typer
 
-from cli_commands.common import guarded, parse_date, print_json, services
-from cli_commands.options import JSON_OPTION, LANG_OPTION, Lang
+from cli_commands.common import guarded, optional_date, parse_date, print_json, services
+from cli_commands.options import Json, Lang, Language
 from cli_commands.output import console as plain_console
 from cli_commands.output import echo
 
@@ -37,7 +37,7 @@ def scheduler_run(
     settings = svc.settings
     if "log_level" not in settings.model_fields_set:  # a service reports its work unless told otherwise
         logs.configure(settings.log_format, "info")
-    day = parse_date(today, "--today") if today else None
+    day = optional_date(today, "--today")
     if day is not None:
         from domain.errors import InvalidInput
         from service_layer.commands import today as business_today
@@ -78,8 +78,8 @@ def reminders(
         90, "--within", min=0, help="Deadlines at most DAYS away (overdue by at most DAYS included)."
     ),
     today: str | None = typer.Option(None, "--today", help="Count days from DATE instead of today."),
-    as_json: bool = JSON_OPTION,
-    lang: Lang = LANG_OPTION,
+    as_json: Json = False,
+    lang: Language = Lang.en,
 ) -> None:
     """List the review and tutoring deadlines coming up, without recording anything."""
     from service_layer.commands import today as business_today

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cli_commands.common import guarded, parse_date, print_json, services
-from cli_commands.options import JSON_OPTION, LANG_OPTION, Lang
+from cli_commands.common import guarded, optional_date, optional_district, parse_date, print_json, services
+from cli_commands.options import District, Json, Lang, Language
 from cli_commands.output import console as plain_console
 from cli_commands.output import echo
 
@@ -29,8 +29,8 @@ def targets(
     recorded_before: str | None = typer.Option(
         None, "--recorded-before", help="Count only what the log knew before TIMESTAMP."
     ),
-    as_json: bool = JSON_OPTION,
-    lang: Lang = LANG_OPTION,
+    as_json: Json = False,
+    lang: Language = Lang.en,
 ) -> None:
     """Each policy document's targets for a district beside the actual counts."""
     from domain.labels import label
@@ -74,16 +74,15 @@ def calendar(
     ctx: typer.Context,
     within: int | None = typer.Option(None, "--within", min=0, help="Only deadlines within DAYS."),
     today: str | None = typer.Option(None, "--today", help="Count days from DATE (default today)."),
-    district: str | None = typer.Option(None, "--district", help="Only this district."),
-    as_json: bool = JSON_OPTION,
-    lang: Lang = LANG_OPTION,
+    district: District = None,
+    as_json: Json = False,
+    lang: Language = Lang.en,
 ) -> None:
     """The review calendar: every certified title's valid_until and every IPO tutoring deadline."""
-    from domain.reference import parse_district
     from service_layer import reads
     from service_layer.commands import today as business_today
 
-    key = parse_district(district) if district else None  # refused before the database is looked at
+    key = optional_district(district)  # refused before the database is looked at
     day = parse_date(today, "--today") if today else business_today(services(ctx).settings.timezone)
     entries = reads.calendar(services(ctx, reading=True), day, within=within, district=key)
     if as_json:
@@ -120,7 +119,7 @@ def replay(
     as_of: str | None = typer.Option(
         None, "--as-of", help="Rebuild a snapshot as of DATE and report it (live views untouched)."
     ),
-    as_json: bool = JSON_OPTION,
+    as_json: Json = False,
     batch: int | None = typer.Option(
         None, "--batch", min=1, help="Events per transaction (default 20000); a crash loses one at most."
     ),
@@ -132,7 +131,7 @@ def replay(
 
     from service_layer.reads import rebuild_projections
 
-    day = parse_date(as_of, "--as-of") if as_of else None
+    day = optional_date(as_of)
     svc = services(ctx)
     bar = Progress(
         "[progress.description]{task.description}",

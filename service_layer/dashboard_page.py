@@ -130,19 +130,25 @@ class LineSeries:
 
 
 @dataclass(frozen=True, slots=True)
-class LineChart:
+class Chart:
+    """A chart's frame: its size in pixels, the margins of the plot inside it, the value axis."""
+
     width: int
     height: int
     left: int
     bottom: int
     top_pad: int
     axis: Axis
-    xs: list[tuple[float, str]]
-    series: list[LineSeries]
 
     @property
     def plot_height(self) -> int:
         return self.height - self.bottom - self.top_pad
+
+
+@dataclass(frozen=True, slots=True)
+class LineChart(Chart):
+    xs: list[tuple[float, str]]
+    series: list[LineSeries]
 
 
 def line_chart(
@@ -178,13 +184,7 @@ class Bar:
 
 
 @dataclass(frozen=True, slots=True)
-class BarChart:
-    width: int
-    height: int
-    left: int
-    bottom: int
-    top_pad: int
-    axis: Axis
+class BarChart(Chart):
     groups: list[tuple[float, str]]  # (centre x, label)
     bars: list[Bar]
 

@@ -211,16 +211,17 @@ def import_csv(
     """
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     key, total = scan(source)
+    door = _Door(today, actor, reactor, key)
 
     def attempt() -> ImportReport:
         source.seek(0)
         if isinstance(store, SqlEventStore):
-            return _import_streaming(store, source, key, total, today, actor, reactor, progress, chunk, sheet)
+            return _import_streaming(store, source, door, total, progress, chunk, sheet)
         lines = list(rows(source, sheet))
         overlay = OverlayStore(store)
         counts = {"registered": 0, "milestones": 0, "reports": 0, "skipped": 0}
         for done, row in enumerate(lines, start=1):
-            _decide(overlay, row, counts, today=today, actor=actor, reactor=reactor, key=key)
+            _decide(overlay, row, counts, door)
             if progress is not None:
                 progress(done, len(lines))
         appends = overlay.appends()
@@ -260,16 +261,14 @@ def import_file(
 def _import_streaming(
     store: SqlEventStore,
     source: BinaryIO,
-    key: str,
+    door: _Door,
     total: int,
-    today: date,
-    actor: str,
-    reactor: Reactor | None,
     progress: Progress | None,
     chunk: int,
     sheet: str | None = None,
 ) -> ImportReport:
     """The SQL path: ONE write transaction, ``chunk`` lines decided and appended at a time."""
+    key, reactor = door.key, door.reactor
     counts = {"registered": 0, "milestones": 0, "reports": 0, "skipped": 0}
     with store.engine.connect() as conn:
         conn = conn.execution_options(**WRITE)
@@ -291,7 +290,7 @@ def _import_streaming(
             overlay = OverlayStore(base)
             for row in rows(source, sheet):
                 lines += 1
-                _decide(overlay, row, counts, today=today, actor=actor, reactor=reactor, key=key)
+                _decide(overlay, row, counts, door)
                 if lines % chunk == 0:
                     written += flush(overlay)
                     overlay = OverlayStore(base)
@@ -324,32 +323,36 @@ def _check_first(store: InTransactionStore, key: str, position: int) -> None:
         raise IdempotencyMismatch(key, "the events it names were not written by an import of this file")
 
 
-def _decide(
-    overlay: OverlayStore,
-    row: Row,
-    counts: dict[str, int],
-    *,
-    today: date,
-    actor: str,
-    reactor: Reactor | None,
-    key: str,
-) -> None:
+@dataclass(frozen=True)
+class _Door:
+    """How every line's commands are handled: on today's date, by the actor, with the policy
+    engine, each event carrying the file's key as its correlation id."""
+
+    today: date
+    actor: str
+    reactor: Reactor | None
+    key: str
+
+    def run(self, overlay: OverlayStore, command: AnyCommand) -> None:
+        handle(
+            overlay,
+            command,
+            today=self.today,
+            actor=self.actor,
+            reactor=self.reactor,
+            correlation_id=self.key[:36],
+        )
+
+
+def _decide(overlay: OverlayStore, row: Row, counts: dict[str, int], door: _Door) -> None:
+    """One line decided against the overlay; a refusal names the line."""
     try:
-        _apply(overlay, row, counts, today=today, actor=actor, reactor=reactor, key=key)
+        _apply(overlay, row, counts, door)
     except DomainError as error:
         raise InvalidInput(f"{row.label}: {error.message}") from None
 
 
-def _apply(
-    overlay: OverlayStore,
-    row: Row,
-    counts: dict[str, int],
-    *,
-    today: date,
-    actor: str,
-    reactor: Reactor | None,
-    key: str,
-) -> None:
+def _apply(overlay: OverlayStore, row: Row, counts: dict[str, int], door: _Door) -> None:
     uscc = validate_uscc(row.get("uscc"))
     name, district, milestone = row.get("name"), row.get("district"), row.get("milestone")
     report = row.get("report")
@@ -361,7 +364,7 @@ def _apply(
         raise InvalidInput("give milestone or report on a line, not both; put each on its own line")
 
     def run(command: AnyCommand) -> None:
-        handle(overlay, command, today=today, actor=actor, reactor=reactor, correlation_id=key[:36])
+        door.run(overlay, command)
 
     if name or district:
         if not (name and district):

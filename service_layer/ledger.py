@@ -77,15 +77,8 @@ def pay(services: Any, entitlement_id: str, amount: str, ref: str, on: date) -> 
 
 def record_json(record: EntitlementRecord) -> dict[str, Any]:
     """What `entitlement approve|pay --json` prints."""
-    return {
-        "id": record.entitlement_id,
-        "rule": record.rule,
-        "status": record.status,
-        "amount": record.amount,
-        "approved_amount": record.approved_amount,
-        "paid_amount": record.paid_amount,
-        "recovery_amount": record.recovery_amount,
-    }
+    fields = ("rule", "status", "amount", "approved_amount", "paid_amount", "recovery_amount")
+    return {"id": record.entitlement_id} | {name: getattr(record, name) for name in fields}
 
 
 def explain(services: Any, entitlement_id: str, lang: str = "en") -> dict[str, Any]:

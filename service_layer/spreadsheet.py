@@ -10,7 +10,6 @@ Headers may be the column keys or their Chinese names (统一社会信用代码,
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -131,34 +130,6 @@ def header_keys(names: Sequence[str], where: str) -> list[str]:
             raise InvalidInput(f"{where}: column {shown(name.strip())} appears twice")
         keys.append(key)
     return keys
-
-
-def read_csv(data: bytes) -> list[Row]:
-    """Decode and split a CSV file; refuse a non-UTF-8, empty or header-less file in one line."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidInput(
-            f"the file is not UTF-8 text (bad byte at offset {error.start}); "
-            "save it as 'CSV UTF-8' (or as .xlsx) and import again"
-        ) from None
-    if not text.strip():
-        raise InvalidInput(f"the file is empty; its first line must be the header, e.g. {EXAMPLE_HEADER}")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = header_keys(next(reader), "line 1")
-        rows: list[Row] = []
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) > len(header):
-                raise InvalidInput(
-                    f"line {reader.line_num}: {len(values)} values but the header names {len(header)} columns"
-                )
-            rows.append(Row(reader.line_num, {k: v for k, v in zip(header, values, strict=False) if k}))
-    except csv.Error as error:
-        raise InvalidInput(f"line {reader.line_num}: not valid CSV ({error})") from None
-    return rows
 
 
 def read_xlsx(data: bytes, sheet: str | None = None) -> list[Row]:

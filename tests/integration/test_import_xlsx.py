@@ -33,22 +33,8 @@ HEADER = [
 
 
 def _row(**cells: Any) -> list[Any]:
-    keys = [
-        "uscc",
-        "name",
-        "district",
-        "department",
-        "size",
-        "industry",
-        "milestone",
-        "on",
-        "ref",
-        "report",
-        "year",
-        "kind",
-        "investment",
-        "person",
-    ]
+    registration = ["uscc", "name", "district", "department", "size", "industry"]
+    keys = [*registration, "milestone", "on", "ref", "report", "year", "kind", "investment", "person"]
     return [cells.get(k) for k in keys]
 
 
