@@ -27,7 +27,7 @@ def scheduler_run(
         None, "--today", help="Act as if today were DATE (YYYY-MM-DD); the clock runs on from there."
     ),
 ) -> None:
-    """Scan the review calendar daily: issue due reminders and record lapses (one leader per database)."""
+    """Scan the review calendar daily: send the due reminders and record lapses (one leader per database)."""
     from zoneinfo import ZoneInfo
 
     from scheduler import daemon, jobs
