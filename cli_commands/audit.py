@@ -225,17 +225,11 @@ def db_roles(
 ) -> None:
     """Create the PostgreSQL roles recorder, approver, payer, auditor, granted only their commands."""
     from domain.reference import parse_district
-    from service_layer.roles import RolesRefused, create_roles
+    from service_layer.roles import RolesRefused, create_roles_for
 
     key = parse_district(district) if district is not None else None
-    svc = services(ctx)
     try:
-        if svc.settings.database_url.startswith("sqlite"):
-            raise RolesRefused(
-                "SQLite has no database roles: protect the file with operating-system permissions "
-                "(docs/trust.md says what SQLite cannot promise)"
-            )
-        result = create_roles(svc.engine, prefix, key)
+        result = create_roles_for(services(ctx), prefix, key)
     except RolesRefused as error:
         fail(str(error))
     if as_json:

@@ -270,7 +270,16 @@ def may_write_views(engine: Engine, names: Iterable[str] | None = None) -> bool:
 
 @contextmanager
 def private_view(engine: Engine, names: Iterable[str], *, batch: int = DEFAULT_BATCH) -> Iterator[Connection]:
-    """The named views caught up to the log's end for this session only: nothing is written.
+    """The named views caught up to the log's end for this session only (`private_view_at`)."""
+    with private_view_at(engine, names, batch=batch) as (conn, _end):
+        yield conn
+
+
+@contextmanager
+def private_view_at(
+    engine: Engine, names: Iterable[str], *, batch: int = DEFAULT_BATCH
+) -> Iterator[tuple[Connection, int]]:
+    """The named views caught up to the log's end for this session only, and that end: nothing is written.
 
     In one snapshot (REPEATABLE READ on PostgreSQL, one transaction on SQLite) the checkpoints are
     read and, when the log has events after them, the views' stored rows are copied into TEMPORARY
@@ -299,7 +308,7 @@ def private_view(engine: Engine, names: Iterable[str], *, batch: int = DEFAULT_B
                 conn.commit()
                 conn.execution_options(schema_translate_map={None: schema})
                 _fold_tail(SqlEventStore(engine), conn, chosen, known, end, batch)
-            yield conn
+            yield conn, end
         finally:
             if conn.in_transaction():
                 conn.rollback()

@@ -122,9 +122,17 @@ class Dashboard:
 
 
 def assemble(engine: Engine, *, district: str | None, as_of: date | None, today: date) -> Dashboard:
-    """Read the page's figures at one log position (caught up first); ``district`` None = all."""
-    from projections.feed import catch_up
+    """Read the page's figures at one log position (caught up first); ``district`` None = all.
 
+    A session that may not write the views (a read-only role) reads them caught up privately, all
+    at the log's end, and writes nothing.
+    """
+    from projections.feed import catch_up, may_write_views, private_view_at
+
+    if not may_write_views(engine, PROJECTIONS):
+        with private_view_at(engine, PROJECTIONS) as (conn, end):
+            page = _read(conn, end, district=district, as_of=as_of, today=today, hashes=engine)
+        return page
     for _ in range(ATTEMPTS):
         catch_up(engine, PROJECTIONS)
         with _read_transaction(engine) as conn:
@@ -154,17 +162,29 @@ def _checkpoints(conn: Connection) -> list[int]:
     return [int(found.get(name, 0)) for name in PROJECTIONS]
 
 
-def _hash_at(conn: Connection, position: int) -> str | None:
+def _hash_at(conn: Connection, position: int, hashes: Engine | None = None) -> str | None:
     from events.tables import events_table
 
-    t = events_table.c
-    found = conn.execute(sa.select(t.hash).where(t.position == position)).scalar_one_or_none()
+    query = sa.select(events_table.c.hash).where(events_table.c.position == position)
+    if hashes is None:
+        found = conn.execute(query).scalar_one_or_none()
+    else:
+        with hashes.connect() as own:
+            found = own.execute(query).scalar_one_or_none()
     return None if found is None else str(found)
 
 
 def _read(
-    conn: Connection, position: int, *, district: str | None, as_of: date | None, today: date
+    conn: Connection,
+    position: int,
+    *,
+    district: str | None,
+    as_of: date | None,
+    today: date,
+    hashes: Engine | None = None,
 ) -> Dashboard:
+    """The page at ``position``; the log's hash there is read on ``conn`` or, where ``conn`` reads
+    private copies of the views, on a connection of ``hashes`` (a stored event never changes)."""
     from domain.policy.model import builtin_keys, load_builtin
 
     day = as_of or today
@@ -181,7 +201,7 @@ def _read(
         as_of,
         day,
         position,
-        _hash_at(conn, position) if position else EMPTY_LOG_HASH,
+        _hash_at(conn, position, hashes) if position else EMPTY_LOG_HASH,
         policies,
         reports,
         money(entries, policies),

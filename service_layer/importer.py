@@ -297,7 +297,7 @@ def _import_streaming(
                 if progress is not None:
                     progress(lines, max(total, lines))
             written += flush(overlay)
-            if seen is not None and written:  # imported before: what this run decided is not kept
+            if seen is not None:  # imported before: what this run decided (if anything) is not kept
                 transaction.rollback()
                 return ImportReport(key, lines, **counts, events=0, replayed=True)
             if written and seen is None:

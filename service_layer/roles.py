@@ -35,11 +35,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.db import WRITE
+
+if TYPE_CHECKING:
+    from service_layer.bootstrap import Services
 
 ROLES = ("recorder", "approver", "payer", "auditor")
 WRITERS = ("recorder", "approver", "payer")
@@ -78,16 +82,26 @@ def role_names(prefix: str) -> dict[str, str]:
     return {kind: f"{prefix}{kind}" for kind in ROLES}
 
 
+NO_ROLES = (
+    "SQLite has no database roles: protect the file with operating-system permissions "
+    "(docs/trust.md says what SQLite cannot promise)"
+)
+
+
+def create_roles_for(services: Services, prefix: str | None, district: str | None) -> RolesResult:
+    """`srdi db roles`: on SQLite refused before the database is opened, so no file is created."""
+    if services.settings.database_url.startswith("sqlite"):
+        raise RolesRefused(NO_ROLES)
+    return create_roles(services.engine, prefix, district)
+
+
 def create_roles(engine: Engine, prefix: str | None = None, district: str | None = None) -> RolesResult:
     """Create (or refresh) the four roles and their grants and policies in the current schema.
 
     ``district``: a district key (already parsed); the roles are limited to it (see the module).
     """
     if engine.dialect.name != "postgresql":
-        raise RolesRefused(
-            "SQLite has no database roles: protect the file with operating-system permissions "
-            "(docs/trust.md says what SQLite cannot promise)"
-        )
+        raise RolesRefused(NO_ROLES)
     names = role_names(prefix if prefix is not None else f"{district or 'srdi'}_")
     with engine.connect() as conn, conn.execution_options(**WRITE).begin():
         schema = str(conn.exec_driver_sql("SELECT current_schema()").scalar())

@@ -194,6 +194,7 @@ def test_import_whole_or_nothing_and_twice(db_url: str, tmp_path: Path) -> None:
     assert event_count(db_url) == 5
     second = ok_json(db_url, "import", str(good_file))
     assert second["events"] == 0 and event_count(db_url) == 5
+    assert second["already_imported"] is True and not first["already_imported"]
     assert (
         ok_json(db_url, "status", U2, "--as-of", "2025-01-01")["titles"]["srdi-municipal"]["state"]
         == "certified"

@@ -89,6 +89,27 @@ def test_every_read_as_the_auditor_prints_what_the_owner_sees(
 
 
 @pytest.mark.postgres
+def test_the_report_page_as_the_auditor_is_the_owners_page(
+    db_url: str,
+    history: Office,
+    logins: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """`dashboard` as the auditor, with views lagging the log: the page the owner writes, nothing stored."""
+    engine = history.engine
+    before = _stored(engine)
+    pages = {who: tmp_path / f"{who}.html" for who in ("auditor", "owner")}
+    done = invoke(logins["auditor"], "dashboard", str(pages["auditor"]), "--as-of", "2026-11-01")
+    assert done.exit_code == 0, done.stderr
+    assert _stored(engine) == before
+    done = invoke(db_url, "dashboard", str(pages["owner"]), "--as-of", "2026-11-01")
+    assert done.exit_code == 0, done.stderr
+    auditor_page, owner_page = (pages[w].read_text(encoding="utf-8") for w in ("auditor", "owner"))
+    end = SqlEventStore(engine).last_position()
+    assert f'data-position="{end}"' in auditor_page and auditor_page == owner_page
+
+
+@pytest.mark.postgres
 def test_every_write_as_the_auditor_is_exit_6_and_writes_nothing(
     history: Office,
     logins: dict[str, str],
@@ -134,3 +155,4 @@ def test_roles_on_sqlite_are_one_line_exit_2(tmp_path: Path) -> None:
         )
     bad = invoke(url, "db", "roles", "--district", "atlantis")
     assert bad.exit_code == 2 and "unknown district" in bad.stderr
+    assert not (tmp_path / "srdi.db").exists()  # refused before the database is opened
