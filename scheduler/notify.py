@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
-from domain.labels import label
+from domain.labels import label, sentence
 from events.lazy_logging import get_logger
 from service_layer.settings import Settings
 
@@ -75,10 +75,10 @@ class Notice:
     def line_zh(self) -> str:
         """One line of the e-mail body, in the language district staff read."""
         track = label(self.track, "zh", namespace="track")
-        head = f"{self.uscc} {track}：有效期至 {self.deadline}"
+        head = sentence("notice-head", "zh", uscc=self.uscc, track=track, deadline=self.deadline)
         if self.kind in ("expired", "tutoring-lapsed"):
-            return f"{head}，未记录复核/申请，已于 {self.issued_on} 记为到期失效"
-        return f"{head}，剩余 {self.days_left} 天，请及时组织复核/申报"
+            return head + sentence("notice-lapsed", "zh", on=self.issued_on)
+        return head + sentence("notice-due", "zh", days=self.days_left)
 
 
 def check_channels(names: Iterable[str]) -> tuple[str, ...]:
@@ -199,7 +199,7 @@ def _message(sender: str, unit: str, recipients: list[str], items: Sequence[Noti
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    message["Subject"] = f"[srdi] {unit}: {len(items)} 项复核/到期提醒"
+    message["Subject"] = sentence("notice-subject", "zh", unit=unit, n=len(items))
     message["X-Srdi-Unit"] = unit
     unit_key = hashlib.sha256(unit.encode("utf-8")).hexdigest()[:12]
     message["Message-ID"] = f"<{items[0].event_id}.{unit_key}@srdi>"  # a resent mail keeps its id

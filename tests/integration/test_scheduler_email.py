@@ -42,6 +42,8 @@ def test_emails_reach_each_responsible_unit_once(
     for unit in ("qianjiang", "qianjiang/区科技局"):
         body = by_unit[unit][1].get_content()
         assert qianjiang in body and "剩余 28 天" in body and "创新型中小企业" in body
+        assert "有效期至 2024-02-29，剩余 28 天，请及时组织复核/申报" in body
+        assert by_unit[unit][1]["Subject"] == f"[srdi] {unit}: 1 项复核/到期提醒"
     assert all(message["From"] == "srdi@test.example" for _, message in inbox.received)
 
 

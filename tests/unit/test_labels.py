@@ -76,7 +76,6 @@ NOT_LABELS = {
     "domain/policy/occasions.py": "the engine's stored notes (the documents' term 首次)",
     "domain/policy/engine.py": "the engine's stored text (a list of names)",
     "events/schemas.py": "input vocabulary of old events (sizes written in Chinese)",
-    "scheduler/notify.py": "the Chinese reminder notice (to move into the catalogue)",
     "service_layer/spreadsheet.py": "input vocabulary: the column headings of the districts' lists",
     "service_layer/importer.py": "input vocabulary: the report kinds of the districts' lists",
     "service_layer/demo.py": "demo data: made-up names of facilities",
