@@ -61,13 +61,18 @@ def system_actor(engine: Any) -> str:
     """What the policy engine's and the scheduler's events are recorded as: ``system``, or on
     PostgreSQL ``login/system`` when the database binds this login's actor (every login but the
     schema's owner and superusers: migration 0012), whose trigger refuses any other actor."""
+    return f"{session_user(engine)}/system" if actor_bound(engine) else "system"
+
+
+def actor_bound(engine: Any) -> bool:
+    """Whether the database vouches for this login as the actor (PostgreSQL: every login but the
+    schema's owner and superusers, migration 0012); never on SQLite, which has no logins."""
     if engine.dialect.name == "sqlite":
-        return "system"
+        return False
     import sqlalchemy as sa
 
     with engine.connect() as conn:
-        bound = conn.execute(sa.text("SELECT srdi_actor_bound()")).scalar()
-    return f"{session_user(engine)}/system" if bound else "system"
+        return bool(conn.execute(sa.text("SELECT srdi_actor_bound()")).scalar())
 
 
 def _named_actor() -> str | None:

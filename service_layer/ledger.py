@@ -24,7 +24,7 @@ from domain.policy.payouts import ApproveEntitlement, PayEntitlement, PaymentMad
 from events.envelope import RecordedEvent
 from events.schemas import enterprise_stream
 from service_layer.activation import read_active
-from service_layer.commands import current_actor, today
+from service_layer.commands import actor_bound, current_actor, today
 from service_layer.unit_of_work import decide_on_entitlement
 
 
@@ -68,8 +68,9 @@ def pay(services: Any, entitlement_id: str, amount: str, ref: str, on: date) -> 
     day = today(services.settings.timezone)
     actor, reactor = current_actor(services), getattr(services, "reactor", None)
     new, record, _ = decide_on_entitlement(
-        services.store, uscc, command, today=day, actor=actor, reactor=reactor
-    )
+        services.store, uscc, command, today=day, actor=actor, reactor=reactor,
+        vouched=actor_bound(services.engine),
+    )  # fmt: skip
     payment = payment_with_ref(record, command.ref)
     assert payment is not None  # decided or found under this voucher
     return PayResult(record, payment, written=new is not None)

@@ -219,6 +219,7 @@ def decide_on_entitlement(
     actor: str,
     reactor: Reactor | None = None,
     sleep: Callable[[float], object] | None = None,
+    vouched: bool = False,
 ) -> tuple[NewEvent | None, EntitlementRecord, AppendResult | None]:
     """Approve or pay an entitlement through the same unit of work as every command.
 
@@ -226,14 +227,15 @@ def decide_on_entitlement(
     instead of the ceiling. Returns the decision's event, the entitlement as it stands after, and
     the store's receipt. A payment repeating one already recorded (same voucher, amount, date)
     appends nothing: the event and receipt are then None. Two such payments at once: one
-    appends, the other meets the conflict, reloads and finds the first.
+    appends, the other meets the conflict, reloads and finds the first. ``vouched``: the database
+    vouches for the actor's login (`domain.policy.payouts.four_eyes`).
     """
 
     def decide(ent: Enterprise) -> list[NewEvent]:
         record = entitlement(ent, command.entitlement_id)
         if isinstance(command, ApproveEntitlement):
             return [decide_approval(record, command, today, actor)]
-        paid = decide_payment(record, command, today, actor)
+        paid = decide_payment(record, command, today, actor, vouched=vouched)
         return [] if paid is None else [paid]
 
     result = _run(store, uscc, decide, today=today, reactor=reactor, correlation_id=None, sleep=sleep)

@@ -138,5 +138,23 @@ def test_one_login_cannot_approve_and_pay_whatever_srdi_actor_says(
         admin.dispose()
 
 
+@pytest.mark.postgres
+def test_the_owner_login_is_told_apart_by_srdi_actor_alone(db_url: str, history: Office) -> None:
+    """The schema's owner (a superuser: no trigger binds it) is no person the database vouches for:
+    four eyes compares its whole actor, as on SQLite, so 'li' cannot pay what 'li' approved and
+    'wang' can."""
+    key = history.entitlement("otc", "RC-30")
+    approved = invoke(db_url, "entitlement", "approve", key, "--amount", "80000", env={"SRDI_ACTOR": "li"})
+    assert approved.exit_code == 0, approved.stderr
+    before = history.store.last_position()
+    pay = ("entitlement", "pay", key, "--amount", "100", "--ref", "R1", "--on", "2026-06-01")
+    refused = invoke(db_url, *pay, env={"SRDI_ACTOR": "li"})
+    assert refused.exit_code == 6 and "four eyes" in refused.stderr, refused.stderr
+    assert history.store.last_position() == before
+    paid = invoke(db_url, *pay, env={"SRDI_ACTOR": "wang"})
+    assert paid.exit_code == 0, paid.stderr
+    assert next(e.actor for e in history.store.read_all(before)) == f"{_login(db_url)}/wang"
+
+
 def _login(url: str) -> str:
     return url.split("://", 1)[1].split("@", 1)[0]
