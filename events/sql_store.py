@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -124,7 +122,6 @@ class SqlEventStore(EventStore):
         """What the events the policy engine and the scheduler derive (actor ``system``) are recorded as:
         ``login/system`` for a PostgreSQL login the actor trigger binds (``service_layer.bootstrap``)."""
         self._writer = engine.execution_options(**WRITE)  # its connections write (BEGIN IMMEDIATE)
-        self._held: Connection | None = None
         self._group: GroupCommit[_Work, AppendResult] = GroupCommit(self._append_group)
 
     # -- writing -----------------------------------------------------------------------------
@@ -165,22 +162,6 @@ class SqlEventStore(EventStore):
         except IntegrityError as error:
             raise self._explain_integrity(error, appends) from None
 
-    @contextmanager
-    def _leader_connection(self) -> Iterator[Connection]:
-        """The connection a group is written on: on SQLite one kept for the leaders (one leader at a
-        time uses it: checking a connection out of the pool and resetting it cost more than the
-        statements of a one-event append); on PostgreSQL, where a connection is a server process,
-        one from the pool each time."""
-        if not self._sqlite:
-            with self._writer.connect() as conn:
-                yield conn
-            return
-        held = self._held
-        if held is None or held.closed or held.invalidated:
-            held = self._held = self._writer.connect()
-            weakref.finalize(self, held.close)
-        yield held
-
     def _append_group(self, tickets: list[Ticket[_Work, AppendResult]]) -> None:
         """Several threads' appends in one transaction, in the order they queued.
 
@@ -191,7 +172,7 @@ class SqlEventStore(EventStore):
         learns its own outcome.
         """
         try:
-            with self._leader_connection() as conn, conn.begin():
+            with self._writer.connect() as conn, conn.begin():
                 chain: list[Any] = []  # each append chains on to the one before it
                 for ticket in tickets:
                     try:
