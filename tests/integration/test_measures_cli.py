@@ -43,9 +43,13 @@ def url(db_url: str) -> str:
 
 
 def _quote_in_seed(url: str, entitlement: str) -> dict[str, Any]:
+    """The entitlement's explanation; its quote is checked against the seed documents where this
+    checkout has them beside it (a user's clone does not: then only that a quote is there)."""
     doc: dict[str, Any] = as_json(url, "explain", entitlement)
-    seeds = "".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
-    assert doc["source_zh"] and doc["source_zh"] in seeds, "quoted byte for byte from the seed"
+    assert doc["source_zh"], "the article is quoted"
+    if SEEDS.exists():
+        seeds = "".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
+        assert doc["source_zh"] in seeds, "quoted byte for byte from the seed"
     return doc
 
 
