@@ -27,7 +27,7 @@ from typing import Any
 from bench import data
 from bench.util import ROOT, Result, log
 
-SECTIONS = ("replay", "bulk", "single", "cli", "growth", "pg", "follow", "writers", "demo")
+SECTIONS = ("replay", "bulk", "single", "cli", "growth", "pg", "follow", "writers", "demo", "interleaved")
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         results.extend(fn(*fn_args))
         timings[name] = time.perf_counter() - t0
 
-    from bench import append, cli_start, demo_log, follow, growth, pg, replay, writers
+    from bench import append, cli_start, demo_interleaved, demo_log, follow, growth, pg, replay, writers
 
     try:
         section("replay", replay.run, plan.replay_events, plan.replay_rounds)
@@ -207,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         section("growth", growth.run, list(sizes))
         section("pg", pg.run, plan.pg_events, plan.pg_rounds, plan.pg_writers, plan.pg_seconds)
         section("demo", demo_log.run, max(2, plan.replay_rounds - 1))
+        section("interleaved", demo_interleaved.run, max(2, plan.replay_rounds - 1))
         section("writers", writers.run, (1, 4), 5.0 if plan is FULL else 2.0, plan.replay_rounds)
         section("follow", follow.run, plan.replay_events // 5, 40 if plan is FULL else 10, plan.replay_rounds)
     finally:
