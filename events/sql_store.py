@@ -102,6 +102,21 @@ class _Statements:
     def of_types(self, count: int) -> str:
         return f" AND event_type IN ({', '.join([self.mark] * count)})"
 
+    def window(self, types: int) -> str:
+        """The events of some types in a position range, read along the log's key.
+
+        On SQLite ``+event_type`` keeps the planner off the (event_type, position) index: for a
+        range of consecutive positions, seeking each type there and sorting was 2.6x the cost of
+        walking the range (bench/).
+        """
+        column = "+event_type" if self.sqlite else "event_type"
+        marks = ", ".join([self.mark] * types)
+        return f"{self.scan_until} AND {column} IN ({marks}) ORDER BY position"
+
+    @property
+    def present(self) -> str:
+        return f"SELECT count(*) FROM {T.name} WHERE position > {self.mark} AND position <= {self.mark}"
+
     def versions(self, count: int) -> str:
         marks = ", ".join([self.mark] * count)
         return (
@@ -577,6 +592,22 @@ class SqlEventStore(EventStore):
     ) -> Iterator[Sequence[Any]]:
         """``read_rows`` as the driver gives them (dates as stored): for ``decoder``."""
         return self._scan(after_position, batch, until_position)
+
+    def read_window(
+        self, after_position: int, until_position: int, types: Sequence[str]
+    ) -> tuple[int, Sequence[Sequence[Any]]]:
+        """How many events positions ``(after, until]`` hold, and those of ``types`` among them.
+
+        Raw rows as ``read_raw_rows`` gives them, in one read transaction. A count equal to the
+        range's width means the range has no hole, so a follower that only wants some types can
+        skip the rest in SQL and still know it missed nothing.
+        """
+        sql = self._sql
+        bounds = (after_position, until_position)
+        with self.engine.connect() as conn, conn.begin():
+            held = self._fetch(conn, sql.present, bounds)[0][0]
+            rows = self._fetch(conn, sql.window(len(types)), (*bounds, *types)) if types else []
+        return int(held), rows
 
     def decoder(self) -> tuple[Callable[[Sequence[Any]], RecordedEvent], Callable[[], None]]:
         """A decoder of ``read_raw_rows`` rows (what ``read_all`` uses) and its per-batch reset.

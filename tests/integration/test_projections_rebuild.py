@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from domain.policy.targets import Target
 from events.sql_store import SqlEventStore
-from projections import registry
+from projections import feed, registry
 from projections.feed import catch_up, checkpoints, rebuild, snapshot
 from projections.framework import Cutoff
 from projections.status import read_status_rows
@@ -118,3 +121,59 @@ def test_recorded_before_shows_what_the_log_knew_then(engine: Engine, history: l
             assert dump(snap.conn) == expected
     with snapshot(engine, None, Cutoff(recorded_before=datetime(2000, 1, 1, tzinfo=UTC))) as snap:
         assert snap.events == 0 and set(snap.rows.values()) == {0}
+
+
+def _view_indexes(engine: Engine) -> dict[str, set[str]]:
+    """The non-unique indexes each view table has in the database."""
+    inspector = sa.inspect(engine)
+    return {
+        t.name: {i["name"] for i in inspector.get_indexes(t.name) if not i["unique"] and i["name"]}
+        for p in registry.select()
+        for t in p.tables
+    }
+
+
+EXPECTED_INDEXES = {
+    t.name: {str(i.name) for i in t.indexes if not i.unique} for p in registry.select() for t in p.tables
+}
+
+
+@settings(HYPOTHESIS, max_examples=5)
+@given(history=histories())
+def test_a_rebuild_ends_with_every_view_index_in_place(engine: Engine, history: list[Append]) -> None:
+    """A rebuild drops the views' secondary indexes while it fills them and creates them at its end,
+    the same indexes the schema has; the rows are those of a catch-up on the indexed tables."""
+    wipe(engine)
+    store = SqlEventStore(engine)
+    for item in history:
+        write(store, [item])
+    catch_up(engine)
+    incremental = dump_engine(engine)
+    assert _view_indexes(engine) == EXPECTED_INDEXES
+    rebuild(engine, batch=3)
+    assert _view_indexes(engine) == EXPECTED_INDEXES
+    assert dump_engine(engine) == incremental
+
+
+@settings(HYPOTHESIS, max_examples=3)
+@given(history=histories())
+def test_a_rebuild_that_fails_part_way_still_ends_with_the_indexes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, history: list[Append]
+) -> None:
+    """A rebuild interrupted by an error creates the views' indexes again before the error goes on."""
+    wipe(engine)
+    write(SqlEventStore(engine), history)
+    real = feed.catch_up
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        assert _view_indexes(engine) == {name: set() for name in EXPECTED_INDEXES}  # dropped meanwhile
+        real(*args, **{**kwargs, "until_position": 1})
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(feed, "catch_up", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        rebuild(engine)
+    assert _view_indexes(engine) == EXPECTED_INDEXES
+    monkeypatch.undo()
+    rebuild(engine)  # and the next rebuild completes the views
+    assert set(checkpoints(engine).values()) == {SqlEventStore(engine).last_position()}

@@ -158,3 +158,26 @@ def test_the_owner_login_is_told_apart_by_srdi_actor_alone(db_url: str, history:
 
 def _login(url: str) -> str:
     return url.split("://", 1)[1].split("@", 1)[0]
+
+
+@pytest.mark.postgres
+def test_a_replay_by_a_role_that_does_not_own_the_views_keeps_their_indexes(
+    db_url: str, history: Office, logins: dict[str, str]
+) -> None:
+    """The recorder may rebuild the views but not drop their indexes (the owner's): its replay keeps
+    them and rebuilds the same rows as the owner's replay, which drops and creates them."""
+    from projections import registry
+
+    def indexes() -> set[str | None]:
+        inspector = sa.inspect(history.engine)
+        return {i["name"] for p in registry.select() for t in p.tables for i in inspector.get_indexes(t.name)}
+
+    before = indexes()
+    assert before  # the views have secondary indexes to lose
+    done = invoke(logins["recorder"], "replay", "--json")
+    assert done.exit_code == 0, done.stderr
+    by_recorder = json.loads(done.stdout)["projections"]
+    assert indexes() == before
+    owner = invoke(db_url, "replay", "--json")
+    assert owner.exit_code == 0, owner.stderr
+    assert json.loads(owner.stdout)["projections"] == by_recorder and indexes() == before
