@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import events  # noqa: F401  (registers the event types)
 from bench.data import remove_sqlite_files
@@ -91,11 +92,11 @@ def order(source: sqlite3.Connection) -> tuple[list[int], int]:
     return [k & mask for k in keys], len(running)
 
 
-def _chunks(source: sqlite3.Connection, positions: list[int], chunk: int) -> Iterator[list[tuple]]:
+def _chunks(source: sqlite3.Connection, positions: list[int], chunk: int) -> Iterator[list[tuple[Any, ...]]]:
     """The source's rows in the order of ``positions``, ``chunk`` at a time."""
     for start in range(0, len(positions), chunk):
         wanted = positions[start : start + chunk]
-        by_position: dict[int, tuple] = {}
+        by_position: dict[int, tuple[Any, ...]] = {}
         for part in range(0, len(wanted), 500):
             some = wanted[part : part + 500]
             marks = ",".join("?" * len(some))

@@ -47,10 +47,22 @@ def _event(uscc: str, version: int, event_type: str, on: date, data: dict[str, o
 
 def stream(n: int) -> list[RecordedEvent]:
     uscc = make_uscc(f"91500000MA{n:07d}")
-    registered = {"uscc": uscc, "name": f"企业{n}", "district": "yubei", "department": None, "size": "small"}
+    registered: dict[str, object] = {
+        "uscc": uscc,
+        "name": f"企业{n}",
+        "district": "yubei",
+        "department": None,
+        "size": "small",
+    }
     events = [_event(uscc, 1, "EnterpriseRegistered", date(2018, 1, 1), registered)]
     for version, (track, action, on) in enumerate(sorted(STEPS, key=lambda s: s[2]), start=2):
-        data = {"uscc": uscc, "track": track, "action": action, "ref": None, "override_reason": None}
+        data: dict[str, object] = {
+            "uscc": uscc,
+            "track": track,
+            "action": action,
+            "ref": None,
+            "override_reason": None,
+        }
         events.append(_event(uscc, version, "MilestoneRecorded", on, data))
     return events
 

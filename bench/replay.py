@@ -34,7 +34,7 @@ def rebuild_function() -> Callable[[Engine], Any] | None:
         from projections.feed import rebuild  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
-    return rebuild  # type: ignore[no-any-return]
+    return rebuild
 
 
 # json.loads minus its per-call checks: the C scanner srdi's read path uses too.

@@ -27,7 +27,19 @@ from typing import Any
 from bench import data
 from bench.util import ROOT, Result, log
 
-SECTIONS = ("replay", "bulk", "single", "cli", "growth", "pg", "follow", "writers", "demo", "interleaved")
+SECTIONS = (
+    "replay",
+    "bulk",
+    "single",
+    "cli",
+    "growth",
+    "pg",
+    "follow",
+    "writers",
+    "demo",
+    "interleaved",
+    "import",
+)
 
 
 @dataclass(frozen=True)
@@ -44,10 +56,14 @@ class Plan:
     pg_rounds: int
     pg_writers: tuple[int, ...]
     pg_seconds: float
+    import_sizes: tuple[int, ...]  # lines per imported file (1M lines: python -m bench.import_memory)
 
 
-FULL = Plan(100_000, 3, 50_000, 3, 500, 10_000, 10, (10_000, 100_000, 1_000_000), 100_000, 3, (1, 8), 5.0)
-QUICK = Plan(10_000, 2, 10_000, 2, 100, 2_000, 3, (10_000, 30_000), 10_000, 2, (8,), 1.5)
+FULL = Plan(
+    100_000, 3, 50_000, 3, 500, 10_000, 10, (10_000, 100_000, 1_000_000), 100_000, 3, (1, 8), 5.0,
+    (10_000, 30_000),
+)  # fmt: skip
+QUICK = Plan(10_000, 2, 10_000, 2, 100, 2_000, 3, (10_000, 30_000), 10_000, 2, (8,), 1.5, (3_000, 10_000))
 
 
 def machine() -> dict[str, Any]:
@@ -197,7 +213,18 @@ def main(argv: list[str] | None = None) -> int:
         results.extend(fn(*fn_args))
         timings[name] = time.perf_counter() - t0
 
-    from bench import append, cli_start, demo_interleaved, demo_log, follow, growth, pg, replay, writers
+    from bench import (
+        append,
+        cli_start,
+        demo_interleaved,
+        demo_log,
+        follow,
+        growth,
+        import_memory,
+        pg,
+        replay,
+        writers,
+    )
 
     try:
         section("replay", replay.run, plan.replay_events, plan.replay_rounds)
@@ -210,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         section("interleaved", demo_interleaved.run, max(2, plan.replay_rounds - 1))
         section("writers", writers.run, (1, 4), 5.0 if plan is FULL else 2.0, plan.replay_rounds)
         section("follow", follow.run, plan.replay_events // 5, 40 if plan is FULL else 10, plan.replay_rounds)
+        section("import", import_memory.run, list(plan.import_sizes))
     finally:
         if not os.environ.get("SRDI_BENCH_KEEP"):
             shutil.rmtree(data.workdir(), ignore_errors=True)

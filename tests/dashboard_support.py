@@ -123,17 +123,17 @@ def png_pixels(data: bytes) -> tuple[int, int, int, bytes]:
     previous = bytearray(stride)
     for y in range(height):
         start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
-        if kind == 1:
+        method, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        if method == 1:
             for i in range(bpp, stride):
                 line[i] = (line[i] + line[i - bpp]) & 0xFF
-        elif kind == 2:
+        elif method == 2:
             line = bytearray((a + b) & 0xFF for a, b in zip(line, previous, strict=True))
-        elif kind == 3:
+        elif method == 3:
             for i in range(stride):
                 left = line[i - bpp] if i >= bpp else 0
                 line[i] = (line[i] + ((left + previous[i]) >> 1)) & 0xFF
-        elif kind == 4:
+        elif method == 4:
             for i in range(stride):
                 a = line[i - bpp] if i >= bpp else 0
                 b = previous[i]

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["domain", "events", "projections", "scheduler", "service_layer", "cli_commands", "cli.py"]
+PACKAGES = [
+    "domain",
+    "events",
+    "projections",
+    "scheduler",
+    "service_layer",
+    "cli_commands",
+    "cli.py",
+    "bench",
+]
 
 
 def _tool(name: str) -> str:
@@ -30,6 +39,6 @@ def test_ruff_finds_nothing() -> None:
 
 
 def test_mypy_strict_is_clean() -> None:
-    """mypy --strict (pyproject settings) reports no type errors in the product code."""
+    """mypy --strict (pyproject settings) reports no type errors in the product code and the benchmarks."""
     done = subprocess.run([_tool("mypy"), *PACKAGES], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

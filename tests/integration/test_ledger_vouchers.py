@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
@@ -45,7 +46,7 @@ def test_the_same_payment_again_writes_nothing_and_another_amount_or_date_confli
     again, record, receipt = decide(
         o.store, YB, _pay(o, key, "40000", "V-1", "2024-05-01"), today=TODAY, actor="f"
     )
-    assert (again, receipt, record.paid_amount) == (None, None, 40000)
+    assert (again, receipt, record.paid_amount) == (None, None, Decimal(40000))
     for amount, on in (("30000", "2024-05-01"), ("40000", "2024-05-02")):
         try:
             decide(o.store, YB, _pay(o, key, amount, "V-1", on), today=TODAY, actor="f")
@@ -55,7 +56,7 @@ def test_the_same_payment_again_writes_nothing_and_another_amount_or_date_confli
             raise AssertionError(f"{amount} on {on} under V-1 was accepted")
     assert _payments(o) == [first.event_id]
     _, record, _ = decide(o.store, YB, _pay(o, key, "60000", "V-2", "2024-06-01"), today=TODAY, actor="f")
-    assert (record.status, record.paid_amount) == ("paid", 100000)
+    assert (record.status, record.paid_amount) == ("paid", Decimal(100000))
 
 
 def test_two_concurrent_payments_with_one_voucher_record_one(engine: Engine) -> None:

@@ -41,7 +41,7 @@ class HeldLeader:
                 self.go.wait()
             run(tickets)
 
-        store._group._run_group = held  # type: ignore[method-assign]
+        store._group._run_group = held
 
     def queued(self) -> int:
         with self.store._group._mutex:

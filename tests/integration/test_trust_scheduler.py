@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -155,7 +156,7 @@ def test_an_anchor_is_mailed_to_the_auditors(
     inbox, port = smtp
     key = tmp_path / "anchor.key"
     anchors.keygen(key)
-    mail = {"smtp_port": port, "auditor_emails": ["audit@czj.example"]}
+    mail: dict[str, Any] = {"smtp_port": port, "auditor_emails": ["audit@czj.example"]}
     office = bootstrap(
         engine, notifier=notifier, anchor_key=key, anchor_log=tmp_path / "anchors.jsonl", **mail
     )

@@ -38,7 +38,7 @@ EDGE_DATES = [date(1989, 12, 31), date(1990, 1, 1), date(2000, 2, 29), TODAY - t
 
 texts = st.one_of(
     st.sampled_from(EDGE_TEXT),
-    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=70),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=70),
     st.builds(lambda c, n: c * n, st.sampled_from(["名", "ß", "a", "[", "\u202e"]), st.integers(195, 205)),
 )
 amounts = st.one_of(st.sampled_from(EDGE_AMOUNTS), st.decimals(0, 10**12 + 1, places=2).map(str))
@@ -62,7 +62,8 @@ def valid_amount(text: str, positive: bool) -> bool:
         amount = Decimal(written.replace(",", ""))
     except InvalidOperation:
         return False
-    places = -amount.as_tuple().exponent if isinstance(amount.as_tuple().exponent, int) else 99
+    exponent = amount.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) else 99
     return places <= 2 and (amount > 0 if positive else amount >= 0) and amount <= 10**12
 
 

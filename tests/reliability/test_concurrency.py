@@ -368,7 +368,7 @@ def test_an_enterprise_registered_during_an_activation_is_evaluated_by_it(
 
                 monkeypatch.setattr(policies, "district_usccs", scan_then_interleave)
             else:
-                evaluate = activation.reconcile
+                from domain.policy.reactor import reconcile as evaluate  # what activation calls
 
                 def interleave_then_evaluate(*args: Any, **kwargs: Any) -> Any:
                     interleave()

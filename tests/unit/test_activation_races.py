@@ -36,11 +36,21 @@ class HookedStore(InMemoryEventStore):
     def arm(self, when: str, hook: Callable[[], object]) -> None:
         self.when, self.hook = when, hook
 
-    def read_stream(self, stream_id: str, from_version: int = 0) -> list[RecordedEvent]:
+    def read_stream(
+        self,
+        stream_id: str,
+        from_version: int = 0,
+        *,
+        to_version: int | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
         if stream_id == self.when:
             self.when = None
             self.hook()
-        return super().read_stream(stream_id, from_version)
+        return super().read_stream(
+            stream_id, from_version, to_version=to_version, descending=descending, limit=limit
+        )
 
 
 def newcomer_climbs(d: Office, who: str = NEWCOMER, district: str = "yubei") -> None:

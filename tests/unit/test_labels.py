@@ -123,6 +123,6 @@ def test_every_explanation_pattern_compiles_and_fills() -> None:
 
     fields = string.Formatter()
     for section in ("explain-sentence", "explain-figure", "explain-change"):
-        for pattern, chinese in _rules(section):  # type: ignore[arg-type]
+        for pattern, chinese in _rules(section):
             used = {int(f) for _, f, _, _ in fields.parse(chinese) if f}
             assert used <= set(range(1, pattern.groups + 1)), (section, pattern.pattern)

@@ -190,10 +190,10 @@ def test_new_machine_restores_state_and_enforces_the_table() -> None:
         model.trigger("applied")
     assert str(model.state) == "certified"
     assert model.trigger("review-failed")
-    assert model.state is definition("qualification").states.REVOKED
+    assert model.state is definition("qualification").states["REVOKED"]
     assert not hasattr(model, "to_applied")  # auto_transitions=False
     machine = new_machine("listing", "ipo-accepted")
-    assert cast(TrackModel, machine.model).state is definition("listing").states.IPO_ACCEPTED
+    assert cast(TrackModel, machine.model).state is definition("listing").states["IPO_ACCEPTED"]
     assert set(machine.get_triggers("IPO_ACCEPTED")) == {"ipo-listed", "ipo-withdrawn"}
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from domain.policy.decisions import (
     CreateEntitlement,
@@ -203,7 +204,8 @@ def add(
     result = base
     for item in items:
         field = RECORDS[type(item)]
-        result = replace(result, **{field: (*getattr(result, field), item)})
+        appended: dict[str, Any] = {field: (*getattr(result, field), item)}
+        result = replace(result, **appended)
     return result
 
 
