@@ -23,9 +23,10 @@ table's ACCESS EXCLUSIVE lock until commit, so the upgrade runs in two parts:
 
 1. The column (nullable, no default: no rewrite), the functions and the ``events_district`` trigger
    are created and committed at once (``autocommit_block``, Alembic's way to commit inside a
-   migration: it commits the transaction ``migrations/env.py`` opened for the run, migrations
-   before this one included, which is a consistent state to stop at). From then on every append
-   gets its district from the trigger.
+   migration). ``migrations/env.py`` runs every pending migration in one transaction (it does not
+   set ``transaction_per_migration``), so this commits the migrations before this one in the same
+   run too, with ``alembic_version`` at 0012: a consistent state to stop at. From then on every
+   append gets its district from the trigger.
 2. The rows already there, up to the log's end as seen at that moment, are filled in position
    ranges of ``BATCH`` positions, each its own short transaction, so appends interleave between
    batches. Each batch is one index-driven computation: the rows of its range (primary key), the
