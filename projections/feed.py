@@ -1,10 +1,13 @@
 """Feeding projections from the log: catch-up, rebuild, and snapshots for as-of views.
 
-- ``catch_up`` reads the log after the lowest checkpoint in batches (``SqlEventStore.read_rows``)
-  up to the end it saw when it started, and commits each batch in ONE write transaction holding
-  the projection lock: checkpoints are re-read under the lock, each projection gets the events past
-  its own checkpoint, and its checkpoint moves with its rows. Two catch-ups at once therefore
-  cooperate instead of applying an event twice, and a crash loses a whole batch or nothing.
+- ``catch_up`` reads the log after the lowest checkpoint in windows of consecutive positions up
+  to the end it saw when it started, only the event types its views handle (filtered in SQL), and
+  writes in ONE write transaction at a time holding the projection lock: checkpoints are re-read
+  under the lock, each projection gets the events past its own checkpoint, and its checkpoint
+  moves with its rows. Two catch-ups at once therefore cooperate instead of applying an event
+  twice, and a crash loses a whole write or nothing. Views standing at one checkpoint (a rebuild,
+  a writer's read) hold the enterprise folds over several windows and write them once
+  (``HELD_FOLDS``); views at different checkpoints are written window by window.
 - Late commits: the store numbers positions under a global lock, so a visible position implies all
   earlier ones are visible. Still, a batch is only taken up to its first hole; a hole is re-read a
   few times (a late commit would fill it) and only then treated as permanent (a deleted row, which
@@ -15,7 +18,7 @@
   connection (SQLAlchemy's ``schema_translate_map`` points every statement on it at ``temp`` /
   ``pg_temp``), from the events a ``Cutoff`` admits; every read query then runs unchanged on it.
 
-Results are returned, never printed. Memory is one batch of events plus the folds it touches.
+Results are returned, never printed. Memory is one window of events plus the folds held.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from events.lazy_logging import get_logger
 from events.sql_store import SqlEventStore
 from events.tracking import record_position, rewind_position, tracked_positions
 from projections import registry
-from projections.fold import EnterpriseProjection, apply_enterprises
+from projections.fold import EnterpriseProjection, FoldBuffer, apply_enterprises
 from projections.framework import Cutoff, Projection, temp_copy
 
 log = get_logger("srdi.projections")
@@ -139,23 +142,119 @@ def catch_up(
     decode, new_batch = store.decoder()
     with _older_objects_frozen():
         while after < end:
+            at = {known.get(p.name, 0) for p in chosen}
             try:
-                for window in _windows(store, after, end, batch, wanted):
-                    new_batch()
-                    first, last = window.first, window.last
-                    decoded = [decode(r) for r in window.rows]
-                    for name, n in _commit(engine, chosen, decoded, first, last).items():
+                if len(at) == 1:
+                    windows = _buffered(engine, store, chosen, after, end, batch, wanted, decode, new_batch)
+                else:
+                    windows = _per_window(engine, store, chosen, after, end, batch, wanted, decode, new_batch)
+                for window, given in windows:
+                    for name, n in given.items():
                         applied[name] += n
                     read += window.held_after(counted)
-                    counted = after = max(counted, last)
+                    counted = after = max(counted, window.last)
                     if progress is not None:
-                        progress(last, end)
+                        progress(window.last, end)
             except _Behind as behind:
                 log.info("projection reset meanwhile; reading again", from_position=behind.at)
                 after = behind.at
+                known = checkpoints(engine)
                 continue
             break
     return CatchUpResult(end, read, applied)
+
+
+# Between two writes of the enterprise views, a catch-up holds at most this many enterprises' folds
+# in memory (~3.5 kB each).
+HELD_FOLDS = 20_000
+_Decode = Callable[[Sequence[Any]], RecordedEvent]
+_Windows = Iterator[tuple["_Window", dict[str, int]]]
+
+
+def _per_window(
+    engine: Engine,
+    store: SqlEventStore,
+    chosen: Sequence[Projection],
+    after: int,
+    end: int,
+    batch: int,
+    wanted: Sequence[str],
+    decode: _Decode,
+    new_batch: Callable[[], None],
+) -> _Windows:
+    """One transaction per window: for projections standing at different checkpoints."""
+    for window in _windows(store, after, end, batch, wanted):
+        new_batch()
+        decoded = [decode(r) for r in window.rows]
+        yield window, _commit(engine, chosen, decoded, window.first, window.last)
+
+
+def _buffered(
+    engine: Engine,
+    store: SqlEventStore,
+    chosen: Sequence[Projection],
+    after: int,
+    end: int,
+    batch: int,
+    wanted: Sequence[str],
+    decode: _Decode,
+    new_batch: Callable[[], None],
+) -> _Windows:
+    """The enterprise views' folds held in memory over several windows and written once per
+    ``HELD_FOLDS`` enterprises (or at the end); for projections standing at the same checkpoint.
+
+    Reading the log and folding happen outside the projection lock; the write takes it, checks that
+    the enterprise views' checkpoints still stand where their folds were loaded (``_Behind``
+    otherwise: another catch-up or a rebuild moved them, and the held work is dropped), and writes
+    rows and checkpoints in one transaction, as a window's commit does. An enterprise whose events
+    are spread over the log (a district's log is recorded over years) is then loaded, folded and
+    written once per write, not once per window. The other views are committed window by window
+    as before: what they keep per event (an entitlement's steps) is not worth holding.
+    """
+    together = [p for p in chosen if isinstance(p, EnterpriseProjection)]
+    others = [p for p in chosen if not isinstance(p, EnterpriseProjection)]
+    if not together:
+        yield from _per_window(engine, store, chosen, after, end, batch, wanted, decode, new_batch)
+        return
+    handles = together[0].handles
+    for p in together[1:]:
+        if p.handles != handles:
+            raise RuntimeError(f"enterprise projection {p.name} handles other events than {together[0].name}")
+    base = after
+    held: list[tuple[_Window, dict[str, int]]] = []
+    folds = FoldBuffer(together[0].tables[0])
+    for window in _windows(store, after, end, batch, wanted):
+        new_batch()
+        decoded = [decode(r) for r in window.rows]
+        mine = [e for e in decoded if e.event_type in handles]
+        given = _commit(engine, others, decoded, window.first, window.last) if others else {}
+        given.update((p.name, len(mine)) for p in together)
+        if mine:
+            with engine.connect() as conn:
+                folds.apply(conn, mine)
+        held.append((_Window(window.first, window.last, (), window.held), given))
+        if len(folds) >= HELD_FOLDS or window.last >= end:
+            _write_folds(engine, together, folds, base, window.last)
+            yield from held
+            held, folds, base = [], FoldBuffer(together[0].tables[0]), window.last
+    if held:
+        _write_folds(engine, together, folds, base, held[-1][0].last)
+        yield from held
+
+
+def _write_folds(
+    engine: Engine, together: Sequence[EnterpriseProjection], folds: FoldBuffer, base: int, last: int
+) -> None:
+    """Write the held folds' rows and move the enterprise views' checkpoints from ``base`` to
+    ``last``, in one transaction, if they all still stand at ``base``."""
+    with _write(engine) as conn:
+        current = tracked_positions(conn, (p.name for p in together))
+        at = {current.get(p.name, 0) for p in together}
+        if at != {base}:
+            raise _Behind(min(at))
+        folds.write(conn, together)
+        for p in together:
+            _set_checkpoint(conn, p.name, last, exists=p.name in current)
 
 
 def rebuild(
@@ -196,8 +295,9 @@ def _drop_secondary_indexes(conn: Connection, chosen: Sequence[Projection]) -> l
 
     Filling a table and then indexing it costs less than keeping its indexes up to date row by row:
     on PostgreSQL a rebuild of the demo log took ~17% less time; on SQLite it came out even
-    (docs/benchmarks.md). Every lookup a rebuild makes goes through a primary key, which stays. Readers meanwhile get the same answers, only slower; a rebuild
-    killed part-way leaves them so until the next ``srdi replay``, which ends by creating them.
+    (docs/benchmarks.md). Every lookup a rebuild makes goes through a primary key, which stays.
+    Readers meanwhile get the same answers, only slower; a rebuild killed part-way leaves them so
+    until the next ``srdi replay``, which ends by creating them.
     A session that may write the views but does not own their tables (a PostgreSQL role with
     grants only) cannot drop them: the rebuild then keeps them, as before.
     """

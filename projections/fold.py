@@ -7,13 +7,13 @@ aggregate decides with, so a view can never disagree with the aggregate about a 
 Keeping the list (not only the folded state) makes a retraction a re-fold of that one enterprise
 from rows the projection already holds, which stays correct inside an as-of snapshot too.
 
-``apply_enterprises`` does the batch mechanics once for every enterprise projection standing at
-the same checkpoint: their tables hold the same folds (each is a function of the same log prefix),
-so a batch loads the folds it touches from the first one (one query per 500), applies the events
-and folds each enterprise once, serialises each fold once, and every projection writes its rows
-from those folds. Only enterprises that already had rows are deleted first; a rebuild, which meets
-most enterprises for the first time, mostly just inserts. Subclasses only say which rows a fold
-becomes.
+``FoldBuffer`` does the batch mechanics once for every enterprise projection standing at the same
+checkpoint: their tables hold the same folds (each is a function of the same log prefix), so it
+loads the folds the events touch from the first one (one query per 500), applies the events (of
+one window of the log or several), and at the write folds each enterprise once, serialises each
+fold once, and every projection writes its rows from those folds, 1,000 enterprises at a time.
+Only enterprises that already had rows are deleted first; a rebuild, which meets most enterprises
+for the first time, mostly just inserts. Subclasses only say which rows a fold becomes.
 """
 
 from __future__ import annotations
@@ -186,6 +186,10 @@ class EnterpriseFold:
             return True
         return False
 
+    def release(self) -> None:
+        """Drop the folded titles and the JSON text (both are computed again when next needed)."""
+        self._folded = self._json = None
+
     @property
     def folded(self) -> Folded:
         if self._folded is None:
@@ -289,24 +293,60 @@ def apply_enterprises(
     """
     if not projections or not events:
         return
-    usccs = sorted({str(e.data["uscc"]) for e in events})
-    folds = load_folds(conn, projections[0].tables[0], usccs)
-    stored = set(folds)
-    changed: set[str] = set()
-    for event in events:
-        uscc = str(event.data["uscc"])
-        fold = folds.get(uscc)
-        if fold is None:
-            fold = folds[uscc] = EnterpriseFold(uscc)
-        if fold.apply(event):
-            changed.add(uscc)
-    if not changed:
-        return
-    order = sorted(changed)
-    touched = [folds[u] for u in order]
-    stale = [u for u in order if u in stored]
-    for projection in projections:
-        projection.write(conn, touched, stale)
+    folds = FoldBuffer(projections[0].tables[0])
+    folds.apply(conn, events)
+    folds.write(conn, projections)
+
+
+WRITE_CHUNK = 1000  # enterprises whose rows are built and inserted at a time
+
+
+@dataclass(slots=True)
+class FoldBuffer:
+    """The folds of the enterprises some events touched, held until the views' rows are written.
+
+    A catch-up gives it the events of several windows of the log and writes once: an enterprise
+    whose events are spread over the log (as they are in a district's log, recorded over years) is
+    then loaded, folded and written once per write instead of once per window.
+    """
+
+    table: sa.Table
+    folds: dict[str, EnterpriseFold] = field(default_factory=dict)
+    stored: set[str] = field(default_factory=set)  # enterprises with rows in the tables
+    changed: set[str] = field(default_factory=set)
+
+    def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
+        """Advance the folds by ``events``, loading from ``table`` those met for the first time."""
+        folds = self.folds
+        new = sorted({str(e.data["uscc"]) for e in events}.difference(folds))
+        found = load_folds(conn, self.table, new)
+        folds.update(found)
+        self.stored.update(found)
+        changed = self.changed
+        for event in events:
+            uscc = str(event.data["uscc"])
+            fold = folds.get(uscc)
+            if fold is None:
+                fold = folds[uscc] = EnterpriseFold(uscc)
+            if fold.apply(event):
+                changed.add(uscc)
+
+    def write(self, conn: Connection, projections: Sequence[EnterpriseProjection]) -> None:
+        """Replace the rows of every changed enterprise in each projection's tables."""
+        if not self.changed:
+            return
+        order = sorted(self.changed)
+        for start in range(0, len(order), WRITE_CHUNK):
+            part = order[start : start + WRITE_CHUNK]
+            touched = [self.folds[u] for u in part]
+            stale = [u for u in part if u in self.stored]
+            for projection in projections:
+                projection.write(conn, touched, stale)
+            for fold in touched:  # written: what only the rows needed can go
+                fold.release()
+
+    def __len__(self) -> int:
+        return len(self.folds)
 
 
 def load_folds(conn: Connection, table: sa.Table, usccs: Sequence[str]) -> dict[str, EnterpriseFold]:

@@ -60,6 +60,7 @@ def test_a_failure_mid_batch_rolls_back_rows_and_checkpoint_together(
             raise RuntimeError("power cut")  # … and then it dies
 
     monkeypatch.setattr(StatusProjection, "write", crash_on_second_batch)
+    monkeypatch.setattr(feed, "HELD_FOLDS", 1)  # the views are written after every batch
     with pytest.raises(RuntimeError):
         catch_up(engine, ["status"], batch=5)
     assert checkpoints(engine)["status"] == 5
@@ -131,19 +132,19 @@ def test_a_reset_elsewhere_mid_catch_up_makes_it_read_again_instead_of_skipping(
     lost); it reads again from the reset checkpoint, and the view ends equal to a fresh rebuild.
     """
     codes = _three_enterprises(SqlEventStore(engine))
-    real = feed._commit
+    real = feed._write_folds
     resets: list[int] = []
 
-    def reset_after_first_batch(*args: Any) -> dict[str, int]:
-        given = real(*args)
+    def reset_after_first_batch(*args: Any) -> None:
+        real(*args)
         if not resets:
             resets.append(1)
             with feed._write(engine) as conn:
                 StatusProjection().reset(conn)
                 rewind_position(conn, "status", 0)  # what a rebuild does
-        return given
 
-    monkeypatch.setattr(feed, "_commit", reset_after_first_batch)
+    monkeypatch.setattr(feed, "_write_folds", reset_after_first_batch)
+    monkeypatch.setattr(feed, "HELD_FOLDS", 1)  # the views are written after every batch
     result = catch_up(engine, ["status"], batch=5)
     assert resets and result.events_read == 12
     assert _status_usccs(engine) == sorted(codes)
@@ -261,3 +262,46 @@ def test_insert_rows_writes_what_sqlalchemy_would_and_refuses_other_column_types
             insert_rows(conn, money, [("a", 1)])
     finally:
         scratch.drop_all(engine)
+
+
+def _interleaved(store: SqlEventStore) -> list[str]:
+    """Three enterprises recorded in turn, as a district's log holds them: 3 registrations, then
+    one milestone of each in turn, three times (positions 1-12)."""
+    codes = [uscc(1), uscc(2), uscc(3)]
+    for code in codes:
+        append(store, code, registered(code, date(2022, 12, 1)))
+    steps = [("hnte", "certified"), ("srdi-municipal", "applied"), ("srdi-municipal", "certified")]
+    for i, (track, action) in enumerate(steps):
+        for code in codes:
+            append(store, code, milestone(code, track, action, date(2023, 1, 1 + i)))
+    return codes
+
+
+@pytest.mark.parametrize("held, writes", [(20_000, 3), (3, 9), (0, 12)])
+def test_an_enterprise_spread_over_the_log_is_written_once_per_write_of_the_views(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, held: int, writes: int
+) -> None:
+    """Read in windows of 2 positions, the interleaved log touches each enterprise in 4 windows; the
+    catch-up holds the folds and writes each enterprise's rows once (room for all three), three
+    times (room for three: a write every second window), or, holding none, once per window it is
+    touched in (12 writes of an enterprise); the rows are the same whatever it holds."""
+    codes = _interleaved(SqlEventStore(engine))
+    real = StatusProjection.write
+    written: list[str] = []
+
+    def counting(
+        self: StatusProjection, conn: Connection, folds: Sequence[EnterpriseFold], stale: Sequence[str]
+    ) -> None:
+        written.extend(f.uscc for f in folds)
+        real(self, conn, folds, stale)
+
+    monkeypatch.setattr(StatusProjection, "write", counting)
+    monkeypatch.setattr(feed, "HELD_FOLDS", held)
+    result = catch_up(engine, batch=2)
+    assert result.events_read == 12 and set(checkpoints(engine).values()) == {12}
+    assert sorted(set(written)) == sorted(codes)
+    assert len(written) == writes
+    caught_up = dump_engine(engine)
+    monkeypatch.setattr(feed, "HELD_FOLDS", 0)  # the views written after every window
+    rebuild(engine, batch=2)
+    assert dump_engine(engine) == caught_up
