@@ -339,15 +339,25 @@ def snapshot(
         conn.execution_options(schema_translate_map={None: schema})
         try:
             admitted = 0
+            together = [p for p in chosen if isinstance(p, EnterpriseProjection)]
+            others = [p for p in chosen if not isinstance(p, EnterpriseProjection)]
+            folds = FoldBuffer(together[0].tables[0]) if together else None
             for rows in _batches(store, 0, end, batch):
                 kept = [r for r in rows if cutoff.admits_row(r)]
                 admitted += len(kept)
                 decoded = [_decode(r) for r in kept if r[4] in wanted]
                 with conn.begin():
-                    _dispatch(conn, chosen, decoded)
+                    _dispatch(conn, others, decoded)
+                    if folds is not None:  # held over batches, as a catch-up holds them
+                        folds.apply(conn, [e for e in decoded if e.event_type in together[0].handles])
+                        if len(folds) >= HELD_FOLDS:
+                            folds.write(conn, together)
+                            folds = FoldBuffer(together[0].tables[0])
                 if progress is not None:
                     progress(int(rows[-1][0]), end)
             with conn.begin():
+                if folds is not None:
+                    folds.write(conn, together)
                 counts = {p.name: p.count_rows(conn) for p in chosen}
             yield Snapshot(conn, admitted, counts)
         finally:

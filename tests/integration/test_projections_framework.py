@@ -14,12 +14,13 @@ from sqlalchemy.engine import Connection, Engine
 from events.sql_store import SqlEventStore
 from events.tracking import rewind_position
 from projections import feed, registry
-from projections.feed import _batches, catch_up, checkpoints, rebuild
+from projections.feed import _batches, catch_up, checkpoints, rebuild, snapshot
 from projections.fold import EnterpriseFold
-from projections.framework import checkpoints_table, date_param, insert_rows
+from projections.framework import Cutoff, checkpoints_table, date_param, insert_rows
 from projections.status import StatusProjection, enterprises_table
 from tests.integration.projections_support import (
     append,
+    dump,
     dump_engine,
     milestone,
     registered,
@@ -305,3 +306,17 @@ def test_an_enterprise_spread_over_the_log_is_written_once_per_write_of_the_view
     monkeypatch.setattr(feed, "HELD_FOLDS", 0)  # the views written after every window
     rebuild(engine, batch=2)
     assert dump_engine(engine) == caught_up
+
+
+def test_a_snapshot_gives_the_same_rows_whatever_it_holds_between_writes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An as-recorded snapshot of the interleaved log, in windows of 2, holding the folds of none,
+    one or all of its enterprises between writes: always the live views' rows."""
+    _interleaved(SqlEventStore(engine))
+    catch_up(engine)
+    live = dump_engine(engine)
+    for held in (0, 1, 20_000):
+        monkeypatch.setattr(feed, "HELD_FOLDS", held)
+        with snapshot(engine, None, Cutoff(), batch=2) as snap:
+            assert dump(snap.conn) == live, held
