@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -652,20 +654,26 @@ def covered_digest(hashes: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(hashes).encode("ascii")).hexdigest()
 
 
-# what json.loads runs, minus its whitespace handling
-_scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _MISSING = object()
+# A run of 19 digits: an integer orjson may read as a float (it keeps 64 bits), json.loads exactly.
+_LONG_NUMBER = re.compile(r"\d{19}").search
+_orjson_loads = orjson.loads
+_DecodeError = orjson.JSONDecodeError
 
 
 def _loads(text: Any) -> Any:
-    """``json.loads(text)``: the same value or the same error, without its per-call overhead."""
-    try:
-        data, end = _scan_json(text, 0)
-    except (StopIteration, TypeError):
-        return json.loads(text)  # leading whitespace, bytes, or the error json.loads gives
-    if end != len(text):
-        return json.loads(text)  # trailing whitespace, or the "Extra data" error
-    return data
+    """``json.loads(text)``: the same value or the same error, twice as fast.
+
+    orjson parses what it parses exactly as json.loads does, except integers past 64 bits (which
+    it makes floats) and what it refuses (NaN, a lone surrogate, bytes that are not UTF-8…); those
+    go to json.loads, which gives its own value or error.
+    """
+    if type(text) is str and _LONG_NUMBER(text) is None:
+        try:
+            return _orjson_loads(text)
+        except _DecodeError:
+            pass
+    return json.loads(text)
 
 
 def _typer(sql: _Statements) -> Callable[[Sequence[Sequence[Any]]], Sequence[Sequence[Any]]]:
@@ -702,7 +710,7 @@ def _decoder(sql: _Statements) -> tuple[Callable[[Sequence[Any]], RecordedEvent]
     dates: dict[Any, date] = {}
     last_moment: list[Any] = [_MISSING, None]
     current_version, upcast = registry.current_version, registry.upcast
-    make = _make_recorded
+    make, loads = _make_recorded, _loads
 
     def new_batch() -> None:
         current.clear()  # a type registered meanwhile is seen from the next batch on
@@ -710,13 +718,8 @@ def _decoder(sql: _Statements) -> tuple[Callable[[Sequence[Any]], RecordedEvent]
             dates.clear()
 
     def decode(row: Sequence[Any]) -> RecordedEvent:
-        event_type, version, text = row[4], row[5], row[11]
-        try:
-            data, end = _scan_json(text, 0)
-            if end != len(text):
-                data = json.loads(text)  # trailing whitespace, or the "Extra data" error
-        except (StopIteration, TypeError):
-            data = json.loads(text)  # leading whitespace, bytes, or the error json.loads gives
+        event_type, version = row[4], row[5]
+        data = loads(row[11])
         now_current = current.get(event_type)
         if now_current is None:
             now_current = current[event_type] = current_version(event_type)

@@ -1,0 +1,79 @@
+"""The store parses payloads faster than json.loads, and into exactly what json.loads gives."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from events.sql_store import _loads
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()  # unbounded: past 64 bits too
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.text()  # any code point, lone surrogates included
+    | st.text(alphabet='专精特新重庆渝北区¥€\\"/\n\t\x00\x1f\u2028')
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, of the same types all the way down (1 == 1.0 == True would hide a changed type)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return bool(a == b)
+
+
+@settings(max_examples=400)
+@given(value=VALUES, ensure_ascii=st.booleans(), compact=st.booleans())
+def test_every_json_text_parses_to_what_json_loads_gives(
+    value: Any, ensure_ascii: bool, compact: bool
+) -> None:
+    separators = (",", ":") if compact else None
+    text = json.dumps(value, ensure_ascii=ensure_ascii, separators=separators)
+    assert _same(_loads(text), json.loads(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "123456789012345678901234567890",  # orjson alone would make this a float
+        "-9223372036854775809",
+        "18446744073709551616",
+        '{"amount": 99999999999999999999, "fen": 1}',
+        "NaN",
+        "[Infinity, -Infinity]",
+        "1e400",
+        '"\\ud800"',
+        ' {"a": 1} \n',
+        '{"a": 1, "a": 2}',
+    ],
+)
+def test_what_orjson_reads_otherwise_is_read_by_json_loads(text: str) -> None:
+    assert _same(_loads(text), json.loads(text))
+
+
+@pytest.mark.parametrize("text", ["", "{", '{"a": 1} x', "\ufeff{}", "[1,]", '"\x01"', "nul"])
+def test_a_text_json_loads_refuses_is_refused_with_its_error(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError) as got:
+        _loads(text)
+    assert str(got.value) == str(expected.value)
