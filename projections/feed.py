@@ -24,6 +24,7 @@ Results are returned, never printed. Memory is one window of events plus the fol
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -507,27 +508,48 @@ def _log_end(conn: Connection) -> int:
 # ── internals ────────────────────────────────────────────────────────────────────────────────
 
 
+# While a catch-up runs, the collector's youngest generation is collected every this many allocations
+# instead of every 700: a rebuild holds tens of thousands of folds, and each collection of the older
+# generations walked them again (~15% of a rebuild's CPU, docs/benchmarks.md).
+EASED_THRESHOLD = 50_000
+_collector_lock = threading.Lock()
+_collector_users = 0
+_collector_threshold: tuple[int, int, int] = gc.get_threshold()
+
+
 @contextmanager
 def _older_objects_frozen() -> Iterator[None]:
-    """Keep the cyclic collector's full passes off what was alive before a catch-up.
+    """Keep the cyclic collector off what was alive before a catch-up, and collect less often.
 
     A catch-up allocates hundreds of thousands of short-lived objects (rows, events, folds), which
     triggers full collections, and each one walks every object in the process: the modules
     (SQLAlchemy, pydantic...), caches, a caller's data. None of those become garbage because of
     the catch-up, and walking them was ~15% of a 100k-event rebuild (bench/). ``gc.freeze`` moves
     them out of the collector's view for the catch-up; ``gc.unfreeze`` gives them back after.
-    Garbage made by the catch-up itself is collected as usual. A process that froze objects itself
-    (the ``srdi`` script, once its database is open: `cli_commands.startup`) is left as it is:
-    unfreezing at the end would undo its freeze too.
+    Garbage made by the catch-up itself is collected as usual, less often (``EASED_THRESHOLD``).
+    A process that froze objects itself (the ``srdi`` script, once its database is open:
+    `cli_commands.startup`) is left frozen: unfreezing at the end would undo its freeze too. The
+    threshold is the process's: the first of concurrent catch-ups raises it, the last restores it.
     """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
+    global _collector_users, _collector_threshold
+    with _collector_lock:
+        if _collector_users == 0:
+            _collector_threshold = gc.get_threshold()
+            first, *older = _collector_threshold
+            gc.set_threshold(max(first, EASED_THRESHOLD), *older)
+        _collector_users += 1
+    froze = not gc.get_freeze_count()
+    if froze:
+        gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if froze:
+            gc.unfreeze()
+        with _collector_lock:
+            _collector_users -= 1
+            if _collector_users == 0:
+                gc.set_threshold(*_collector_threshold)
 
 
 def _decode(row: Any) -> RecordedEvent:

@@ -1,7 +1,8 @@
 """A catch-up keeps the collector off what was alive before it, and gives it back afterwards.
 
 `projections.feed._older_objects_frozen`: full collections during a catch-up walked every module
-object in the process (~15% of a rebuild, bench/). Frozen during, unfrozen after, even on error.
+object in the process (~15% of a rebuild, bench/). Frozen during, unfrozen after, even on error;
+the youngest generation's threshold raised during, restored after.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from events.sql_store import SqlEventStore
+from projections import feed
 from projections.feed import catch_up, rebuild
 from tests.integration.projections_support import append, milestone, registered, uscc
 
@@ -63,3 +65,19 @@ def test_a_freeze_made_before_is_left_as_it_was(engine: Engine) -> None:
         assert 0 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
+
+
+def test_the_collector_runs_less_often_during_a_catch_up_and_as_before_after(engine: Engine) -> None:
+    _log(engine)
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    catch_up(engine, progress=lambda _at, _end: seen.append(gc.get_threshold()))
+    assert seen and all(t[0] >= feed.EASED_THRESHOLD and t[1:] == before[1:] for t in seen)
+    assert gc.get_threshold() == before
+
+    def fail(_at: int, _end: int) -> None:
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        rebuild(engine, progress=fail)
+    assert gc.get_threshold() == before
