@@ -1,11 +1,12 @@
 """The rebuild on the demo log as a district records it (interleaved) against the demo's own order.
 
 ``srdi demo`` writes each enterprise's whole history at once, so every enterprise's events are
-contiguous in its log and a rebuild (``projections.feed.catch_up``: batches of ``batch`` positions,
-each loading, re-folding and rewriting every enterprise it touches) writes each enterprise about
-once. A district's log is recorded over the years across all its enterprises; ``bench.interleave``
-re-records the same events in that order. This section rebuilds both logs, at the default batch
-(20,000 events) and at 100,000, and reports per case:
+contiguous in its log and a rebuild (``projections.feed.catch_up``: windows of ``batch`` positions;
+the enterprise folds they touch are loaded, re-folded and their rows rewritten at each write, once
+per window before ``002b342``, once per ``HELD_FOLDS`` enterprises held since) writes each
+enterprise about once. A district's log is recorded over the years across all its enterprises;
+``bench.interleave`` re-records the same events in that order. This section rebuilds both logs,
+at the default batch (20,000 events) and at 100,000, and reports per case:
 
 * events per CPU-second of the rebuild (``rebuild`` alone, in a fresh interpreter:
   ``python -m bench.demo_interleaved --child URL BATCH``), against the raw scan of the same file
