@@ -39,10 +39,11 @@ import events  # noqa: F401  (registers the event types)
 from events.db import WRITE, is_sqlite
 from events.envelope import RecordedEvent
 from events.lazy_logging import get_logger
+from events.schemas import enterprise_stream
 from events.sql_store import SqlEventStore
 from events.tracking import record_position, rewind_position, tracked_positions
 from projections import registry
-from projections.fold import EnterpriseProjection, FoldBuffer, apply_enterprises
+from projections.fold import WRITE_CHUNK, EnterpriseProjection, FoldBuffer, apply_enterprises
 from projections.framework import Cutoff, Projection, temp_copy
 
 log = get_logger("srdi.projections")
@@ -274,21 +275,169 @@ def rebuild(
             engine, [p.name for p in chosen], Cutoff(as_of=as_of), batch=batch, progress=progress
         ) as s:
             return RebuildResult(s.events, time.perf_counter() - started, s.rows, as_of)
-    with _write(engine) as conn:
-        for p in chosen:
-            p.reset(conn)
-            rewind_position(conn, p.name, 0)
-        dropped = _drop_secondary_indexes(conn, chosen)
-    try:
-        done = catch_up(engine, [p.name for p in chosen], batch=batch, progress=progress)
-    finally:
-        if dropped:
-            with _write(engine) as conn:
-                for index in dropped:
-                    index.create(conn, checkfirst=True)
+    store = SqlEventStore(engine)
+    end = store.last_position()
+    with _older_objects_frozen(), _private_tables(engine, chosen) as (conn, schema):
+        _fill(conn, store, chosen, end, batch, progress)
+        _publish(conn, chosen, schema, end)
+    held, _ = store.read_window(0, end, ())
+    done = catch_up(engine, [p.name for p in chosen], batch=batch, progress=progress)
     with engine.connect() as conn:
         rows = {p.name: p.count_rows(conn) for p in chosen}
-    return RebuildResult(done.events_read, time.perf_counter() - started, rows)
+    return RebuildResult(held + done.events_read, time.perf_counter() - started, rows)
+
+
+class _NotByStream(Exception):
+    """An enterprise view's event lies outside its enterprise's stream: fold in log order instead."""
+
+
+@contextmanager
+def _private_tables(engine: Engine, chosen: Sequence[Projection]) -> Iterator[tuple[Connection, str]]:
+    """A connection on which the chosen views' tables are empty TEMPORARY copies (``snapshot``'s
+    mechanism), and the name of their schema; the copies are dropped at the end."""
+    temps = [temp_copy(t, sa.MetaData()) for p in chosen for t in p.tables]
+    schema = "temp" if is_sqlite(engine) else "pg_temp"
+    with engine.connect() as conn:
+        with conn.begin():
+            for table in temps:
+                table.create(conn)
+        conn.execution_options(schema_translate_map={None: schema})
+        try:
+            yield conn, schema
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            conn.execution_options(schema_translate_map=None)
+            with conn.begin():
+                for table in reversed(temps):
+                    conn.exec_driver_sql(f'DROP TABLE IF EXISTS {schema}."{table.name}"')
+
+
+def _fill(
+    conn: Connection,
+    store: SqlEventStore,
+    chosen: Sequence[Projection],
+    end: int,
+    batch: int,
+    progress: Progress | None,
+) -> None:
+    """Build the chosen views from the log up to ``end`` into ``conn``'s private copies.
+
+    The enterprise views are built stream by stream (`_fill_by_stream`): each enterprise is read,
+    folded and written once, however its events are spread over the log. The others (the ledger,
+    facilities), and the enterprise views of a log where that does not hold, in log order.
+    """
+    together = [p for p in chosen if isinstance(p, EnterpriseProjection)]
+    others = [p for p in chosen if not isinstance(p, EnterpriseProjection)]
+    if together:
+        try:
+            _fill_by_stream(conn, store, together, end, batch)
+        except _NotByStream as reason:
+            log.warning("enterprise views rebuilt in log order", reason=str(reason))
+            with conn.begin():
+                for p in together:
+                    p.reset(conn)
+            others = list(chosen)
+    if others:
+        _fill_by_position(conn, store, others, end, batch, progress)
+    if progress is not None:
+        progress(end, end)
+
+
+def _fill_by_stream(
+    conn: Connection, store: SqlEventStore, together: Sequence[EnterpriseProjection], end: int, batch: int
+) -> None:
+    """The enterprise views from each enterprise's stream read whole, written ``WRITE_CHUNK`` at a time.
+
+    Their rows depend only on each enterprise's own events in log order, which is its stream's
+    order. Raises ``_NotByStream`` when an event they handle is not in the stream of the enterprise
+    it names (the handlers never write one, but a log is not trusted to be what they write).
+    """
+    decode, new_batch = store.decoder()
+    table = together[0].tables[0]
+    folds = FoldBuffer(table)
+    last = ""
+    for rows in store.read_by_stream(sorted(together[0].handles), end, batch=batch):
+        new_batch()
+        for row in rows:
+            event = decode(row)
+            uscc = str(event.data["uscc"])
+            if row[2] != enterprise_stream(uscc):
+                raise _NotByStream(f"event {row[1]} of {uscc} is in stream {row[2]}")
+            if uscc != last:
+                if len(folds) >= WRITE_CHUNK:  # the folds held are whole: their streams are read
+                    with conn.begin():
+                        folds.write(conn, together)
+                    folds = FoldBuffer(table)
+                last = uscc
+            folds.take(event)
+    with conn.begin():
+        folds.write(conn, together)
+
+
+def _fill_by_position(
+    conn: Connection,
+    store: SqlEventStore,
+    chosen: Sequence[Projection],
+    end: int,
+    batch: int,
+    progress: Progress | None,
+) -> None:
+    """The chosen views from the log in position order, window by window (folds held over windows)."""
+    wanted = tuple(sorted({t for p in chosen for t in p.handles}))
+    together = [p for p in chosen if isinstance(p, EnterpriseProjection)]
+    others = [p for p in chosen if not isinstance(p, EnterpriseProjection)]
+    folds = FoldBuffer(together[0].tables[0]) if together else None
+    decode, new_batch = store.decoder()
+    for window in _windows(store, 0, end, batch, wanted):
+        new_batch()
+        decoded = [decode(r) for r in window.rows]
+        with conn.begin():
+            _dispatch(conn, others, decoded)
+            if folds is not None:
+                folds.apply(conn, [e for e in decoded if e.event_type in together[0].handles])
+                if len(folds) >= HELD_FOLDS:
+                    folds.write(conn, together)
+                    folds = FoldBuffer(together[0].tables[0])
+        if progress is not None:
+            progress(window.last, end)
+    if folds is not None:
+        with conn.begin():
+            folds.write(conn, together)
+
+
+def _publish(conn: Connection, chosen: Sequence[Projection], schema: str, end: int) -> None:
+    """Replace the live views by the private copies and set their checkpoints to ``end``, in ONE
+    write transaction: readers see the old views until it commits, then the new ones whole.
+
+    A catch-up that moved a live view past ``end`` meanwhile is undone by it, and the catch-up
+    that follows a rebuild applies those events again. The secondary indexes are dropped for the
+    copy and created after it, in the same transaction, where the session owns the tables.
+    """
+    conn.execution_options(schema_translate_map=None)
+    live = "main" if is_sqlite(conn.engine) else str(conn.exec_driver_sql("SELECT current_schema()").scalar())
+    if conn.in_transaction():
+        conn.commit()
+    # The copies bear the live tables' names and come first in name lookup: name the live schema.
+    conn.execution_options(schema_translate_map={None: live}, **WRITE)
+    with conn.begin():
+        if not is_sqlite(conn.engine):
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PROJECTION_LOCK_KEY})
+        dropped = _drop_secondary_indexes(conn, chosen)
+        for p in chosen:
+            p.reset(conn)
+        for p in chosen:
+            for table in p.tables:
+                columns = ", ".join(f'"{c.name}"' for c in table.columns)
+                conn.exec_driver_sql(
+                    f'INSERT INTO "{live}"."{table.name}" ({columns}) '
+                    f'SELECT {columns} FROM {schema}."{table.name}"'
+                )
+        for index in dropped:
+            index.create(conn)
+        for p in chosen:
+            rewind_position(conn, p.name, end)
+    conn.execution_options(srdi_write=False)
 
 
 def _drop_secondary_indexes(conn: Connection, chosen: Sequence[Projection]) -> list[sa.Index]:

@@ -331,6 +331,15 @@ class FoldBuffer:
             if fold.apply(event):
                 changed.add(uscc)
 
+    def take(self, event: RecordedEvent) -> None:
+        """Advance by one event of an enterprise with nothing stored (a build from nothing)."""
+        uscc = str(event.data["uscc"])
+        fold = self.folds.get(uscc)
+        if fold is None:
+            fold = self.folds[uscc] = EnterpriseFold(uscc)
+        if fold.apply(event):
+            self.changed.add(uscc)
+
     def write(self, conn: Connection, projections: Sequence[EnterpriseProjection]) -> None:
         """Replace the rows of every changed enterprise in each projection's tables."""
         if not self.changed:

@@ -12,18 +12,24 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from domain.policy.targets import Target
+from events.schemas import enterprise_stream
 from events.sql_store import SqlEventStore
 from projections import feed, registry
 from projections.feed import catch_up, checkpoints, rebuild, snapshot
+from projections.fold import FoldBuffer
 from projections.framework import Cutoff
 from projections.status import read_status_rows
 from projections.targets import actual
 from tests.integration.projections_support import (
     Append,
+    append,
     dump,
     dump_engine,
     histories,
+    milestone,
+    registered,
     status_or_none,
+    uscc,
     wipe,
     write,
 )
@@ -157,23 +163,85 @@ def test_a_rebuild_ends_with_every_view_index_in_place(engine: Engine, history: 
 
 @settings(HYPOTHESIS, max_examples=3)
 @given(history=histories())
-def test_a_rebuild_that_fails_part_way_still_ends_with_the_indexes(
+def test_a_rebuild_that_fails_part_way_leaves_the_views_as_they_were(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, history: list[Append]
 ) -> None:
-    """A rebuild interrupted by an error creates the views' indexes again before the error goes on."""
+    """A rebuild builds the views aside and replaces the live ones in one transaction at its end:
+    one that dies part-way leaves the live rows, checkpoints and indexes untouched."""
     wipe(engine)
-    write(SqlEventStore(engine), history)
-    real = feed.catch_up
+    store = SqlEventStore(engine)
+    write(store, history)
+    catch_up(engine)
+    before, at = dump_engine(engine), checkpoints(engine)
+    real = FoldBuffer.write
 
-    def failing(*args: Any, **kwargs: Any) -> Any:
-        assert _view_indexes(engine) == {name: set() for name in EXPECTED_INDEXES}  # dropped meanwhile
-        real(*args, **{**kwargs, "until_position": 1})
+    def failing(self: FoldBuffer, conn: Any, projections: Any) -> None:
+        real(self, conn, projections)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(feed, "catch_up", failing)
+    monkeypatch.setattr(FoldBuffer, "write", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         rebuild(engine)
+    assert dump_engine(engine) == before and checkpoints(engine) == at
     assert _view_indexes(engine) == EXPECTED_INDEXES
     monkeypatch.undo()
-    rebuild(engine)  # and the next rebuild completes the views
-    assert set(checkpoints(engine).values()) == {SqlEventStore(engine).last_position()}
+    rebuild(engine)  # nothing of the failed one is left in the way
+    assert dump_engine(engine) == before
+
+
+def _two_enterprises_interleaved(store: SqlEventStore) -> list[str]:
+    codes = [uscc(31), uscc(32)]
+    for code in codes:
+        append(store, code, registered(code, date(2022, 12, 1)))
+    for i, (track, action) in enumerate([("hnte", "certified"), ("srdi-municipal", "applied")]):
+        for code in codes:
+            append(store, code, milestone(code, track, action, date(2023, 1, 1 + i)))
+    return codes
+
+
+def test_a_milestone_outside_its_enterprise_stream_makes_the_rebuild_fold_in_log_order(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handlers put an enterprise's events in its stream, but the log is not trusted to: an
+    event naming one enterprise in another stream is folded where the log puts it, as a catch-up
+    folds it, not dropped by a stream-by-stream read."""
+    wipe(engine)
+    store = SqlEventStore(engine)
+    first, second = _two_enterprises_interleaved(store)
+    store.append(
+        enterprise_stream(second), [milestone(first, "srdi-municipal", "certified", date(2023, 3, 1))], None
+    )
+    catch_up(engine)
+    incremental = dump_engine(engine)
+    assert status_or_none(engine, first) is not None
+    monkeypatch.setattr(feed, "WRITE_CHUNK", 1)  # the first enterprise is written before the stray
+    result = rebuild(engine, batch=2)
+    assert dump_engine(engine) == incremental
+    assert result.events == store.last_position()
+
+
+def test_events_appended_and_views_caught_up_during_a_rebuild_are_in_the_views_after_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the rebuild's read of the log and its publication, a clerk appends and a reader
+    catches the live views up past it: the rebuild publishes the views as of its end, then
+    catches up, so nothing is lost or applied twice."""
+    wipe(engine)
+    store = SqlEventStore(engine)
+    first, second = _two_enterprises_interleaved(store)
+    real = feed._publish
+
+    def meanwhile(*args: Any) -> None:
+        append(store, first, milestone(first, "srdi-municipal", "certified", date(2023, 4, 1)))
+        append(store, second, milestone(second, "hnte", "revoked", date(2023, 5, 1)))
+        catch_up(engine)
+        real(*args)
+
+    monkeypatch.setattr(feed, "_publish", meanwhile)
+    result = rebuild(engine, batch=2)
+    rebuilt = dump_engine(engine)
+    assert result.events == store.last_position() == 8
+    assert set(checkpoints(engine).values()) == {8}
+    monkeypatch.undo()
+    wipe_views_only = rebuild(engine)
+    assert wipe_views_only.events == 8 and dump_engine(engine) == rebuilt
