@@ -121,10 +121,14 @@ def replay(
     ),
     as_json: Json = False,
     batch: int | None = typer.Option(
-        None, "--batch", min=1, help="Events per transaction (default 20000); a crash loses one at most."
+        None, "--batch", min=1, help="Events read at a time (default 20000); fewer use less memory."
     ),
 ) -> None:
-    """Rebuild every projection from the log, in batches, and report events, seconds and rows."""
+    """Rebuild every projection from the log and report events, seconds and rows.
+
+    The views are built aside and replace the live ones in one transaction at the end: until then
+    readers see the old views, and a replay that is stopped leaves them as they were.
+    """
     import sys
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn

@@ -12,8 +12,13 @@
   earlier ones are visible. Still, a batch is only taken up to its first hole; a hole is re-read a
   few times (a late commit would fill it) and only then treated as permanent (a deleted row, which
   ``audit verify`` reports).
-- ``rebuild`` resets the live tables and checkpoints in one transaction and catches up to the end.
-  With ``as_of`` it never touches the live tables: it builds a snapshot and reports what it holds.
+- ``rebuild`` builds the views aside, in TEMPORARY copies on one connection, from the log up to
+  its end as it was at the start: the enterprise views stream by stream (each enterprise read,
+  folded and written once, however the log interleaves it), the others in log order. Then ONE
+  write transaction replaces the live rows and sets the checkpoints to that end, and a catch-up
+  adds what was appended meanwhile. Readers see the old views whole until the replacement; a
+  rebuild that dies leaves them as they were. With ``as_of`` it never touches the live tables: it
+  builds a snapshot and reports what it holds.
 - ``snapshot`` rebuilds the chosen projections into TEMPORARY tables of the same names on one
   connection (SQLAlchemy's ``schema_translate_map`` points every statement on it at ``temp`` /
   ``pg_temp``), from the events a ``Cutoff`` admits; every read query then runs unchanged on it.
