@@ -239,7 +239,7 @@ class ReplayLane:
 
 
 @pytest.mark.slow
-def test_killed_replays_leave_every_projection_at_a_whole_batch(
+def test_killed_replays_leave_every_projection_exact_at_its_checkpoint(
     lanes: list[tuple[str, Engine]], backend: str
 ) -> None:
     """kill -9 of `srdi replay` at 20 random points: the log untouched, each view exact at its checkpoint."""
