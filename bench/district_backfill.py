@@ -38,7 +38,7 @@ import psycopg
 import sqlalchemy as sa
 
 from bench import data
-from bench.pg_scale import _drop_schema, _dsn, load, load_average, make_seed, read_seed
+from bench.pg_scale import _drop_schema, _dsn, load, load_average, make_seed, read_seed, schema_url
 from bench.util import ROOT, log
 from events.db import make_engine
 from events.migrate import upgrade
@@ -99,12 +99,7 @@ class LockProbe(threading.Thread):
 
 def _schema_at(revision: str) -> tuple[str, str]:
     schema = f"bench_district_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(data.PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    admin.dispose()
-    sep = "&" if "?" in data.PG_URL else "?"
-    url = f"{data.PG_URL}{sep}options=-csearch_path%3D{schema}"
+    url = schema_url(schema)
     engine = make_engine(url)
     upgrade(engine, revision)
     engine.dispose()

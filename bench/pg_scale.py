@@ -452,16 +452,23 @@ def _df() -> str:
     return f"{st.f_bavail * st.f_frsize / 1e9:.1f} GB free"
 
 
-def _create_schema(schema: str) -> str:
+def schema_url(schema: str) -> str:
+    """Create ``schema`` on the benchmark server; the URL of a session whose search path is it."""
     from events.db import make_engine
-    from events.migrate import ensure_schema
 
     admin = make_engine(data.PG_URL)
     with admin.begin() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
     admin.dispose()
     sep = "&" if "?" in data.PG_URL else "?"
-    url = f"{data.PG_URL}{sep}options=-csearch_path%3D{schema}"
+    return f"{data.PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def _create_schema(schema: str) -> str:
+    from events.db import make_engine
+    from events.migrate import ensure_schema
+
+    url = schema_url(schema)
     engine = make_engine(url)
     ensure_schema(engine)
     engine.dispose()

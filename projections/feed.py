@@ -146,15 +146,12 @@ def catch_up(
     wanted = tuple(sorted({t for p in chosen for t in p.handles}))
     applied = dict.fromkeys((p.name for p in chosen), 0)
     read, counted = 0, after
-    decode, new_batch = store.decoder()
+    reading = _Reading(engine, store, chosen, end, batch, wanted, *store.decoder())
     with _older_objects_frozen():
         while after < end:
             at = {known.get(p.name, 0) for p in chosen}
             try:
-                if len(at) == 1:
-                    windows = _buffered(engine, store, chosen, after, end, batch, wanted, decode, new_batch)
-                else:
-                    windows = _per_window(engine, store, chosen, after, end, batch, wanted, decode, new_batch)
+                windows = _buffered(reading, after) if len(at) == 1 else _per_window(reading, after)
                 for window, given in windows:
                     for name, n in given.items():
                         applied[name] += n
@@ -174,39 +171,37 @@ def catch_up(
 # Between two writes of the enterprise views, a catch-up holds at most this many enterprises' folds
 # in memory (~3.5 kB each).
 HELD_FOLDS = 20_000
-_Decode = Callable[[Sequence[Any]], RecordedEvent]
 _Windows = Iterator[tuple["_Window", dict[str, int]]]
 
 
-def _per_window(
-    engine: Engine,
-    store: SqlEventStore,
-    chosen: Sequence[Projection],
-    after: int,
-    end: int,
-    batch: int,
-    wanted: Sequence[str],
-    decode: _Decode,
-    new_batch: Callable[[], None],
-) -> _Windows:
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """One catch-up's reading of the log: its views, up to where, how much at a time, which types,
+    and the decoder (with its per-window reset) both ways of writing the views use."""
+
+    engine: Engine
+    store: SqlEventStore
+    chosen: Sequence[Projection]
+    end: int
+    batch: int
+    wanted: Sequence[str]
+    decode: Callable[[Sequence[Any]], RecordedEvent]
+    new_batch: Callable[[], None]
+
+    def windows(self, after: int) -> Iterator[tuple[_Window, list[RecordedEvent]]]:
+        """Each window after ``after`` with its wanted events decoded."""
+        for window in _windows(self.store, after, self.end, self.batch, self.wanted):
+            self.new_batch()
+            yield window, [self.decode(r) for r in window.rows]
+
+
+def _per_window(read: _Reading, after: int) -> _Windows:
     """One transaction per window: for projections standing at different checkpoints."""
-    for window in _windows(store, after, end, batch, wanted):
-        new_batch()
-        decoded = [decode(r) for r in window.rows]
-        yield window, _commit(engine, chosen, decoded, window.first, window.last)
+    for window, decoded in read.windows(after):
+        yield window, _commit(read.engine, read.chosen, decoded, window.first, window.last)
 
 
-def _buffered(
-    engine: Engine,
-    store: SqlEventStore,
-    chosen: Sequence[Projection],
-    after: int,
-    end: int,
-    batch: int,
-    wanted: Sequence[str],
-    decode: _Decode,
-    new_batch: Callable[[], None],
-) -> _Windows:
+def _buffered(read: _Reading, after: int) -> _Windows:
     """The enterprise views' folds held in memory over several windows and written once per
     ``HELD_FOLDS`` enterprises (or at the end); for projections standing at the same checkpoint.
 
@@ -218,10 +213,11 @@ def _buffered(
     written once per write, not once per window. The other views are committed window by window
     as before: what they keep per event (an entitlement's steps) is not worth holding.
     """
-    together = [p for p in chosen if isinstance(p, EnterpriseProjection)]
-    others = [p for p in chosen if not isinstance(p, EnterpriseProjection)]
+    engine, end = read.engine, read.end
+    together = [p for p in read.chosen if isinstance(p, EnterpriseProjection)]
+    others = [p for p in read.chosen if not isinstance(p, EnterpriseProjection)]
     if not together:
-        yield from _per_window(engine, store, chosen, after, end, batch, wanted, decode, new_batch)
+        yield from _per_window(read, after)
         return
     handles = together[0].handles
     for p in together[1:]:
@@ -230,9 +226,7 @@ def _buffered(
     base = after
     held: list[tuple[_Window, dict[str, int]]] = []
     folds = FoldBuffer(together[0].tables[0])
-    for window in _windows(store, after, end, batch, wanted):
-        new_batch()
-        decoded = [decode(r) for r in window.rows]
+    for window, decoded in read.windows(after):
         mine = [e for e in decoded if e.event_type in handles]
         given = _commit(engine, others, decoded, window.first, window.last) if others else {}
         given.update((p.name, len(mine)) for p in together)
@@ -390,25 +384,15 @@ def _fill_by_position(
 ) -> None:
     """The chosen views from the log in position order, window by window (folds held over windows)."""
     wanted = tuple(sorted({t for p in chosen for t in p.handles}))
-    together = [p for p in chosen if isinstance(p, EnterpriseProjection)]
-    others = [p for p in chosen if not isinstance(p, EnterpriseProjection)]
-    folds = FoldBuffer(together[0].tables[0]) if together else None
+    aside = _Aside(chosen)
     decode, new_batch = store.decoder()
     for window in _windows(store, 0, end, batch, wanted):
         new_batch()
-        decoded = [decode(r) for r in window.rows]
-        with conn.begin():
-            _dispatch(conn, others, decoded)
-            if folds is not None:
-                folds.apply(conn, [e for e in decoded if e.event_type in together[0].handles])
-                if len(folds) >= HELD_FOLDS:
-                    folds.write(conn, together)
-                    folds = FoldBuffer(together[0].tables[0])
+        aside.add(conn, [decode(r) for r in window.rows])
         if progress is not None:
             progress(window.last, end)
-    if folds is not None:
-        with conn.begin():
-            folds.write(conn, together)
+    with conn.begin():
+        aside.finish(conn)
 
 
 def _publish(conn: Connection, chosen: Sequence[Projection], schema: str, end: int) -> None:
@@ -483,44 +467,47 @@ def snapshot(
     store = SqlEventStore(engine)
     end = store.last_position()
     wanted = frozenset(t for p in chosen for t in p.handles)
-    temps = [temp_copy(t, sa.MetaData()) for p in chosen for t in p.tables]
-    schema = "temp" if is_sqlite(engine) else "pg_temp"
-    with engine.connect() as conn:
+    # The copies are named explicitly rather than found by temp-first lookup: a statement prepared
+    # on this pooled connection before (psycopg prepares repeated ones) is bound to the live table.
+    with _private_tables(engine, chosen) as (conn, _schema):
+        admitted = 0
+        aside = _Aside(chosen)
+        for rows in _batches(store, 0, end, batch):
+            kept = [r for r in rows if cutoff.admits_row(r)]
+            admitted += len(kept)
+            aside.add(conn, [_decode(r) for r in kept if r[4] in wanted])
+            if progress is not None:
+                progress(int(rows[-1][0]), end)
         with conn.begin():
-            for table in temps:
-                table.create(conn)
-        # Name the copies explicitly rather than rely on temp-first lookup: a statement prepared on
-        # this pooled connection before (psycopg prepares repeated ones) is bound to the live table.
-        conn.execution_options(schema_translate_map={None: schema})
-        try:
-            admitted = 0
-            together = [p for p in chosen if isinstance(p, EnterpriseProjection)]
-            others = [p for p in chosen if not isinstance(p, EnterpriseProjection)]
-            folds = FoldBuffer(together[0].tables[0]) if together else None
-            for rows in _batches(store, 0, end, batch):
-                kept = [r for r in rows if cutoff.admits_row(r)]
-                admitted += len(kept)
-                decoded = [_decode(r) for r in kept if r[4] in wanted]
-                with conn.begin():
-                    _dispatch(conn, others, decoded)
-                    if folds is not None:  # held over batches, as a catch-up holds them
-                        folds.apply(conn, [e for e in decoded if e.event_type in together[0].handles])
-                        if len(folds) >= HELD_FOLDS:
-                            folds.write(conn, together)
-                            folds = FoldBuffer(together[0].tables[0])
-                if progress is not None:
-                    progress(int(rows[-1][0]), end)
-            with conn.begin():
-                if folds is not None:
-                    folds.write(conn, together)
-                counts = {p.name: p.count_rows(conn) for p in chosen}
-            yield Snapshot(conn, admitted, counts)
-        finally:
-            if conn.in_transaction():
-                conn.rollback()
-            with conn.begin():
-                for table in reversed(temps):
-                    conn.exec_driver_sql(f'DROP TABLE IF EXISTS {schema}."{table.name}"')
+            aside.finish(conn)
+            counts = {p.name: p.count_rows(conn) for p in chosen}
+        yield Snapshot(conn, admitted, counts)
+
+
+class _Aside:
+    """Views being built in private copies on one connection, batch by batch in log order: the
+    other views applied as their events come, the enterprise folds held over batches (written once
+    per ``HELD_FOLDS`` enterprises, as a catch-up holds them)."""
+
+    def __init__(self, chosen: Sequence[Projection]) -> None:
+        self.together = [p for p in chosen if isinstance(p, EnterpriseProjection)]
+        self.others = [p for p in chosen if not isinstance(p, EnterpriseProjection)]
+        self.folds = FoldBuffer(self.together[0].tables[0]) if self.together else None
+
+    def add(self, conn: Connection, decoded: Sequence[RecordedEvent]) -> None:
+        with conn.begin():
+            _dispatch(conn, self.others, decoded)
+            if self.folds is not None:
+                handles = self.together[0].handles
+                self.folds.apply(conn, [e for e in decoded if e.event_type in handles])
+                if len(self.folds) >= HELD_FOLDS:
+                    self.finish(conn)
+
+    def finish(self, conn: Connection) -> None:
+        """Write the held folds (in the caller's transaction)."""
+        if self.folds is not None:
+            self.folds.write(conn, self.together)
+            self.folds = FoldBuffer(self.together[0].tables[0])
 
 
 @contextmanager
