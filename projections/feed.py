@@ -396,12 +396,16 @@ def _fill_by_position(
 
 
 def _publish(conn: Connection, chosen: Sequence[Projection], schema: str, end: int) -> None:
-    """Replace the live views by the private copies and set their checkpoints to ``end``, in ONE
-    write transaction: readers see the old views until it commits, then the new ones whole.
+    """Make the live views what the private copies hold and set their checkpoints to ``end``, in
+    ONE write transaction: readers see the old views until it commits, then the new ones whole.
 
-    A catch-up that moved a live view past ``end`` meanwhile is undone by it, and the catch-up
-    that follows a rebuild applies those events again. The secondary indexes are dropped for the
-    copy and created after it, in the same transaction, where the session owns the tables.
+    A live table that is empty is filled by one copy, its secondary indexes dropped for it and
+    created after it where the session owns the table. Otherwise only the difference is written:
+    the rows the copy does not hold, or holds otherwise, are deleted by key, and the copy's rows
+    the live table lacks are inserted. A rebuild of views that were right (the usual case: after an
+    upgrade, or to check them) then writes nothing and holds the write lock only to compare. A
+    catch-up that moved a live view past ``end`` meanwhile is undone, and the catch-up that follows
+    a rebuild applies those events again.
     """
     conn.execution_options(schema_translate_map=None)
     live = "main" if is_sqlite(conn.engine) else str(conn.exec_driver_sql("SELECT current_schema()").scalar())
@@ -412,21 +416,33 @@ def _publish(conn: Connection, chosen: Sequence[Projection], schema: str, end: i
     with conn.begin():
         if not is_sqlite(conn.engine):
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PROJECTION_LOCK_KEY})
-        dropped = _drop_secondary_indexes(conn, chosen)
-        for p in chosen:
-            p.reset(conn)
+        empty = [p for p in chosen if all(_is_empty(conn, live, t) for t in p.tables)]
+        dropped = _drop_secondary_indexes(conn, empty)
         for p in chosen:
             for table in p.tables:
                 columns = ", ".join(f'"{c.name}"' for c in table.columns)
+                target, source = f'"{live}"."{table.name}"', f'{schema}."{table.name}"'
+                if p in empty:
+                    conn.exec_driver_sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}")
+                    continue
+                key = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
                 conn.exec_driver_sql(
-                    f'INSERT INTO "{live}"."{table.name}" ({columns}) '
-                    f'SELECT {columns} FROM {schema}."{table.name}"'
+                    f"DELETE FROM {target} WHERE ({key}) IN (SELECT {key} FROM "
+                    f"(SELECT {columns} FROM {target} EXCEPT SELECT {columns} FROM {source}) gone)"
+                )
+                conn.exec_driver_sql(
+                    f"INSERT INTO {target} ({columns}) "
+                    f"SELECT {columns} FROM {source} EXCEPT SELECT {columns} FROM {target}"
                 )
         for index in dropped:
             index.create(conn)
         for p in chosen:
             rewind_position(conn, p.name, end)
     conn.execution_options(srdi_write=False)
+
+
+def _is_empty(conn: Connection, schema: str, table: sa.Table) -> bool:
+    return conn.exec_driver_sql(f'SELECT 1 FROM "{schema}"."{table.name}" LIMIT 1').first() is None
 
 
 def _drop_secondary_indexes(conn: Connection, chosen: Sequence[Projection]) -> list[sa.Index]:

@@ -245,3 +245,27 @@ def test_events_appended_and_views_caught_up_during_a_rebuild_are_in_the_views_a
     monkeypatch.undo()
     wipe_views_only = rebuild(engine)
     assert wipe_views_only.events == 8 and dump_engine(engine) == rebuilt
+
+
+def test_a_rebuild_over_views_gone_wrong_writes_only_the_difference_and_mends_them(engine: Engine) -> None:
+    """A row edited, a row added, a row deleted in the live views: the rebuild's comparison of the
+    live rows with the ones it built deletes and inserts exactly those, and the views are right."""
+    wipe(engine)
+    store = SqlEventStore(engine)
+    first, second = _two_enterprises_interleaved(store)
+    catch_up(engine)
+    right = dump_engine(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE status_titles SET state = 'revoked' WHERE uscc = :u"), {"u": first})
+        conn.execute(sa.text("DELETE FROM status_enterprises WHERE uscc = :u"), {"u": second})
+        conn.execute(
+            sa.text(
+                "INSERT INTO targets_firsts (uscc, subject, first_on, district, department_key) "
+                "VALUES (:u, 'forged', '2020-01-01', 'qianjiang', NULL)"
+            ),
+            {"u": second},
+        )
+    assert dump_engine(engine) != right
+    rebuild(engine)
+    assert dump_engine(engine) == right
+    assert set(checkpoints(engine).values()) == {store.last_position()}
