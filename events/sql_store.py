@@ -648,6 +648,15 @@ class SqlEventStore(EventStore):
                 if len(rows) < batch:
                     return
 
+    def count_of_types(self, types: Sequence[str], until_position: int) -> int:
+        """How many events of ``types`` the log holds up to ``until_position`` (the type index)."""
+        marks = ", ".join([self._sql.mark] * len(types))
+        statement = (
+            f"SELECT count(*) FROM {T.name} WHERE event_type IN ({marks}) AND position <= {self._sql.mark}"
+        )
+        with self.engine.connect() as conn, conn.begin():
+            return int(self._fetch(conn, statement, (*types, until_position))[0][0])
+
     def decoder(self) -> tuple[Callable[[Sequence[Any]], RecordedEvent], Callable[[], None]]:
         """A decoder of ``read_raw_rows`` rows (what ``read_all`` uses) and its per-batch reset.
 

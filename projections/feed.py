@@ -330,7 +330,7 @@ def _fill(
     others = [p for p in chosen if not isinstance(p, EnterpriseProjection)]
     if together:
         try:
-            _fill_by_stream(conn, store, together, end, batch)
+            _fill_by_stream(conn, store, together, end, batch, progress)
         except _NotByStream as reason:
             log.warning("enterprise views rebuilt in log order", reason=str(reason))
             with conn.begin():
@@ -344,20 +344,33 @@ def _fill(
 
 
 def _fill_by_stream(
-    conn: Connection, store: SqlEventStore, together: Sequence[EnterpriseProjection], end: int, batch: int
+    conn: Connection,
+    store: SqlEventStore,
+    together: Sequence[EnterpriseProjection],
+    end: int,
+    batch: int,
+    progress: Progress | None,
 ) -> None:
     """The enterprise views from each enterprise's stream read whole, written ``WRITE_CHUNK`` at a time.
 
     Their rows depend only on each enterprise's own events in log order, which is its stream's
     order. Raises ``_NotByStream`` when an event they handle is not in the stream of the enterprise
     it names (the handlers never write one, but a log is not trusted to be what they write).
+    Progress is reported as (events folded, events to fold): the log-order pass that may follow
+    reports positions.
     """
     decode, new_batch = store.decoder()
     table = together[0].tables[0]
     folds = FoldBuffer(table)
     last = ""
-    for rows in store.read_by_stream(sorted(together[0].handles), end, batch=batch):
+    types = sorted(together[0].handles)
+    total = store.count_of_types(types, end) if progress is not None else 0
+    done = 0
+    for rows in store.read_by_stream(types, end, batch=batch):
         new_batch()
+        done += len(rows)
+        if progress is not None:
+            progress(min(done, total), total)
         for row in rows:
             event = decode(row)
             uscc = str(event.data["uscc"])

@@ -269,3 +269,23 @@ def test_a_rebuild_over_views_gone_wrong_writes_only_the_difference_and_mends_th
     rebuild(engine)
     assert dump_engine(engine) == right
     assert set(checkpoints(engine).values()) == {store.last_position()}
+
+
+def test_a_rebuild_reports_its_progress_pass_by_pass_and_ends_at_the_log_end(engine: Engine) -> None:
+    """The stream-by-stream pass reports events folded of events to fold, the log-order pass
+    positions of the log's end; each only moves forward, and the last report is the end."""
+    wipe(engine)
+    store = SqlEventStore(engine)
+    _two_enterprises_interleaved(store)
+    seen: list[tuple[int, int]] = []
+    rebuild(engine, batch=2, progress=lambda done, total: seen.append((done, total)))
+    end = store.last_position()
+    assert seen[-1] == (end, end)
+    passes: list[list[tuple[int, int]]] = [[]]
+    for done, total in seen:
+        assert 0 <= done <= total
+        if passes[-1] and (done < passes[-1][-1][0] or total != passes[-1][-1][1]):
+            passes.append([])
+        passes[-1].append((done, total))
+    assert len(passes) <= 2, seen  # the stream-by-stream pass, then the log-order one
+    assert len(passes[-1]) > 1  # the log-order pass reported each window
