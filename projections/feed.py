@@ -214,15 +214,11 @@ def _buffered(read: _Reading, after: int) -> _Windows:
     as before: what they keep per event (an entitlement's steps) is not worth holding.
     """
     engine, end = read.engine, read.end
-    together = [p for p in read.chosen if isinstance(p, EnterpriseProjection)]
-    others = [p for p in read.chosen if not isinstance(p, EnterpriseProjection)]
+    together, others = _split(read.chosen)
     if not together:
         yield from _per_window(read, after)
         return
     handles = together[0].handles
-    for p in together[1:]:
-        if p.handles != handles:
-            raise RuntimeError(f"enterprise projection {p.name} handles other events than {together[0].name}")
     base = after
     held: list[tuple[_Window, dict[str, int]]] = []
     folds = FoldBuffer(together[0].tables[0])
@@ -326,8 +322,7 @@ def _fill(
     folded and written once, however its events are spread over the log. The others (the ledger,
     facilities), and the enterprise views of a log where that does not hold, in log order.
     """
-    together = [p for p in chosen if isinstance(p, EnterpriseProjection)]
-    others = [p for p in chosen if not isinstance(p, EnterpriseProjection)]
+    together, others = _split(chosen)
     if together:
         try:
             _fill_by_stream(conn, store, together, end, batch, progress)
@@ -459,15 +454,13 @@ def _is_empty(conn: Connection, schema: str, table: sa.Table) -> bool:
 
 
 def _drop_secondary_indexes(conn: Connection, chosen: Sequence[Projection]) -> list[sa.Index]:
-    """Drop the views' non-unique indexes for a rebuild, which creates them again at its end.
+    """Drop the views' non-unique indexes in the caller's transaction, which creates them again.
 
-    Filling a table and then indexing it costs less than keeping its indexes up to date row by row:
-    on PostgreSQL a rebuild of the demo log took ~17% less time; on SQLite it came out even
-    (docs/benchmarks.md). Every lookup a rebuild makes goes through a primary key, which stays.
-    Readers meanwhile get the same answers, only slower; a rebuild killed part-way leaves them so
-    until the next ``srdi replay``, which ends by creating them.
-    A session that may write the views but does not own their tables (a PostgreSQL role with
-    grants only) cannot drop them: the rebuild then keeps them, as before.
+    Filling empty tables and then indexing them costs less than keeping their indexes up to date
+    row by row (on PostgreSQL a rebuild of the demo log took ~17% less time; on SQLite it came out
+    even: docs/benchmarks.md). ``_publish`` drops and creates them in its one transaction, so no
+    reader ever sees a view without them. A session that may write the views but does not own
+    their tables (a PostgreSQL role with grants only) cannot drop them: they are kept.
     """
     indexes = [i for p in chosen for t in p.tables for i in t.indexes if not i.unique]
     savepoint = conn.begin_nested()
@@ -519,8 +512,7 @@ class _Aside:
     per ``HELD_FOLDS`` enterprises, as a catch-up holds them)."""
 
     def __init__(self, chosen: Sequence[Projection]) -> None:
-        self.together = [p for p in chosen if isinstance(p, EnterpriseProjection)]
-        self.others = [p for p in chosen if not isinstance(p, EnterpriseProjection)]
+        self.together, self.others = _split(chosen)
         self.folds = FoldBuffer(self.together[0].tables[0]) if self.together else None
 
     def add(self, conn: Connection, decoded: Sequence[RecordedEvent]) -> None:
@@ -818,6 +810,15 @@ def _contiguous(rows: Sequence[Any], expected: int) -> int:
     return n
 
 
+def _split(chosen: Sequence[Projection]) -> tuple[list[EnterpriseProjection], list[Projection]]:
+    """The enterprise views (folded together: they must handle the same events) and the others."""
+    together = [p for p in chosen if isinstance(p, EnterpriseProjection)]
+    for p in together[1:]:
+        if p.handles != together[0].handles:
+            raise RuntimeError(f"enterprise projection {p.name} handles other events than {together[0].name}")
+    return together, [p for p in chosen if not isinstance(p, EnterpriseProjection)]
+
+
 def _dispatch(
     conn: Connection, chosen: Sequence[Projection], decoded: Sequence[RecordedEvent]
 ) -> dict[str, int]:
@@ -826,23 +827,18 @@ def _dispatch(
     The enterprise projections (status, calendar, targets) handle the same events and fold the
     same enterprises: they are applied together, so each enterprise is folded once per batch.
     """
+    together, others = _split(chosen)
     given: dict[str, int] = {}
-    together: list[EnterpriseProjection] = []
-    shared: list[RecordedEvent] = []
-    for p in chosen:
-        mine = [e for e in decoded if e.event_type in p.handles]
-        given[p.name] = len(mine)
-        if isinstance(p, EnterpriseProjection):
-            if together and p.handles != together[0].handles:
-                raise RuntimeError(
-                    f"enterprise projection {p.name} handles other events than {together[0].name}"
-                )
-            together.append(p)
-            shared = mine
-        elif mine:
-            p.apply(conn, mine)
-    apply_enterprises(conn, together, shared)
-    return given
+    for p in others:
+        theirs = [e for e in decoded if e.event_type in p.handles]
+        given[p.name] = len(theirs)
+        if theirs:
+            p.apply(conn, theirs)
+    if together:
+        shared = [e for e in decoded if e.event_type in together[0].handles]
+        given.update((p.name, len(shared)) for p in together)
+        apply_enterprises(conn, together, shared)
+    return {p.name: given[p.name] for p in chosen}
 
 
 def _commit(
