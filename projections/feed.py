@@ -408,12 +408,11 @@ def _publish(conn: Connection, chosen: Sequence[Projection], schema: str, end: i
     ONE write transaction: readers see the old views until it commits, then the new ones whole.
 
     A live table that is empty is filled by one copy, its secondary indexes dropped for it and
-    created after it where the session owns the table. Otherwise only the difference is written:
-    the rows the copy does not hold, or holds otherwise, are deleted by key, and the copy's rows
-    the live table lacks are inserted. A rebuild of views that were right (the usual case: after an
-    upgrade, or to check them) then writes nothing and holds the write lock only to compare. A
-    catch-up that moved a live view past ``end`` meanwhile is undone, and the catch-up that follows
-    a rebuild applies those events again.
+    created after it where the session owns the table. Otherwise only the difference is written
+    (`_write_difference`). A rebuild of views that were right (the usual case: after an upgrade,
+    or to check them) then writes nothing and holds the write lock only to compare. A catch-up
+    that moved a live view past ``end`` meanwhile is undone, and the catch-up that follows a
+    rebuild applies those events again.
     """
     conn.execution_options(schema_translate_map=None)
     live = "main" if is_sqlite(conn.engine) else str(conn.exec_driver_sql("SELECT current_schema()").scalar())
@@ -433,20 +432,36 @@ def _publish(conn: Connection, chosen: Sequence[Projection], schema: str, end: i
                 if p in empty:
                     conn.exec_driver_sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}")
                     continue
-                key = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
-                conn.exec_driver_sql(
-                    f"DELETE FROM {target} WHERE ({key}) IN (SELECT {key} FROM "
-                    f"(SELECT {columns} FROM {target} EXCEPT SELECT {columns} FROM {source}) gone)"
-                )
-                conn.exec_driver_sql(
-                    f"INSERT INTO {target} ({columns}) "
-                    f"SELECT {columns} FROM {source} EXCEPT SELECT {columns} FROM {target}"
-                )
+                _write_difference(conn, table, target, source)
         for index in dropped:
             index.create(conn)
         for p in chosen:
             rewind_position(conn, p.name, end)
     conn.execution_options(srdi_write=False)
+
+
+def _write_difference(conn: Connection, table: sa.Table, target: str, source: str) -> None:
+    """Make ``target`` hold what ``source`` holds (two tables of ``table``'s shape), writing only
+    the difference: the target rows the source does not hold equal in every column (NULL-safe)
+    are deleted, then the source rows whose key the target lacks are inserted.
+
+    Both statements look rows up by primary key; an ``EXCEPT`` of whole rows each way, which
+    sorts both tables, cost four times as much on the demo log.
+    """
+    equal = "IS" if is_sqlite(conn.engine) else "IS NOT DISTINCT FROM"
+    keys = {c.name for c in table.primary_key.columns}
+    columns = ", ".join(f'"{c.name}"' for c in table.columns)
+    same = " AND ".join(
+        f's."{c.name}" {"=" if c.name in keys else equal} t."{c.name}"' for c in table.columns
+    )
+    same_key = " AND ".join(f's."{k}" = t."{k}"' for k in keys)
+    conn.exec_driver_sql(
+        f"DELETE FROM {target} AS t WHERE NOT EXISTS (SELECT 1 FROM {source} AS s WHERE {same})"
+    )
+    conn.exec_driver_sql(
+        f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source} AS s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {same_key})"
+    )
 
 
 def _is_empty(conn: Connection, schema: str, table: sa.Table) -> bool:

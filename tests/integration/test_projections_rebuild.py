@@ -248,8 +248,9 @@ def test_events_appended_and_views_caught_up_during_a_rebuild_are_in_the_views_a
 
 
 def test_a_rebuild_over_views_gone_wrong_writes_only_the_difference_and_mends_them(engine: Engine) -> None:
-    """A row edited, a row added, a row deleted in the live views: the rebuild's comparison of the
-    live rows with the ones it built deletes and inserts exactly those, and the views are right."""
+    """A row edited (a value changed, a value made NULL, a NULL given a value), a row added, a row
+    deleted in the live views: the rebuild's comparison of the live rows with the ones it built
+    deletes and inserts exactly those, and the views are right."""
     wipe(engine)
     store = SqlEventStore(engine)
     first, second = _two_enterprises_interleaved(store)
@@ -258,6 +259,9 @@ def test_a_rebuild_over_views_gone_wrong_writes_only_the_difference_and_mends_th
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE status_titles SET state = 'revoked' WHERE uscc = :u"), {"u": first})
         conn.execute(sa.text("DELETE FROM status_enterprises WHERE uscc = :u"), {"u": second})
+        conn.execute(sa.text("UPDATE status_enterprises SET name = NULL WHERE uscc = :u"), {"u": first})
+        listed = "UPDATE status_enterprises SET listing_stage = 'ipo-listed' WHERE uscc = :u"
+        conn.execute(sa.text(listed), {"u": first})
         conn.execute(
             sa.text(
                 "INSERT INTO targets_firsts (uscc, subject, first_on, district, department_key) "
@@ -266,9 +270,22 @@ def test_a_rebuild_over_views_gone_wrong_writes_only_the_difference_and_mends_th
             {"u": second},
         )
     assert dump_engine(engine) != right
+    untouched = _physical_rows(engine, second)  # its titles, with NULL dates: equal, so kept
+    assert len(untouched) == 2
     rebuild(engine)
     assert dump_engine(engine) == right
     assert set(checkpoints(engine).values()) == {store.last_position()}
+    assert _physical_rows(engine, second) == untouched
+
+
+def _physical_rows(engine: Engine, code: str) -> list[Any]:
+    """Where ``status_titles`` rows of ``code`` lie (rowid / ctid): a rewritten row moves."""
+    where = "rowid" if engine.dialect.name == "sqlite" else "ctid::text"
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(f"SELECT {where} FROM status_titles WHERE uscc = :u ORDER BY track"), {"u": code}
+        )
+        return [r[0] for r in rows]
 
 
 def test_a_rebuild_reports_its_progress_pass_by_pass_and_ends_at_the_log_end(engine: Engine) -> None:

@@ -58,6 +58,9 @@ def test_every_json_text_parses_to_what_json_loads_gives(
         "-9223372036854775809",
         "18446744073709551616",
         '{"amount": 99999999999999999999, "fen": 1}',
+        '{"rate": 0.5, "fen": 12345678901234567890123}',  # a float beside: still searched
+        '{"rates": [[1.5]], "code": "915001001234567890"}',  # a float, no long number
+        '[{"a": [2.5e300, 18446744073709551615]}]',
         "NaN",
         "[Infinity, -Infinity]",
         "1e400",
