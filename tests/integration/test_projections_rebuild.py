@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from domain.policy.targets import Target
+from events.db import make_engine
+from events.migrate import ensure_schema
 from events.schemas import enterprise_stream
 from events.sql_store import SqlEventStore
 from projections import feed, registry
@@ -306,3 +308,19 @@ def test_a_rebuild_reports_its_progress_pass_by_pass_and_ends_at_the_log_end(eng
         passes[-1].append((done, total))
     assert len(passes) <= 2, seen  # the stream-by-stream pass, then the log-order one
     assert len(passes[-1]) > 1  # the log-order pass reported each window
+
+
+def test_a_rebuild_of_an_in_memory_database_keeps_it() -> None:
+    """A rebuild's private session is closed at the end to discard its copies at once, except
+    where the database is that session's own (in-memory SQLite): there they are dropped."""
+    engine = make_engine("sqlite://")
+    ensure_schema(engine)
+    store = SqlEventStore(engine)
+    code = uscc(41)
+    append(store, code, registered(code, date(2022, 12, 1)))
+    append(store, code, milestone(code, "hnte", "certified", date(2023, 1, 1)))
+    for _ in range(2):
+        result = rebuild(engine)
+        assert result.events == 2 and result.projections["status"] == 2
+    assert store.last_position() == 2
+    assert status_or_none(engine, code) is not None
