@@ -368,7 +368,7 @@ def _fill_by_stream(
     decode, new_batch = store.decoder()
     table = together[0].tables[0]
     folds = FoldBuffer(table)
-    last = ""
+    last = stream = ""
     types = sorted(together[0].handles)
     total = store.count_of_types(types, end) if progress is not None else 0
     done = 0
@@ -380,14 +380,15 @@ def _fill_by_stream(
         for row in rows:
             event = decode(row)
             uscc = str(event.data["uscc"])
-            if row[2] != enterprise_stream(uscc):
-                raise _NotByStream(f"event {row[1]} of {uscc} is in stream {row[2]}")
             if uscc != last:
+                stream = enterprise_stream(uscc)
                 if len(folds) >= WRITE_CHUNK:  # the folds held are whole: their streams are read
                     with conn.begin():
                         folds.write(conn, together)
                     folds = FoldBuffer(table)
                 last = uscc
+            if row[2] != stream:
+                raise _NotByStream(f"event {row[1]} of {uscc} is in stream {row[2]}")
             folds.take(event)
     with conn.begin():
         folds.write(conn, together)
