@@ -17,7 +17,7 @@ Readings taken here (docs/decisions.md, "Enterprise details"):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 FIELDS = ("name", "district", "department", "size", "industry")
@@ -60,7 +60,10 @@ class DetailsHistory:
     changes: tuple[DetailsChange, ...] = ()
 
     def with_change(self, change: DetailsChange) -> DetailsHistory:
-        return DetailsHistory((*self.changes, replace(change, seq=len(self.changes))))
+        seq = len(self.changes)
+        if change.seq != seq:  # most often the registration: seq 0 already, kept as it is
+            change = DetailsChange(change.event_id, change.on, change.fields, seq)
+        return DetailsHistory((*self.changes, change))
 
     def without(self, event_id: str) -> DetailsHistory:
         """The history as if that change was never recorded (a retraction)."""
@@ -91,5 +94,5 @@ class DetailsHistory:
 
 def change_of(event_id: str, on: date, data: Mapping[str, object]) -> DetailsChange:
     """The change an `EnterpriseRegistered` or `EnterpriseDetailsChanged` payload states."""
-    fields = tuple((k, str(data[k])) for k in FIELDS if data.get(k) is not None)
+    fields = tuple([(k, str(value)) for k in FIELDS if (value := data.get(k)) is not None])
     return DetailsChange(event_id, on, fields)

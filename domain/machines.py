@@ -21,10 +21,11 @@ they are.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from transitions import Machine
@@ -227,6 +228,17 @@ def require_legal(kind: TrackKind, current_state: str, action: str, *, track: st
 def check_track(track: str, current_state: str, action: str, *, system: bool = False) -> str:
     """`check` for a track key, resolving its machine kind from the reference data."""
     return check(reference.track_kind(track), current_state, action, track=track, system=system)
+
+
+@cache
+def step_table(track: str) -> Mapping[tuple[str, str], str]:
+    """(state, action) -> state after, for every step `check_track` accepts with ``system=True``.
+
+    A fold's fast path (`titles.TitleFold`): one dict lookup per milestone, its track resolved
+    once. Read from the kind's compiled table (the Machine's own events), read-only; a miss means
+    a refusal, which the caller words through `check_track`. An unknown track raises KeyError.
+    """
+    return MappingProxyType(compiled(reference.track_kind(track)).table)
 
 
 def restore(kind: TrackKind, history: Iterable[str], *, start: str | None = None) -> str:

@@ -111,6 +111,78 @@ class TitleState:
         return doc
 
 
+class TitleFold:
+    """A title while a whole history of milestones is folded into it: `TitleState`'s fields, mutable.
+
+    Why: a projection folds every milestone of every enterprise, and a frozen `TitleState` (with a
+    new tuple of periods, and a new `Period` to end one) per milestone was most of that cost. This
+    takes the same steps as `TitleState.advance` with ``system=True`` (history is facts already
+    accepted) in place, keeps the last period open as its two dates, and makes each `Period` and
+    the `TitleState` once (`result`). A refused step raises the same error and changes nothing.
+    Tests hold it to `advance` and its lookups to the Machine.
+    """
+
+    __slots__ = ("_ended", "_open", "_steps", "certified_on", "since", "state", "track", "valid_until")
+
+    def __init__(self, track: str) -> None:
+        self.track = track
+        self.state = "none"
+        self.since: date | None = None
+        self.certified_on: date | None = None
+        self.valid_until: date | None = None
+        self._ended: list[Period] = []  # every period but an open last one
+        self._open: tuple[date, date] | None = None  # the last period while not ended: its dates
+        self._steps = machines.step_table(track)
+
+    def advance(self, action: str, on: date) -> None:
+        """`TitleState.advance(action, on, system=True)`, in place; raises IllegalTransition."""
+        state = self.state
+        lapse: date | None = None
+        if state == "certified" and action in RESTARTING_ACTIONS:
+            until = self.valid_until
+            if until is not None and until < on:  # lapsed unrecorded: taken from `expired`
+                lapse = until + _ONE_DAY
+                state = "expired"
+        new_state = self._steps.get((state, action))
+        if new_state is None:  # refused (or a miss of the table): the machines' check says why
+            new_state = machines.check_track(self.track, state, action, system=True)
+        # Below, the fold changes only once nothing is left that may raise.
+        if action == "review-passed":
+            valid_until = reference.valid_until(on, self.track)
+            self._end(on)
+            self._open = (on, valid_until)
+            self.valid_until = valid_until
+        elif action == "certified":
+            valid_until = reference.valid_until(on, self.track)
+            if lapse is not None:
+                self._end(lapse)
+            elif self._open is not None:  # not ended: kept as it is, as `advance` keeps it
+                self._ended.append(Period(*self._open))
+            self._open = (on, valid_until)
+            self.certified_on = on
+            self.valid_until = valid_until
+        elif action in ENDING_ACTIONS:
+            self._end(on)
+        elif lapse is not None:  # applied after the lapse
+            self._end(lapse)
+        self.state = new_state
+        self.since = on
+
+    def _end(self, on: date) -> None:
+        """`_end_last`: the last period, if not ended yet, ends on ``on`` (at most its lapse)."""
+        if self._open is not None:
+            start, until = self._open
+            self._ended.append(Period(start, until, min(on, until + _ONE_DAY)))
+            self._open = None
+
+    def result(self) -> TitleState:
+        """The title after every step taken, as `TitleState.advance` step by step gives it."""
+        periods = self._ended if self._open is None else [*self._ended, Period(*self._open)]
+        return TitleState(
+            self.track, self.state, self.since, self.certified_on, self.valid_until, tuple(periods)
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ListingState:
     """The listing track: the stage reached and since when, plus every stage's first date."""

@@ -389,7 +389,7 @@ def _fill_by_stream(
                 last = uscc
             if row[2] != stream:
                 raise _NotByStream(f"event {row[1]} of {uscc} is in stream {row[2]}")
-            folds.take(event)
+            folds.take(event, uscc)
     with conn.begin():
         folds.write(conn, together)
 

@@ -10,7 +10,7 @@ cheaper than any snapshot and exactly as correct).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from domain.reference import tracks
 from events.envelope import RecordedEvent
-from projections.fold import EnterpriseFold, EnterpriseProjection, Row, fold_events
+from projections.fold import EnterpriseFold, EnterpriseProjection, Rows, fold_events
 from projections.framework import DateParam, metadata
 
 enterprises_table = sa.Table(
@@ -93,14 +93,15 @@ class StatusProjection(EnterpriseProjection):
     name = "status"
     tables = (enterprises_table, titles_table)
 
-    def rows(self, fold: EnterpriseFold, day: DateParam) -> Iterable[Row]:
+    def add_rows(self, fold: EnterpriseFold, day: DateParam, out: Sequence[Rows]) -> None:
+        enterprises, titles = out
         folded = fold.folded
         listing = folded.listing
         listed = listing.stage != "none"
-        yield (
-            enterprises_table,
+        uscc = fold.uscc
+        enterprises.append(
             (
-                fold.uscc,
+                uscc,
                 fold.name,
                 fold.district,
                 fold.department,
@@ -108,19 +109,11 @@ class StatusProjection(EnterpriseProjection):
                 listing.stage if listed else None,
                 day(listing.since) if listed else None,
                 fold.dumps(),
-            ),
+            )
         )
         for track, title in folded.titles.items():
-            yield (
-                titles_table,
-                (
-                    fold.uscc,
-                    track,
-                    title.state,
-                    day(title.since),
-                    day(title.certified_on),
-                    day(title.valid_until),
-                ),
+            titles.append(
+                (uscc, track, title.state, day(title.since), day(title.certified_on), day(title.valid_until))
             )
 
 

@@ -30,7 +30,7 @@ Targets themselves are policy data (``domain/policies/*.toml``), never code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -44,7 +44,7 @@ from domain.policy.model import Policy, builtin_keys, load_builtin
 from domain.policy.targets import Target
 from domain.titles import Period
 from projections.facilities import facilities_table
-from projections.fold import EnterpriseFold, EnterpriseProjection, Row
+from projections.fold import EnterpriseFold, EnterpriseProjection, Rows
 from projections.framework import DateParam, metadata
 
 BSE_OPENED = date(2021, 11, 15)  # 精选层 → 北京证券交易所: from this day a neeq-select is a listing
@@ -117,10 +117,10 @@ class TargetsProjection(EnterpriseProjection):
     name = "targets"
     tables = (enterprises_table, periods_table, firsts_table, entries_table)
 
-    def rows(self, fold: EnterpriseFold, day: DateParam) -> Iterable[Row]:
+    def add_rows(self, fold: EnterpriseFold, day: DateParam, out: Sequence[Rows]) -> None:
+        enterprises, periods, firsts, entries = out
         uscc = fold.uscc
-        yield (
-            enterprises_table,
+        enterprises.append(
             (
                 uscc,
                 fold.district,
@@ -128,44 +128,50 @@ class TargetsProjection(EnterpriseProjection):
                 department_key(fold.department),
                 fold.dumps(),
                 fold.industry,
-            ),
+            )
         )
         folded = fold.folded
         where = _where(fold)
         for track, member in folded.memberships.items():
-            yield from _periods(uscc, track, member.periods, where, day)
+            _add_periods(periods, uscc, track, member.periods, where, day)
             for seq, period in enumerate(member.periods):
-                yield entries_table, (uscc, track, seq, day(period.start), *where(period.start))
+                entries.append((uscc, track, seq, day(period.start), *where(period.start)))
             if member.first_on is not None:
-                yield firsts_table, (uscc, track, day(member.first_on), *where(member.first_on))
+                firsts.append((uscc, track, day(member.first_on), *where(member.first_on)))
         seqs: dict[str, int] = {}
         for fact in fold.counted:
             seq = seqs[fact.subject] = seqs.get(fact.subject, -1) + 1
-            yield entries_table, (uscc, fact.subject, seq, day(fact.on), *where(fact.on))
+            entries.append((uscc, fact.subject, seq, day(fact.on), *where(fact.on)))
         for track, title in folded.titles.items():
-            yield from _periods(uscc, track, title.periods, where, day)
             if title.periods:  # a certification always opens the first period
+                _add_periods(periods, uscc, track, title.periods, where, day)
                 first = title.periods[0].start
-                yield firsts_table, (uscc, track, day(first), *where(first))
-        firsts: dict[str, date] = {}
-        for action, on in folded.listing.reached:
-            firsts.setdefault(action, on)
-        listed = [d for d in (firsts.get("ipo-listed"), _bse(firsts.get("neeq-select"))) if d is not None]
-        if listed:
-            firsts[LISTED] = min(listed)
-        for subject, on in firsts.items():
-            yield firsts_table, (uscc, subject, day(on), *where(on))
+                firsts.append((uscc, track, day(first), *where(first)))
+        stages = folded.listing.reached
+        if stages:  # most enterprises never take a step towards a listing
+            reached: dict[str, date] = {}
+            for action, on in stages:
+                reached.setdefault(action, on)
+            listed = [
+                d for d in (reached.get("ipo-listed"), _bse(reached.get("neeq-select"))) if d is not None
+            ]
+            if listed:
+                reached[LISTED] = min(listed)
+            for subject, on in reached.items():
+                firsts.append((uscc, subject, day(on), *where(on)))
 
 
 Where = Callable[[date], tuple[str | None, str | None]]
 
 
-def _periods(uscc: str, track: str, periods: Sequence[Period], where: Where, day: DateParam) -> Iterator[Row]:
+def _add_periods(
+    rows: Rows, uscc: str, track: str, periods: Sequence[Period], where: Where, day: DateParam
+) -> None:
     """One ``targets_periods`` row per validity period of a title, pool or designation."""
     for seq, period in enumerate(periods):
         start = period.start
         row = (uscc, track, seq, day(start), day(period.valid_until), day(period.ended_on), *where(start))
-        yield periods_table, row
+        rows.append(row)
 
 
 def _where(fold: EnterpriseFold) -> Where:

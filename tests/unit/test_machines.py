@@ -25,6 +25,7 @@ from domain.machines import (
     new_model,
     require_legal,
     restore,
+    step_table,
 )
 from domain.reference import TrackKind
 
@@ -273,3 +274,36 @@ def test_random_sequences_stay_in_the_enum_and_refusals_change_nothing(
         else:
             assert model.state == expected
         assert model.state in set(enum)
+
+
+@pytest.mark.parametrize("track", list(reference.tracks()))
+def test_the_folds_step_table_is_the_machine_on_every_state_and_action(track: str) -> None:
+    """`step_table` (the fold's one-lookup fast path) accepts exactly what a real Machine of the
+    track's kind fires, from every state and for every action of every kind, and leads where the
+    Machine leads; what it misses, `check_track` refuses."""
+    kind = reference.track_kind(track)
+    table = step_table(track)
+    fired_steps = 0
+    for state in definition(kind).states:
+        for action in reference.actions():
+            model = new_model(kind, str(state))
+            try:
+                fired = model.trigger(action)
+            except (MachineError, AttributeError):  # refused, or not an action of this Machine
+                fired = False
+            if fired:
+                fired_steps += 1
+                assert table.get((str(state), action)) == str(model.state)
+                assert check_track(track, str(state), action, system=True) == str(model.state)
+            else:
+                assert (str(state), action) not in table
+                with pytest.raises(IllegalTransition):
+                    check_track(track, str(state), action, system=True)
+    assert fired_steps == len(table) > 0
+    assert step_table(track) is table  # read once per track and process
+
+
+def test_the_step_table_refuses_an_unknown_track() -> None:
+    """An unknown track raises KeyError, as `reference.track_kind` does (the fold skips the step)."""
+    with pytest.raises(KeyError):
+        step_table("no-such-track")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from domain import reference
 from domain.errors import IllegalTransition
-from domain.titles import ListingState, TitleState
+from domain.titles import ListingState, TitleFold, TitleState
+
+TITLE_TRACKS = [t for t, spec in reference.tracks().items() if spec.kind == "qualification"]
 
 
 def certified(track: str = "srdi-municipal", on: date = date(2023, 3, 1)) -> TitleState:
@@ -74,3 +79,52 @@ def test_listing_keeps_first_dates_and_stage() -> None:
     assert listing.as_json() == {"stage": "ipo-tutoring", "since": "2024-09-01"}
     assert listing.first("ipo-accepted") == date(2024, 6, 1)
     assert ListingState().as_json() == {"stage": None, "since": None}
+
+
+TITLE_ACTIONS = reference.actions_for("qualification")
+# Mostly the title's own actions, so histories go deep; any other action, or none known, too.
+ANY_ACTION = st.one_of(
+    st.sampled_from(TITLE_ACTIONS), st.sampled_from([*reference.actions(), "no-such-action"])
+)
+
+
+@settings(max_examples=300)
+@given(
+    track=st.sampled_from(TITLE_TRACKS),
+    start=st.dates(date(2015, 1, 1), date(2030, 12, 31)),
+    # days after the step before: mostly forward (past a validity too), sometimes back in time
+    steps=st.lists(st.tuples(ANY_ACTION, st.integers(-200, 1500)), max_size=25),
+)
+def test_a_title_fold_takes_every_step_as_advance_does(
+    track: str, start: date, steps: list[tuple[str, int]]
+) -> None:
+    """`TitleFold` (a projection's fold) and `TitleState.advance` (the aggregate's) agree on any
+    history, in or out of date order, legal or not: the same title after every step (lapses
+    implied by the date included), the same refusals with the same words, and a refused step
+    changes nothing."""
+    title, fold = TitleState(track), TitleFold(track)
+    on = start
+    for action, days in steps:
+        on += timedelta(days=days)
+        try:
+            title = title.advance(action, on, system=True)
+        except IllegalTransition as refused:
+            with pytest.raises(IllegalTransition) as also:
+                fold.advance(action, on)
+            assert str(also.value) == str(refused)
+        else:
+            fold.advance(action, on)
+        assert fold.result() == title
+
+
+def test_a_title_fold_certified_again_after_an_unrecorded_lapse() -> None:
+    """The lapse is implied the day after valid_until, then the new certification opens a period."""
+    fold = TitleFold("srdi-municipal")
+    fold.advance("certified", date(2020, 3, 1))
+    fold.advance("certified", date(2024, 5, 1))
+    expected = TitleState("srdi-municipal").advance("certified", date(2020, 3, 1))
+    assert fold.result() == expected.advance("certified", date(2024, 5, 1))
+    assert [(p.start, p.ended_on) for p in fold.result().periods] == [
+        (date(2020, 3, 1), date(2023, 3, 1)),
+        (date(2024, 5, 1), None),
+    ]
