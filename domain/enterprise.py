@@ -102,11 +102,18 @@ class HoldsDetails(Protocol):
 def set_details(holder: HoldsDetails, history: DetailsHistory) -> None:
     """Keep the dated details; ``name`` … ``industry`` become the latest (what ``status`` shows).
 
-    A registration alone (most enterprises, and every one as a replay meets it) states them all.
+    A registration alone (most enterprises, and every one as a replay meets it) states them all:
+    its fields are read as they are, without a `Details` made for them (a replay meets each).
     """
     holder.details = history
     changes = history.changes
-    now = Details(**dict(changes[0].fields)) if len(changes) == 1 else history.current
+    if len(changes) == 1:
+        stated = dict(changes[0].fields).get
+        holder.name, holder.district = stated("name"), stated("district")
+        holder.department, holder.size = stated("department"), stated("size")
+        holder.industry = stated("industry")
+        return
+    now = history.current
     holder.name, holder.district = now.name, now.district
     holder.department, holder.size = now.department, now.size
     holder.industry = now.industry

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.commands import ChangeEnterpriseDetails, RegisterEnterprise
-from domain.details import DetailsChange, DetailsHistory
+from domain.details import FIELDS, DetailsChange, DetailsHistory, change_of
+from domain.enterprise import Enterprise, take_details
 from domain.errors import InvalidInput
 from service_layer.unit_of_work import CommandResult
 from tests.bootstrap import Office, bootstrap, uscc
@@ -144,3 +147,25 @@ def test_a_rule_reads_the_district_in_force_on_its_trigger_date() -> None:
     assert [r.rule for r in desk.entitlements(A)] == ["YB-5a"]
     created = desk.one(A, "YB-5a").created
     assert created["district"] == "yubei"
+
+
+@given(
+    stated=st.lists(
+        st.dictionaries(st.sampled_from(FIELDS), st.one_of(st.none(), st.text(max_size=3))),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_the_details_taken_are_the_current_details(stated: list[dict[str, str | None]]) -> None:
+    """A registration alone (read straight from its fields) and any later changes: the details an
+    enterprise shows are the history's current ones, and each change keeps its place in the log."""
+    holder = Enterprise()
+    for n, data in enumerate(stated):
+        take_details(holder, f"e{n}", date(2020 + n, 1, 1), data)
+        now = holder.details.current
+        shown = (holder.name, holder.district, holder.department, holder.size, holder.industry)
+        assert shown == (now.name, now.district, now.department, now.size, now.industry)
+        assert [c.seq for c in holder.details.changes] == list(range(n + 1))
+        assert holder.details.changes[-1] == DetailsChange(
+            f"e{n}", date(2020 + n, 1, 1), change_of(f"e{n}", date(2020 + n, 1, 1), data).fields, n
+        )
