@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -167,9 +166,22 @@ _statements: dict[tuple[str, str | None, str], str] = {}
 DateParam = Callable[[date | None], date | str | None]
 
 
-@lru_cache(maxsize=65_536)  # a replay converts a few hundred thousand dates, mostly the same few thousand
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
+_ISO_KEPT = 65_536
+
+
+class _IsoTexts(dict[date | None, str | None]):
+    """The ISO text of each date met, kept: a replay converts a few hundred thousand dates, mostly
+    the same few thousand. A dict's own lookup costs half an ``lru_cache`` hit (no recency to keep
+    up); it starts again past ``_ISO_KEPT`` dates."""
+
+    def __missing__(self, day: date | None) -> str | None:
+        if len(self) >= _ISO_KEPT:
+            self.clear()
+        text = self[day] = None if day is None else day.isoformat()
+        return text
+
+
+_iso: Callable[[date | None], str | None] = _IsoTexts().__getitem__
 
 
 def _same(day: date | None) -> date | None:

@@ -17,6 +17,7 @@ from domain.memberships import MembershipState
 from domain.titles import ListingState, TitleState
 from projections import fold as fold_module
 from projections.fold import Counted, EnterpriseFold, Folded, StepInForce, fold_milestones
+from projections.framework import _ISO_KEPT, _iso
 
 TRACKS = [*reference.tracks(), "no-such-track"]
 
@@ -129,3 +130,14 @@ def test_the_fold_text_is_what_json_dumps_writes(text: str) -> None:
 def test_any_text_is_written_as_json_dumps_writes_it(text: str) -> None:
     fold = a_fold(text)
     assert fold.dumps() == plain_json(fold)
+
+
+def test_the_rows_dates_are_iso_text_however_many_are_met() -> None:
+    """SQLite rows carry dates as ISO text (None stays None), also once the kept texts start again."""
+    assert _iso(None) is None
+    first = date(2000, 1, 1)
+    for n in range(_ISO_KEPT + 10):
+        day = first + timedelta(days=n)
+        assert _iso(day) == day.isoformat()
+    assert _iso(first) == "2000-01-01"
+    assert _iso(None) is None
