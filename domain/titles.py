@@ -146,7 +146,7 @@ class TitleFold:
         new_state = self._steps.get((state, action))
         if new_state is None:  # refused (or a miss of the table): the machines' check says why
             new_state = machines.check_track(self.track, state, action, system=True)
-        # Below, the fold changes only once nothing is left that may raise.
+        # Each branch reads the new validity (which may raise) before it changes the fold.
         if action == "review-passed":
             valid_until = reference.valid_until(on, self.track)
             self._end(on)
