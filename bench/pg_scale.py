@@ -12,11 +12,22 @@ and several GB):
    (``events.canonical``) are computed here and the rows go in by ``COPY`` through psycopg 3, with
    the event table's indexes dropped during the load and rebuilt after: the chain is the one the
    store would have written, so ``srdi audit verify`` passes.
+
+   ``events.district`` (migration 0013) is computed here too, row by row in log order, by the
+   rule of the ``events_district`` trigger (``district_of``), and that trigger is disabled for the
+   ``COPY`` (and enabled again before it commits): without the ``(stream_id, stream_version)``
+   index its look-up is a scan of the table per row, quadratic in the log. Computed in the
+   ``COPY``, not filled by an ``UPDATE`` after it (the migration's ``backfill``), so the table
+   holds no dead row versions, as a log written by the store does not. Checked against the
+   migration's own single statement (``DISTRICTS``) unless ``--skip-verify``: every row's district
+   equal, or the run stops. A schema without the column (revision 0012, as
+   ``bench.district_backfill`` builds) gets none.
 3. **Measure**, each in a fresh ``srdi`` process (``/usr/bin/time``: wall seconds, peak RSS):
-   ``srdi audit verify``, ``srdi replay`` (every view rebuilt from the log), then ``srdi status
-   USCC --json`` and ``srdi ledger --enterprise USCC --json`` several times each (median wall, the
-   interpreter's start included), the same reads in one warm process through the read façade
-   (``service_layer.reads``: median), and the disk taken by each table and its indexes.
+   ``srdi audit verify`` (after the districts' check above), ``srdi replay`` (every view rebuilt
+   from the log), then ``srdi status USCC --json`` and ``srdi ledger --enterprise USCC --json``
+   several times each (median wall, the interpreter's start included), the same reads in one warm
+   process through the read façade (``service_layer.reads``: median), and the disk taken by each
+   table and its indexes.
 
 Everything lives in one schema of ``SRDI_BENCH_PG_URL`` (default: the test server), dropped at the
 end unless ``--keep``. Load averages are printed with every figure: the machine is shared.
@@ -25,6 +36,7 @@ end unless ``--keep``. Load averages are printed with every figure: the machine 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -36,6 +48,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import psycopg
@@ -50,6 +63,8 @@ COLUMNS = (
     "position, event_id, stream_id, stream_version, event_type, schema_version, occurred_on,"
     " recorded_at, actor, causation_id, correlation_id, payload, hash"
 )
+MIGRATION_0013 = ROOT / "migrations" / "versions" / "0013_event_districts.py"
+_OWN = frozenset({"EnterpriseRegistered", "EnterpriseDetailsChanged", "FacilityEstablished"})
 _SLOT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9A-Z]{18}")
 _START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 Parts = tuple[str | tuple[str, str], ...]  # literal text, or (kind, old value) to remap per copy
@@ -138,18 +153,21 @@ def read_seed(path: Path) -> list[Template]:
 
 
 # -- 2. the copies -------------------------------------------------------------------------------
-def rows(templates: list[Template], total: int) -> Iterator[str]:
+def rows(templates: list[Template], total: int, districts: bool = False) -> Iterator[str]:
     """COPY text lines for ``total`` events: the seed's copies one after another, chained.
 
     Copy ``k`` renames each seed USCC to a valid one of its own (``domain.uscc``) and each id of a
     cloned event (and any UUID in a payload) by its last 12 hex digits ``k``; the ids of the
-    events written once (policies, facilities) stay, so what refers to them still does.
+    events written once (policies, facilities) stay, so what refers to them still does. With
+    ``districts``, each line ends with the event's district (``district_of``), for ``COLUMNS``
+    followed by ``district``.
     """
     from domain.uscc import make_uscc
 
     seeds = sorted({p[1] for t in templates for p in t.stream if isinstance(p, tuple) and p[0] == "uscc"})
     fixed = frozenset(t.ids[0] for t in templates if not t.cloned)
     previous, position, copy = GENESIS, 0, 0
+    latest: dict[str, str] = {}  # stream -> the district of its latest event that has one
     while position < total:
         names = {old: make_uscc(f"91500{copy:04d}M{n:05d}XY") for n, old in enumerate(seeds)}
         suffix = f"{copy:012x}"
@@ -179,22 +197,70 @@ def rows(templates: list[Template], total: int) -> Iterator[str]:
                 correlation_id=correlation, payload=payload,
             )  # fmt: skip
             previous = chain_hash(previous, canonical)
-            fields = (
+            fields: list[str | None] = [
                 str(position), event_id, stream, str(t.version), t.event_type, str(t.schema), t.occurred_on,
                 moment.isoformat(sep=" "), t.actor, causation, correlation, payload, previous,
-            )  # fmt: skip
-            # COPY text: only a backslash needs escaping (JSON escapes control characters, and the
-            # seed's other text passed the validation boundary, which refuses them)
+            ]  # fmt: skip
+            if districts:
+                fields.append(district_of(t.event_type, stream, payload, latest))
+            # COPY text: only a backslash needs escaping (JSON escapes control characters, the
+            # seed's other text passed the validation boundary, which refuses them, and a district
+            # is a reference key)
             yield "\t".join("\\N" if f is None else f.replace("\\", "\\\\") for f in fields) + "\n"
         copy += 1
 
 
+def district_of(event_type: str, stream: str, payload: str, latest: dict[str, str]) -> str | None:
+    """The district the ``events_district`` trigger (migration 0013) gives this event when it is
+    appended after every event passed before it; ``latest`` is updated for the events after it.
+
+    The trigger's rule: the event's own district (``own_district``); else, for an
+    ``enterprise-``, ``reminders-`` or ``facility-`` stream, the district of the latest event of
+    the parent stream that has one. Events are passed in log order, and a stream's versions follow
+    that order, so "latest by ``stream_version``" is the last one passed.
+    """
+    district = own_district(event_type, payload)
+    if district is None:
+        if stream.startswith("reminders-"):
+            district = latest.get("enterprise-" + stream[len("reminders-") :])
+        elif stream.startswith(("enterprise-", "facility-")):
+            district = latest.get(stream)
+    if district is not None:
+        latest[stream] = district
+    return district
+
+
+def own_district(event_type: str, payload: str) -> str | None:
+    """Migration 0013's ``OWN``: the district a registration, a move or a facility names, or the
+    one district a policy activation names. Anything but a string or null is refused: PostgreSQL's
+    text of another JSON value is not Python's."""
+    if event_type in _OWN:
+        found = json.loads(payload).get("district")
+    elif event_type == "PolicyActivated":
+        policy = json.loads(payload).get("policy")
+        named = policy.get("districts") if isinstance(policy, dict) else None
+        found = named[0] if isinstance(named, list) and len(named) == 1 else None
+    else:
+        return None
+    if found is not None and not isinstance(found, str):
+        raise ValueError(f"{event_type}: a district that is not a string: {found!r}")
+    return None if found is None else sys.intern(found)
+
+
 def load(url: str, templates: list[Template], total: int) -> dict[str, float]:
-    """COPY ``total`` events into the migrated, empty schema at ``url``; indexes rebuilt after."""
+    """COPY ``total`` events into the migrated, empty schema at ``url``; indexes rebuilt after.
+
+    Where the schema has ``events.district``, the rows carry it and the ``events_district``
+    trigger is disabled in this transaction, for the ``COPY`` only (see the module's docstring).
+    """
     dsn, options = _dsn(url)
     timings: dict[str, float] = {}
     with psycopg.connect(dsn, options=options, autocommit=False) as conn:
         conn.execute("SET maintenance_work_mem = '512MB'")
+        districts = _has_districts(conn)
+        columns = f"{COLUMNS}, district" if districts else COLUMNS
+        if districts:
+            conn.execute("ALTER TABLE events DISABLE TRIGGER events_district")
         constraints = conn.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
             " WHERE conrelid = 'events'::regclass AND contype IN ('p', 'u')"
@@ -210,8 +276,8 @@ def load(url: str, templates: list[Template], total: int) -> dict[str, float]:
             conn.execute(f'ALTER TABLE events DROP CONSTRAINT "{name}"')
         started = time.perf_counter()
         buffer: list[str] = []
-        with conn.cursor().copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
-            for n, line in enumerate(rows(templates, total), start=1):
+        with conn.cursor().copy(f"COPY events ({columns}) FROM STDIN") as copy:
+            for n, line in enumerate(rows(templates, total, districts), start=1):
                 buffer.append(line)
                 if len(buffer) == 20000:
                     copy.write("".join(buffer).encode())
@@ -226,6 +292,8 @@ def load(url: str, templates: list[Template], total: int) -> dict[str, float]:
             conn.execute(f'ALTER TABLE events ADD CONSTRAINT "{name}" {definition}')
         for _, definition in indexes:
             conn.execute(definition)
+        if districts:
+            conn.execute("ALTER TABLE events ENABLE TRIGGER events_district")
         conn.commit()
         timings["index_seconds"] = time.perf_counter() - started
         started = time.perf_counter()
@@ -233,6 +301,35 @@ def load(url: str, templates: list[Template], total: int) -> dict[str, float]:
         conn.commit()
         timings["analyze_seconds"] = time.perf_counter() - started
     return timings
+
+
+def _has_districts(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the schema is at migration 0013 or later: ``events.district`` and its trigger."""
+    found = conn.execute(
+        "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND tgname = 'events_district'"
+    ).fetchone()
+    return found is not None and found[0] == 1
+
+
+def migration_0013() -> ModuleType:
+    """Migration 0013's module (its file name starts with a digit: no ``import`` statement)."""
+    spec = importlib.util.spec_from_file_location("migration_0013", MIGRATION_0013)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def district_mismatches(url: str) -> int:
+    """Rows whose stored district differs (NULL-safe) from the migration's ``DISTRICTS``."""
+    dsn, options = _dsn(url)
+    with psycopg.connect(dsn, options=options) as conn:
+        found = conn.execute(
+            f"SELECT count(*) FROM events e JOIN ({migration_0013().DISTRICTS}) d USING (position)"
+            " WHERE e.district IS DISTINCT FROM d.district"
+        ).fetchone()
+    assert found is not None
+    return int(found[0])
 
 
 def _dsn(url: str) -> tuple[str, str]:
@@ -401,6 +498,14 @@ def main() -> None:
             args.keep = True
             return
         if not args.skip_verify:
+            started = time.perf_counter()
+            wrong = district_mismatches(url)
+            figures["districts_check"] = {
+                "rows_differing": wrong, "seconds": time.perf_counter() - started, "load": load_average(),
+            }  # fmt: skip
+            log(f"districts against migration 0013's DISTRICTS: {figures['districts_check']}")
+            if wrong:
+                raise RuntimeError(f"{wrong} rows' district differ from migration 0013's DISTRICTS")
             log("srdi audit verify")
             figures["audit_verify"] = _strip(timed_srdi(url, "audit", "verify", "--json"))
             log(f"audit verify: {figures['audit_verify']}")
