@@ -167,51 +167,30 @@ class Entry:
         return entry
 
     def apply(self, event: RecordedEvent) -> None:
-        """Add the lifecycle step an entitlement event records (its keys in the stored order)."""
+        """Add the lifecycle step an entitlement event records."""
         d, event_type = event.data, event.event_type
         kind = _KINDS.get(event_type) or event_type.removeprefix("Entitlement").lower()
-        on, event_id = event.occurred_on.isoformat(), event.event_id
-        step: dict[str, Any]
-        if kind == "created":
-            step = {
-                "type": kind,
-                "on": on,
-                "event_id": event_id,
-                "status": d["status"],
-                "amount": d.get("amount"),
-                "note": d.get("note", ""),
-                "ceiling": bool(d.get("ceiling")),
-            }
-        elif kind == "resolved":
-            step = {
-                "type": kind,
-                "on": on,
-                "event_id": event_id,
-                "status": d["status"],
-                "amount": d.get("amount"),
-                "note": d.get("note", ""),
-            }
+        step: dict[str, Any] = {"type": kind, "on": event.occurred_on.isoformat(), "event_id": event.event_id}
+        if kind in ("created", "resolved"):
+            step.update(status=d["status"], amount=d.get("amount"), note=d.get("note", ""))
+            if kind == "created":
+                step["ceiling"] = bool(d.get("ceiling"))
         elif kind == "adjusted":
-            step = {
-                "type": kind,
-                "on": on,
-                "event_id": event_id,
-                "status": d["status"],
-                "amount": d.get("amount"),
-                "previous_amount": d.get("previous_amount"),
-                "ceiling": bool(d.get("ceiling")),
-                "note": d.get("note", ""),
-                "reason": d.get("reason", ""),
-            }
+            step.update(
+                status=d["status"],
+                amount=d.get("amount"),
+                previous_amount=d.get("previous_amount"),
+                ceiling=bool(d.get("ceiling")),
+                note=d.get("note", ""),
+                reason=d.get("reason", ""),
+            )
             self.trigger_event = str(d.get("trigger_event_id") or self.trigger_event)
             self.accrued_on = date.fromisoformat(str(d.get("accrued_on") or self.accrued_on.isoformat()))
             self.ceiling = bool(d.get("ceiling", self.ceiling))
         elif kind in ("approved", "paid"):
-            step = {"type": kind, "on": on, "event_id": event_id, "amount": d["amount"], "ref": d.get("ref")}
+            step.update(amount=d["amount"], ref=d.get("ref"))
         elif kind == "reversed":
-            step = {"type": kind, "on": on, "event_id": event_id, "note": d.get("reason", "")}
-        else:
-            step = {"type": kind, "on": on, "event_id": event_id}
+            step.update(note=d.get("reason", ""))
         self.steps.append(step)
 
     def state(self, as_of: date | None = None) -> State:

@@ -9,21 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from projections.ledger import _steps, _steps_text, _units, _units_text
+from tests.json_values import scalars, values
 
-SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers()  # unbounded: past 64 bits too
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats()  # NaN and infinities included
-    | st.text()  # any code point, lone surrogates included
-    | st.text(alphabet='专精特新重庆渝北区¥€\\"/\n\t\x00\x1f\x7f\u2028')
-)
-VALUES = st.recursive(
-    SCALARS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-    max_leaves=8,
-)
+SCALARS = scalars(nan=True)
+VALUES = values(SCALARS, size=3, max_leaves=8)
 STEPS = st.lists(st.dictionaries(st.text(max_size=8), VALUES, max_size=8), max_size=4)
 
 

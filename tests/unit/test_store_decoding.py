@@ -11,21 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.sql_store import _loads
+from tests.json_values import scalars, values
 
-SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers()  # unbounded: past 64 bits too
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False)
-    | st.text()  # any code point, lone surrogates included
-    | st.text(alphabet='专精特新重庆渝北区¥€\\"/\n\t\x00\x1f\u2028')
-)
-VALUES = st.recursive(
-    SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=20,
-)
+SCALARS = scalars(nan=False)
+VALUES = values(SCALARS, size=4, max_leaves=20)
 
 
 def _same(a: Any, b: Any) -> bool:
