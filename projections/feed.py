@@ -365,7 +365,7 @@ def _fill_by_stream(
     Progress is reported as (events folded, events to fold): the log-order pass that may follow
     reports positions.
     """
-    decode, new_batch = store.decoder()
+    parts, new_batch = store.parts_decoder()
     table = together[0].tables[0]
     folds = FoldBuffer(table)
     last = stream = ""
@@ -378,8 +378,8 @@ def _fill_by_stream(
         if progress is not None:
             progress(min(done, total), total)
         for row in rows:
-            event = decode(row)
-            uscc = str(event.data["uscc"])
+            kind, event_id, on, data = parts(row)
+            uscc = str(data["uscc"])
             if uscc != last:
                 stream = enterprise_stream(uscc)
                 if len(folds) >= WRITE_CHUNK:  # the folds held are whole: their streams are read
@@ -388,8 +388,8 @@ def _fill_by_stream(
                     folds = FoldBuffer(table)
                 last = uscc
             if row[2] != stream:
-                raise _NotByStream(f"event {row[1]} of {uscc} is in stream {row[2]}")
-            folds.take(event, uscc)
+                raise _NotByStream(f"event {event_id} of {uscc} is in stream {row[2]}")
+            folds.take(uscc, kind, event_id, on, data)
     with conn.begin():
         folds.write(conn, together)
 

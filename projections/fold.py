@@ -175,16 +175,16 @@ class EnterpriseFold:
 
     def apply(self, event: RecordedEvent) -> bool:
         """Take one event into account; False when it changes nothing this fold shows."""
-        data = event.data
-        kind = event.event_type
+        return self.take(event.event_type, event.event_id, event.occurred_on, event.data)
+
+    def take(self, kind: str, event_id: str, on: date, data: dict[str, Any]) -> bool:
+        """`apply` from the parts of an event a fold reads (``SqlEventStore.parts_decoder``)."""
         if kind == "MilestoneRecorded":
-            self.milestones.append(
-                StepInForce(event.event_id, data["track"], data["action"], event.occurred_on)
-            )
+            self.milestones.append(StepInForce(event_id, data["track"], data["action"], on))
             self._folded = self._json = None
             return True
         if kind in DETAILS_TYPES:
-            take_details(self, event.event_id, event.occurred_on, data)
+            take_details(self, event_id, on, data)
             self._json = None
             return True
         if kind == "EventRetracted":
@@ -202,7 +202,7 @@ class EnterpriseFold:
             return True
         subject = counted_subject(kind, data)
         if subject is not None:
-            self.counted.append(Counted(event.event_id, subject, event.occurred_on))
+            self.counted.append(Counted(event_id, subject, on))
             self._json = None
             return True
         return False
@@ -354,13 +354,14 @@ class FoldBuffer:
             if fold.apply(event):
                 changed.add(uscc)
 
-    def take(self, event: RecordedEvent, uscc: str) -> None:
+    def take(self, uscc: str, kind: str, event_id: str, on: date, data: dict[str, Any]) -> None:
         """Advance by one event of enterprise ``uscc`` (its ``data["uscc"]``, which the caller has
-        read already) that has nothing stored (a build from nothing)."""
+        read already), given by its parts (`EnterpriseFold.take`), when nothing is stored (a build
+        from nothing)."""
         fold = self.folds.get(uscc)
         if fold is None:
             fold = self.folds[uscc] = EnterpriseFold(uscc)
-        if fold.apply(event):
+        if fold.take(kind, event_id, on, data):
             self.changed.add(uscc)
 
     def write(self, conn: Connection, projections: Sequence[EnterpriseProjection]) -> None:
