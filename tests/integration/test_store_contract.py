@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +106,6 @@ class TestAppendAndRead:
 
     def test_read_all_filters_by_event_type(self, store: EventStore) -> None:
         """read_all with event_types gives only those types, in order, within the position bounds."""
-        from decimal import Decimal
-
         for i in range(4):
             store.append(f"s{i}", [milestone(), NewEvent(FinancialsReported(uscc="U", year=2020 + i,
                          revenue=Decimal("1.00")), date(2024, 1, 1))], 0)  # fmt: skip
@@ -299,6 +298,58 @@ class TestUpcasting:
         with sql_store.engine.connect() as conn:
             stored = conn.execute(sa.text("SELECT payload FROM events")).scalar()
         assert stored == v1_payload
+
+
+class TestFoldReads:
+    """What a rebuild's folds read: streams whole and in order, the wanted types only, up to a
+    position, each event's parts as ``read_all`` decodes them (upcast), the rest of the row NULL."""
+
+    def test_streams_come_whole_in_order_with_the_parts_read_all_gives(
+        self, sql_store: SqlEventStore
+    ) -> None:
+        from events.schemas import EnterpriseRegistered
+
+        registration = NewEvent(
+            EnterpriseRegistered(uscc="U", name="重庆甲", district="yubei"), date(2023, 1, 1)
+        )
+        sql_store.append("enterprise-U", [registration], 0)
+        for n in range(3):  # the two streams interleaved in the log, with a type no fold wants
+            sql_store.append(
+                "enterprise-A", [milestone("A", "certified" if n == 0 else "review-passed")], None
+            )
+            sql_store.append(
+                "enterprise-B",
+                [
+                    milestone("B"),
+                    NewEvent(FinancialsReported(uscc="B", year=2023, revenue=Decimal(1)), date(2024, 5, 1)),
+                ],
+                None,
+            )
+        sql_store.append("enterprise-A", [milestone("A", "revoked")], None)  # past the end read
+        end = sql_store.last_position() - 1
+        with sql_store.engine.begin() as conn:  # the registration stored as its version 1
+            bypass_append_only(conn)
+            conn.execute(
+                sa.text(
+                    "UPDATE events SET schema_version = 1, payload = :p WHERE stream_id = 'enterprise-U'"
+                ),
+                {"p": '{"district":"yubei","name":"重庆甲","size":"小型","uscc":"U"}'},
+            )
+        wanted = ["EnterpriseRegistered", "MilestoneRecorded"]
+        rows = [row for batch in sql_store.read_by_stream(wanted, end, batch=2) for row in batch]
+        expected = sorted(
+            (e for e in sql_store.read_all() if e.event_type in wanted and e.position <= end),
+            key=lambda e: (e.stream_id, e.stream_version),
+        )
+        assert [(r[2], r[3]) for r in rows] == [(e.stream_id, e.stream_version) for e in expected]
+        assert [r[0] for r in rows] == [e.position for e in expected]
+        parts, new_batch = sql_store.parts_decoder()
+        new_batch()
+        assert [parts(r) for r in rows] == [
+            (e.event_type, e.event_id, e.occurred_on, e.data) for e in expected
+        ]
+        assert parts(rows[-1])[3]["size"] == "small"  # upcast, as read_all reads it
+        assert {(r[7], r[8], r[9], r[10], r[12]) for r in rows} == {(None,) * 5}
 
 
 class TestTracking:
