@@ -8,12 +8,14 @@ established and not closed on the day (``total``). Read it together with ``targe
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from events.envelope import RecordedEvent
-from projections.framework import TableProjection, metadata, required
+from events.sql_store import EventParts
+from projections.framework import DateParam, SubjectProjection, metadata, required
 
 facilities_table = sa.Table(
     "facilities",
@@ -26,10 +28,19 @@ facilities_table = sa.Table(
 )
 
 
-class FacilitiesProjection(TableProjection):
+class FacilitiesProjection(SubjectProjection):
     name = "facilities"
     handles = frozenset({"FacilityEstablished", "FacilityClosed"})
     tables = (facilities_table,)
+    creation = "FacilityEstablished"
+    subject_key = "facility_id"
+
+    def row(self, events: Sequence[EventParts], day: DateParam) -> tuple[Any, ...]:
+        _kind, _event_id, on, data = events[0]
+        closed = None
+        for _kind, _event_id, later, _data in events[1:]:  # closings: the last one stands
+            closed = later
+        return (data["facility_id"], data["kind"], data["name"], data["district"], day(on), day(closed))
 
     def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
         f = facilities_table.c

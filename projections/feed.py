@@ -45,11 +45,18 @@ from events.db import WRITE, is_sqlite, sqlite_file
 from events.envelope import RecordedEvent
 from events.lazy_logging import get_logger
 from events.schemas import enterprise_stream
-from events.sql_store import SqlEventStore
+from events.sql_store import EventParts, SqlEventStore
 from events.tracking import record_position, rewind_position, tracked_positions
 from projections import registry
 from projections.fold import WRITE_CHUNK, EnterpriseProjection, FoldBuffer, apply_enterprises
-from projections.framework import Cutoff, Projection, temp_copy
+from projections.framework import (
+    Cutoff,
+    Projection,
+    SubjectProjection,
+    date_param,
+    insert_rows,
+    temp_copy,
+)
 
 log = get_logger("srdi.projections")
 
@@ -329,18 +336,21 @@ def _fill(
 ) -> None:
     """Build the chosen views from the log up to ``end`` into ``conn``'s private copies.
 
-    The enterprise views are built stream by stream (`_fill_by_stream`): each enterprise is read,
-    folded and written once, however its events are spread over the log. The others (the ledger,
-    facilities), and the enterprise views of a log where that does not hold, in log order.
+    The enterprise views, the ledger and facilities are built stream by stream (`_fill_by_stream`):
+    each enterprise is read, folded and written once, however its events are spread over the log,
+    and each entitlement or facility with it. Any other view, and all of them on a log where that
+    does not hold, in log order.
     """
     together, others = _split(chosen)
-    if together:
+    subjects = [p for p in others if isinstance(p, SubjectProjection)]
+    others = [p for p in others if not isinstance(p, SubjectProjection)]
+    if together or subjects:
         try:
-            _fill_by_stream(conn, store, together, end, batch, progress)
+            _fill_by_stream(conn, store, together, subjects, end, batch, progress)
         except _NotByStream as reason:
-            log.warning("enterprise views rebuilt in log order", reason=str(reason))
+            log.warning("views rebuilt in log order", reason=str(reason))
             with conn.begin():
-                for p in together:
+                for p in (*together, *subjects):
                     p.reset(conn)
             others = list(chosen)
     if others:
@@ -353,23 +363,27 @@ def _fill_by_stream(
     conn: Connection,
     store: SqlEventStore,
     together: Sequence[EnterpriseProjection],
+    subjects: Sequence[SubjectProjection],
     end: int,
     batch: int,
     progress: Progress | None,
 ) -> None:
-    """The enterprise views from each enterprise's stream read whole, written ``WRITE_CHUNK`` at a time.
+    """The views from each stream read whole, written ``WRITE_CHUNK`` enterprises and subjects at a time.
 
-    Their rows depend only on each enterprise's own events in log order, which is its stream's
-    order. Raises ``_NotByStream`` when an event they handle is not in the stream of the enterprise
-    it names (the handlers never write one, but a log is not trusted to be what they write).
-    Progress is reported as (events folded, events to fold): the log-order pass that may follow
-    reports positions.
+    The enterprise views' rows depend only on each enterprise's own events in log order, which is
+    its stream's order; a subject view's row (an entitlement, a facility) only on its subject's,
+    all in the stream that created it. Raises ``_NotByStream`` when the log is not so (an
+    enterprise's event in another stream, a subject's event outside the stream it was created in
+    or before its creation, a subject created twice): the handlers never write that, but a log is
+    not trusted to be what they write. Progress is reported as (events folded, events to fold):
+    the log-order pass that may follow reports positions.
     """
     parts, new_batch = store.parts_decoder()
-    table = together[0].tables[0]
-    folds = FoldBuffer(table)
-    last = stream = ""
-    types = sorted(together[0].handles)
+    folds = _Folds(together)
+    chunk = [_Subjects(p) for p in subjects]
+    held = {t: s for s in chunk for t in s.view.handles}
+    last_stream = last_uscc = stream = ""
+    types = sorted({t for p in (*together, *subjects) for t in p.handles})
     total = store.count_of_types(types, end) if progress is not None else 0
     done = 0
     for rows in store.read_by_stream(types, end, batch=batch):
@@ -378,20 +392,94 @@ def _fill_by_stream(
         if progress is not None:
             progress(min(done, total), total)
         for row in rows:
-            kind, event_id, on, data = parts(row)
-            uscc = str(data["uscc"])
-            if uscc != last:
-                stream = enterprise_stream(uscc)
-                if len(folds) >= WRITE_CHUNK:  # the folds held are whole: their streams are read
+            if row[2] != last_stream:  # what is held is whole: its streams are read
+                if len(folds) + sum(len(s) for s in chunk) >= WRITE_CHUNK:
                     with conn.begin():
-                        folds.write(conn, together)
-                    folds = FoldBuffer(table)
-                last = uscc
+                        folds.write(conn)
+                        for s in chunk:
+                            s.write(conn)
+                last_stream = row[2]
+            event = parts(row)
+            subject = held.get(event[0])
+            if subject is not None:
+                subject.take(row[2], event)
+                continue
+            kind, event_id, on, data = event
+            uscc = str(data["uscc"])
+            if uscc != last_uscc:
+                stream, last_uscc = enterprise_stream(uscc), uscc
             if row[2] != stream:
                 raise _NotByStream(f"event {event_id} of {uscc} is in stream {row[2]}")
             folds.take(uscc, kind, event_id, on, data)
     with conn.begin():
-        folds.write(conn, together)
+        folds.write(conn)
+        for s in chunk:
+            s.write(conn)
+
+
+class _Folds:
+    """The enterprise views' folds of one chunk of streams (none when no such view is built)."""
+
+    def __init__(self, together: Sequence[EnterpriseProjection]) -> None:
+        self.together = together
+        self.buffer = FoldBuffer(together[0].tables[0]) if together else None
+
+    def take(self, uscc: str, kind: str, event_id: str, on: date, data: dict[str, Any]) -> None:
+        if self.buffer is None:
+            raise RuntimeError("an enterprise view's event, but no enterprise view is built")
+        self.buffer.take(uscc, kind, event_id, on, data)
+
+    def write(self, conn: Connection) -> None:
+        if self.buffer is not None:
+            self.buffer.write(conn, self.together)
+            self.buffer = FoldBuffer(self.together[0].tables[0])
+
+    def __len__(self) -> int:
+        return 0 if self.buffer is None else len(self.buffer)
+
+
+class _Subjects:
+    """One subject view's subjects in a chunk of streams, each with its events in stream order.
+
+    Checked to be whole: every subject created in the chunk once, each later event of it in the
+    stream that created it; a subject created in an earlier chunk too is refused by the copy's
+    primary key. Otherwise ``_NotByStream``.
+    """
+
+    def __init__(self, view: SubjectProjection) -> None:
+        self.view = view
+        self.groups: dict[str, tuple[str, list[EventParts]]] = {}
+
+    def take(self, stream: str, event: EventParts) -> None:
+        kind, event_id, _on, data = event
+        key = str(data[self.view.subject_key])
+        group = self.groups.get(key)
+        if kind == self.view.creation:
+            if group is not None:
+                raise _NotByStream(f"{self.view.name}: {key} is created twice (event {event_id})")
+            self.groups[key] = (stream, [event])
+        elif group is None or group[0] != stream:
+            raise _NotByStream(
+                f"{self.view.name}: event {event_id} of {key} is not in the stream it was created in"
+            )
+        else:
+            group[1].append(event)
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def write(self, conn: Connection) -> None:
+        """Insert the chunk's rows (in key order) in the caller's transaction, and forget them."""
+        if not self.groups:
+            return
+        day, row = date_param(conn), self.view.row
+        rows = [row(taken, day) for _key, (_stream, taken) in sorted(self.groups.items())]
+        self.groups.clear()
+        try:
+            with conn.begin_nested():
+                insert_rows(conn, self.view.tables[0], rows)
+        except sa.exc.IntegrityError as error:
+            raise _NotByStream(f"{self.view.name}: a subject is created in two streams") from error
 
 
 def _fill_by_position(

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from domain.errors import InvalidInput
 from events.envelope import RecordedEvent
-from events.sql_store import _as_date, _as_utc
+from events.sql_store import EventParts, _as_date, _as_utc
 from events.tracking import tracking_table
 
 metadata = sa.MetaData()
@@ -86,6 +86,24 @@ class TableProjection:
         for table in self.tables:
             total += int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
         return total
+
+
+class SubjectProjection(TableProjection):
+    """A view of one table with one row per subject (an entitlement, a facility): the fold of that
+    subject's events, which begin with its ``creation`` and name it by ``data[subject_key]``.
+
+    Every event of a subject lies in one stream (its enterprise's, its own), so a rebuild may build
+    the view stream by stream (``projections.feed``) from each subject's events in stream order,
+    given as ``EventParts`` (type, event id, business date, data) to ``row``.
+    """
+
+    creation: str = ""
+    subject_key: str = ""
+
+    def row(self, events: Sequence[EventParts], day: DateParam) -> tuple[Any, ...]:
+        """The subject's row (values in column order, dates through ``day``) from its events,
+        its creation first."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,9 +32,10 @@ from domain.enterprise import ENTITLEMENT_TYPES
 from domain.entitlement_status import standing as entitlement_standing
 from events.envelope import RecordedEvent
 from events.lazy_logging import get_logger
+from events.sql_store import EventParts
 from projections.framework import (
     DateParam,
-    TableProjection,
+    SubjectProjection,
     chunks,
     date_param,
     delete_where_in,
@@ -149,7 +150,11 @@ class Entry:
 
     @classmethod
     def created(cls, event: RecordedEvent) -> Entry:
-        d = event.data
+        return cls.of_creation(event.event_id, event.occurred_on, event.data)
+
+    @classmethod
+    def of_creation(cls, event_id: str, on: date, d: dict[str, Any]) -> Entry:
+        """The entry an ``EntitlementCreated`` (given by its parts) opens."""
         entry = cls(
             str(d["entitlement_id"]),
             str(d["uscc"]),
@@ -163,14 +168,17 @@ class Entry:
             bool(d["ceiling"]),
             list(map(str, d.get("responsible_units", []))),
         )
-        entry.apply(event)
+        entry.take("EntitlementCreated", event_id, on, d)
         return entry
 
     def apply(self, event: RecordedEvent) -> None:
         """Add the lifecycle step an entitlement event records."""
-        d, event_type = event.data, event.event_type
+        self.take(event.event_type, event.event_id, event.occurred_on, event.data)
+
+    def take(self, event_type: str, event_id: str, on: date, d: dict[str, Any]) -> None:
+        """`apply` from the parts of an event (``EventParts``)."""
         kind = _KINDS.get(event_type) or event_type.removeprefix("Entitlement").lower()
-        step: dict[str, Any] = {"type": kind, "on": event.occurred_on.isoformat(), "event_id": event.event_id}
+        step: dict[str, Any] = {"type": kind, "on": on.isoformat(), "event_id": event_id}
         if kind in ("created", "resolved"):
             step.update(status=d["status"], amount=d.get("amount"), note=d.get("note", ""))
             if kind == "created":
@@ -299,10 +307,19 @@ class State:
     note: str = ""
 
 
-class LedgerProjection(TableProjection):
+class LedgerProjection(SubjectProjection):
     name = "ledger"
     handles = ENTITLEMENT_TYPES
     tables = (ledger_table,)
+    creation = "EntitlementCreated"
+    subject_key = "entitlement_id"
+
+    def row(self, events: Sequence[EventParts], day: DateParam) -> tuple[Any, ...]:
+        _kind, event_id, on, data = events[0]
+        entry = Entry.of_creation(event_id, on, data)
+        for later in events[1:]:
+            entry.take(*later)
+        return entry.row(day)
 
     def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
         keys = [str(e.data["entitlement_id"]) for e in events]
