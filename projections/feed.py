@@ -301,6 +301,11 @@ def _private_tables(engine: Engine, chosen: Sequence[Projection]) -> Iterator[tu
     temps = [temp_copy(t, sa.MetaData()) for p in chosen for t in p.tables]
     schema = "temp" if is_sqlite(engine) else "pg_temp"
     with engine.connect() as conn:
+        if is_sqlite(engine):
+            # The copies' rollback journal in memory: it holds only pages that existed before a
+            # write, few when tables grow at their end; on a file it was half of what a rebuild
+            # wrote to disk (0.55 of 1.1 GB at 2.15M events) and a quarter of its system time.
+            conn.connection.driver_connection.execute("PRAGMA temp.journal_mode=MEMORY")  # type: ignore[union-attr]
         with conn.begin():
             for table in temps:
                 table.create(conn)
