@@ -13,7 +13,7 @@ from events.schemas import reminder_stream
 from tests.bootstrap import FakeNotifier, Office, bootstrap
 from tests.reliability.support import SRDI, kill_at_cpu, srdi_env, uscc
 
-ENTERPRISES = 40
+ENTERPRISES = 100  # enough work that a run outlasts several kill points (40 no longer did)
 TODAY = "2024-01-30"  # 30 days before 2024-02-29, when a 2021-03-01 certification lapses
 KILLS_AT = (0.45, 0.6, 0.75, 0.9, 1.1)  # CPU seconds into each run (start-up is about 0.3 s)
 
