@@ -755,22 +755,17 @@ def _loads(text: Any) -> Any:
     tries the operand as an integer and raises and discards a TypeError each time.
     """
     kind = type(text)
-    if kind is str:
-        try:
-            value = _orjson_loads(text)
-        except _DecodeError:
-            return json.loads(text)
-        if text.encode().translate(_DIGITS_ONLY).find(_DIGIT_RUN) < 0:
+    if kind is not str and kind is not bytes:
+        return json.loads(text)
+    try:
+        value = _orjson_loads(text)
+    except _DecodeError:
+        pass
+    else:
+        utf8 = text if kind is bytes else text.encode()
+        if utf8.translate(_DIGITS_ONLY).find(_DIGIT_RUN) < 0:
             return value
-    elif kind is bytes:
-        try:
-            value = _orjson_loads(text)
-        except _DecodeError:
-            return json.loads(text.decode())
-        if text.translate(_DIGITS_ONLY).find(_DIGIT_RUN) < 0:
-            return value
-        return json.loads(text.decode())
-    return json.loads(text)
+    return json.loads(text.decode() if kind is bytes else text)
 
 
 def _typer(sql: _Statements) -> Callable[[Sequence[Sequence[Any]]], Sequence[Sequence[Any]]]:
@@ -803,15 +798,13 @@ def _typer(sql: _Statements) -> Callable[[Sequence[Sequence[Any]]], Sequence[Seq
 EventParts = tuple[str, str, date, Any]
 """What a fold reads of an event, without the envelope: (event type, event id, business date, data
 upcast to the current schema)."""
+_Decode = Callable[[Sequence[Any]], RecordedEvent]
 
 
 def _decoder(sql: _Statements) -> tuple[_Decode, Callable[[], None]]:
     """A row decoder for one replay, and the hook that resets its caches at each batch."""
     decode, _parts, new_batch = _decoders(sql)
     return decode, new_batch
-
-
-_Decode = Callable[[Sequence[Any]], RecordedEvent]
 
 
 def _decoders(sql: _Statements) -> tuple[_Decode, Callable[[Sequence[Any]], EventParts], Callable[[], None]]:
