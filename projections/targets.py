@@ -1,11 +1,13 @@
 """District targets: each policy document's targets beside what the log counts for that district.
 
-The projection keeps history-aware facts, not counts: each title's validity periods
-(``targets_periods``), the first date of each certification and listing stage (``targets_firsts``)
-and each enterprise's district and responsible department (``targets_enterprises``). Counts are
-taken when read, on a reference day: 31 December of the target's year, or the as-of day if that is
-earlier. Because a period or first date only counts when it lies on or before that day, the live
-rows answer ``--as-of`` exactly as a rebuild from the events up to that day would (a test pins it).
+The projection keeps history-aware facts, not counts: each title's, pool's and designation's
+validity periods (``targets_periods``: the first one's start is the first certification or
+admission, every start an entry), the first date of each listing stage (``targets_firsts``), the
+counted facts one by one (``targets_entries``) and each enterprise's district and responsible
+department (``targets_enterprises``). Counts are taken when read, on a reference day: 31 December
+of the target's year, or the as-of day if that is earlier. Because a period or first date only
+counts when it lies on or before that day, the live rows answer ``--as-of`` exactly as a rebuild
+from the events up to that day would (a test pins it).
 
 What is counted (docs/projections.md):
 - ``total`` of a title track ("达到 N 家"): enterprises holding a valid title on the reference day.
@@ -18,10 +20,10 @@ What is counted (docs/projections.md):
 - pools and designations (``domain.memberships``): ``total`` counts members on the reference day,
   ``new-in-period`` enterprises whose first admission / certification falls in the period,
   ``new-in-year`` / ``new-each-year`` enterprises admitted or certified in the year (a benchmark
-  enterprise chosen again next year counts again; an enterprise counts once a year);
-  ``targets_entries`` keeps every such date.
+  enterprise chosen again next year counts again; an enterprise counts once a year): the starts
+  of its periods.
 - counted facts (``projections.fold.COUNTED_FACTS``: invention patents…) are counted one by one
-  (``targets_entries`` too): ``high-value-patents`` counts invention patents granted.
+  (``targets_entries``): ``high-value-patents`` counts invention patents granted.
 - ``holding`` keeps enterprises holding one of those titles on the day of what is counted.
 - ``share-percent``: of the district's enterprises of the target's industry, the percentage (rounded
   down) holding one of ``holding`` on the reference day; ``share`` gives both numbers.
@@ -134,19 +136,12 @@ class TargetsProjection(EnterpriseProjection):
         where = _where(fold)
         for track, member in folded.memberships.items():
             _add_periods(periods, uscc, track, member.periods, where, day)
-            for seq, period in enumerate(member.periods):
-                entries.append((uscc, track, seq, day(period.start), *where(period.start)))
-            if member.first_on is not None:
-                firsts.append((uscc, track, day(member.first_on), *where(member.first_on)))
         seqs: dict[str, int] = {}
         for fact in fold.counted:
             seq = seqs[fact.subject] = seqs.get(fact.subject, -1) + 1
             entries.append((uscc, fact.subject, seq, day(fact.on), *where(fact.on)))
         for track, title in folded.titles.items():
-            if title.periods:  # a certification always opens the first period
-                _add_periods(periods, uscc, track, title.periods, where, day)
-                first = title.periods[0].start
-                firsts.append((uscc, track, day(first), *where(first)))
+            _add_periods(periods, uscc, track, title.periods, where, day)
         stages = folded.listing.reached
         if stages:  # most enterprises never take a step towards a listing
             reached: dict[str, date] = {}
@@ -398,16 +393,17 @@ def _entries(
     end: date,
     holding: Sequence[str],
 ) -> int:
-    """Enterprises admitted to a pool / certified a designation between ``start`` and ``end``."""
-    x = entries_table.c
+    """Enterprises admitted to a pool / certified a designation between ``start`` and ``end``: the
+    starts of its periods (each admission or certification opens one)."""
+    p = periods_table.c
     query = (
-        sa.select(sa.func.count(sa.distinct(x.uscc)))
-        .select_from(entries_table)
-        .where(x.subject == subject, x.on >= start, x.on <= end)
+        sa.select(sa.func.count(sa.distinct(p.uscc)))
+        .select_from(periods_table)
+        .where(p.track == subject, p.start_on >= start, p.start_on <= end)
     )
     if holding:
-        query = query.where(_holds(x.uscc, holding, x.on))
-    return int(conn.execute(_won_in(query, entries_table, district, dept)).scalar_one())
+        query = query.where(_holds(p.uscc, holding, p.start_on))
+    return int(conn.execute(_won_in(query, periods_table, district, dept)).scalar_one())
 
 
 def _share(conn: Connection, district: str, target: Target, on: date) -> tuple[int, int]:
@@ -497,17 +493,32 @@ def _firsts(
     srdi_only: bool = False,
     holding: Sequence[str] = (),
 ) -> int:
-    f = firsts_table.c
-    query = (
-        sa.select(sa.func.count()).select_from(firsts_table).where(f.subject == subject, f.first_on <= end)
-    )
+    """Enterprises whose first certification / admission of a track, or first listing stage, falls
+    between ``start`` (if any) and ``end``."""
+    table, first_on, rows = _first_dates(subject)
+    query = sa.select(sa.func.count()).select_from(table).where(rows, first_on <= end)
     if start is not None:
-        query = query.where(f.first_on >= start)
-    if srdi_only:
-        srdi = firsts_table.alias("srdi")
+        query = query.where(first_on >= start)
+    if srdi_only:  # some period of those tracks began by then: so did the first
+        srdi = periods_table.alias("srdi")
         query = query.where(
-            sa.exists().where(srdi.c.uscc == f.uscc, srdi.c.subject.in_(SRDI_TRACKS), srdi.c.first_on <= end)
+            sa.exists().where(
+                srdi.c.uscc == table.c.uscc, srdi.c.track.in_(SRDI_TRACKS), srdi.c.start_on <= end
+            )
         )
     if holding:
-        query = query.where(_holds(f.uscc, holding, f.first_on))
-    return int(conn.execute(_won_in(query, firsts_table, district, dept)).scalar_one())
+        query = query.where(_holds(table.c.uscc, holding, first_on))
+    return int(conn.execute(_won_in(query, table, district, dept)).scalar_one())
+
+
+def _first_dates(subject: str) -> tuple[sa.Table, sa.Column[Any], sa.ColumnElement[bool]]:
+    """Where the first dates of ``subject`` are kept: (table, its date column, its rows).
+
+    A track's first certification or admission is the start of its first period (each opens one),
+    so ``targets_periods`` answers it; ``targets_firsts`` keeps only the listing stages.
+    """
+    if subject in reference.tracks():
+        p = periods_table.c
+        return periods_table, p.start_on, sa.and_(p.track == subject, p.seq == 0)
+    f = firsts_table.c
+    return firsts_table, f.first_on, f.subject == subject
