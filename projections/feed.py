@@ -55,6 +55,7 @@ from projections.framework import (
     SubjectProjection,
     date_param,
     insert_rows,
+    key_copy,
     temp_copy,
 )
 
@@ -279,8 +280,9 @@ def rebuild(
             return RebuildResult(s.events, time.perf_counter() - started, s.rows, as_of)
     store = SqlEventStore(engine)
     end = store.last_position()
-    with _older_objects_frozen(), _private_tables(engine, chosen) as (conn, schema):
-        _fill(conn, store, chosen, end, batch, progress)
+    unkeyed = [t for p in chosen if isinstance(p, SubjectProjection) for t in p.tables]
+    with _older_objects_frozen(), _private_tables(engine, chosen, unkeyed) as (conn, schema):
+        _fill(conn, store, chosen, end, batch, progress, schema)
         _publish(conn, chosen, schema, end)
     held, _ = store.read_window(0, end, ())
     done = catch_up(engine, [p.name for p in chosen], batch=batch, progress=progress)
@@ -294,11 +296,14 @@ class _NotByStream(Exception):
 
 
 @contextmanager
-def _private_tables(engine: Engine, chosen: Sequence[Projection]) -> Iterator[tuple[Connection, str]]:
+def _private_tables(
+    engine: Engine, chosen: Sequence[Projection], unkeyed: Sequence[sa.Table] = ()
+) -> Iterator[tuple[Connection, str]]:
     """A connection on which the chosen views' tables are empty TEMPORARY copies (``snapshot``'s
     mechanism), and the name of their schema; the copies are discarded at the end, with the
-    session where closing it loses nothing else."""
-    temps = [temp_copy(t, sa.MetaData()) for p in chosen for t in p.tables]
+    session where closing it loses nothing else. The ``unkeyed`` tables' copies are made without
+    their primary key, which the filler gives them (``key_copy``) before anything looks rows up."""
+    temps = [temp_copy(t, sa.MetaData(), keyed=t not in unkeyed) for p in chosen for t in p.tables]
     schema = "temp" if is_sqlite(engine) else "pg_temp"
     with engine.connect() as conn:
         if is_sqlite(engine):
@@ -338,13 +343,15 @@ def _fill(
     end: int,
     batch: int,
     progress: Progress | None,
+    schema: str,
 ) -> None:
     """Build the chosen views from the log up to ``end`` into ``conn``'s private copies.
 
     The enterprise views, the ledger and facilities are built stream by stream (`_fill_by_stream`):
     each enterprise is read, folded and written once, however its events are spread over the log,
     and each entitlement or facility with it. Any other view, and all of them on a log where that
-    does not hold, in log order.
+    does not hold, in log order. The subject views' copies, made unkeyed, are keyed after the
+    stream pass or before the log-order one.
     """
     together, others = _split(chosen)
     subjects = [p for p in others if isinstance(p, SubjectProjection)]
@@ -352,11 +359,13 @@ def _fill(
     if together or subjects:
         try:
             _fill_by_stream(conn, store, together, subjects, end, batch, progress)
+            _key_subjects(conn, schema, subjects)
         except _NotByStream as reason:
             log.warning("views rebuilt in log order", reason=str(reason))
             with conn.begin():
                 for p in (*together, *subjects):
                     p.reset(conn)
+            _key_subjects(conn, schema, subjects)
             others = list(chosen)
     if others:
         _fill_by_position(conn, store, others, end, batch, progress)
@@ -422,6 +431,18 @@ def _fill_by_stream(
             s.write(conn)
 
 
+def _key_subjects(conn: Connection, schema: str, subjects: Sequence[SubjectProjection]) -> None:
+    """Key the subject views' copies (``key_copy``); a key two rows share means a subject created
+    in two streams, or twice: ``_NotByStream``."""
+    try:
+        with conn.begin():
+            for p in subjects:
+                for table in p.tables:
+                    key_copy(conn, schema, table)
+    except sa.exc.IntegrityError as error:
+        raise _NotByStream("a subject is created in two streams, or twice") from error
+
+
 class _Folds:
     """The enterprise views' folds of one chunk of streams (none when no such view is built)."""
 
@@ -447,8 +468,8 @@ class _Subjects:
     """One subject view's subjects in a chunk of streams, each with its events in stream order.
 
     Checked to be whole: every subject created in the chunk once, each later event of it in the
-    stream that created it; a subject created in an earlier chunk too is refused by the copy's
-    primary key. Otherwise ``_NotByStream``.
+    stream that created it; a subject created in an earlier chunk too is refused when the copy is
+    keyed (``_key_subjects``). Otherwise ``_NotByStream``.
     """
 
     def __init__(self, view: SubjectProjection) -> None:
@@ -480,11 +501,7 @@ class _Subjects:
         day, row = date_param(conn), self.view.row
         rows = [row(taken, day) for _key, (_stream, taken) in sorted(self.groups.items())]
         self.groups.clear()
-        try:
-            with conn.begin_nested():
-                insert_rows(conn, self.view.tables[0], rows)
-        except sa.exc.IntegrityError as error:
-            raise _NotByStream(f"{self.view.name}: a subject is created in two streams") from error
+        insert_rows(conn, self.view.tables[0], rows)
 
 
 def _fill_by_position(

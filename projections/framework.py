@@ -269,13 +269,32 @@ def required(*columns: tuple[str, sa.types.TypeEngine[Any]]) -> list[sa.Column[A
     return [sa.Column(name, kind, nullable=False) for name, kind in columns]
 
 
-def temp_copy(table: sa.Table, into: sa.MetaData) -> sa.Table:
+def temp_copy(table: sa.Table, into: sa.MetaData, *, keyed: bool = True) -> sa.Table:
     """A TEMPORARY table of the same name and columns (for snapshots; no secondary indexes).
 
     The snapshot's connection translates the (schema-less) live tables to the temp schema, so
     every query of the projection, written against the live table, reads and writes the copy.
+    Unless ``keyed``, without its primary key: for rows that come in no key order, keyed once
+    they are all in (``key_copy``).
     """
     columns = [
-        sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in table.columns
+        sa.Column(c.name, c.type, primary_key=keyed and c.primary_key, nullable=c.nullable)
+        for c in table.columns
     ]
     return sa.Table(table.name, into, *columns, prefixes=["TEMPORARY"])
+
+
+def key_copy(conn: Connection, schema: str, table: sa.Table) -> None:
+    """Give an unkeyed copy (``temp_copy(keyed=False)``) in ``schema`` its primary key, as a
+    unique index: built by sorting its rows once, where inserting each row into a key that does not
+    follow their order reads and writes pages all over it (the ledger's entitlement ids: 13 us a
+    row at 2M events against 5 us at 223k). Raises ``IntegrityError`` if two rows share a key.
+    """
+    quote = conn.dialect.identifier_preparer.quote
+    keys = ", ".join(quote(c.name) for c in table.primary_key.columns)
+    name = quote(f"{table.name}_key")
+    if conn.dialect.name == "sqlite":
+        statement = f"CREATE UNIQUE INDEX IF NOT EXISTS {schema}.{name} ON {quote(table.name)} ({keys})"
+    else:
+        statement = f"CREATE UNIQUE INDEX IF NOT EXISTS {name} ON {schema}.{quote(table.name)} ({keys})"
+    conn.exec_driver_sql(statement)
