@@ -48,7 +48,7 @@ from events.schemas import enterprise_stream
 from events.sql_store import EventParts, SqlEventStore
 from events.tracking import record_position, rewind_position, tracked_positions
 from projections import registry
-from projections.fold import WRITE_CHUNK, EnterpriseProjection, FoldBuffer, apply_enterprises
+from projections.fold import WRITE_CHUNK, EnterpriseProjection, FoldBuffer, apply_enterprises, fold_table
 from projections.framework import (
     Cutoff,
     Projection,
@@ -139,8 +139,9 @@ def catch_up(
     until_position: int | None = None,
     progress: Progress | None = None,
 ) -> CatchUpResult:
-    """Bring the named projections (all by default) up to the log's end as it is now."""
-    chosen = registry.select(names)
+    """Bring the named projections (all by default) up to the log's end as it is now; an enterprise
+    view brings the others (`registry.moving_together`)."""
+    chosen = registry.moving_together(registry.select(names))
     store = SqlEventStore(engine)
     known = checkpoints(engine)  # before the log's end: a checkpoint read first can never pass it
     end = store.last_position() if until_position is None else until_position
@@ -148,6 +149,9 @@ def catch_up(
         for p in chosen:
             if known.get(p.name, 0) > end:
                 raise CheckpointAhead(p.name, known[p.name], end)
+    if _apart(chosen, known):
+        _start_over_together(engine, chosen)
+        known = checkpoints(engine)
     after = min(known.get(p.name, 0) for p in chosen)
     if after >= end:
         return CatchUpResult(after)
@@ -169,11 +173,35 @@ def catch_up(
                         progress(window.last, end)
             except _Behind as behind:
                 log.info("projection reset meanwhile; reading again", from_position=behind.at)
-                after = behind.at
                 known = checkpoints(engine)
+                if _apart(chosen, known):
+                    _start_over_together(engine, chosen)
+                    known = checkpoints(engine)
+                after = min(behind.at, *(known.get(p.name, 0) for p in chosen))
                 continue
             break
     return CatchUpResult(end, read, applied)
+
+
+def _apart(chosen: Sequence[Projection], known: dict[str, int]) -> bool:
+    """Whether the chosen enterprise views stand at different checkpoints (views from before they
+    were folded together, or a checkpoint moved by hand): they cannot be folded together."""
+    together, _ = _split(chosen)
+    return len({known.get(p.name, 0) for p in together}) > 1
+
+
+def _start_over_together(engine: Engine, chosen: Sequence[Projection]) -> None:
+    """Empty enterprise views that stand apart and set their checkpoints to the log's start, in one
+    write under the projection lock, for the catch-up to build them again together."""
+    together, _ = _split(chosen)
+    with _write(engine) as conn:
+        at = tracked_positions(conn, (p.name for p in together))
+        if len({at.get(p.name, 0) for p in together}) <= 1:
+            return  # another catch-up did it meanwhile
+        log.warning("enterprise views rebuilt together from the log's start", checkpoints=at)
+        for p in together:
+            p.reset(conn)
+            rewind_position(conn, p.name, 0)
 
 
 # Between two writes of the enterprise views, a catch-up holds at most this many enterprises' folds
@@ -229,7 +257,7 @@ def _buffered(read: _Reading, after: int) -> _Windows:
     handles = together[0].handles
     base = after
     held: list[tuple[_Window, dict[str, int]]] = []
-    folds = FoldBuffer(together[0].tables[0])
+    folds = FoldBuffer(fold_table(together))
     for window, decoded in read.windows(after):
         mine = [e for e in decoded if e.event_type in handles]
         given = _commit(engine, others, decoded, window.first, window.last) if others else {}
@@ -241,7 +269,7 @@ def _buffered(read: _Reading, after: int) -> _Windows:
         if len(folds) >= HELD_FOLDS or window.last >= end:
             _write_folds(engine, together, folds, base, window.last)
             yield from held
-            held, folds, base = [], FoldBuffer(together[0].tables[0]), window.last
+            held, folds, base = [], FoldBuffer(fold_table(together)), window.last
     if held:
         _write_folds(engine, together, folds, base, held[-1][0].last)
         yield from held
@@ -272,7 +300,7 @@ def rebuild(
 ) -> RebuildResult:
     """Rebuild from the whole log; with ``as_of``, report a snapshot and leave live tables alone."""
     started = time.perf_counter()
-    chosen = registry.select(names)
+    chosen = registry.moving_together(registry.select(names))
     if as_of is not None:
         with snapshot(
             engine, [p.name for p in chosen], Cutoff(as_of=as_of), batch=batch, progress=progress
@@ -448,7 +476,7 @@ class _Folds:
 
     def __init__(self, together: Sequence[EnterpriseProjection]) -> None:
         self.together = together
-        self.buffer = FoldBuffer(together[0].tables[0]) if together else None
+        self.buffer = FoldBuffer(fold_table(together)) if together else None
 
     def take(self, uscc: str, kind: str, event_id: str, on: date, data: dict[str, Any]) -> None:
         if self.buffer is None:
@@ -458,7 +486,7 @@ class _Folds:
     def write(self, conn: Connection) -> None:
         if self.buffer is not None:
             self.buffer.write(conn, self.together)
-            self.buffer = FoldBuffer(self.together[0].tables[0])
+            self.buffer = FoldBuffer(fold_table(self.together))
 
     def __len__(self) -> int:
         return 0 if self.buffer is None else len(self.buffer)
@@ -621,8 +649,9 @@ def snapshot(
     batch: int = DEFAULT_BATCH,
     progress: Progress | None = None,
 ) -> Iterator[Snapshot]:
-    """The chosen projections rebuilt into TEMPORARY tables from the events ``cutoff`` admits."""
-    chosen = registry.select(names)
+    """The chosen projections rebuilt into TEMPORARY tables from the events ``cutoff`` admits (with
+    the status view when the targets view is chosen: its folds are kept there)."""
+    chosen = registry.with_fold_keeper(registry.select(names))
     store = SqlEventStore(engine)
     end = store.last_position()
     wanted = frozenset(t for p in chosen for t in p.handles)
@@ -650,7 +679,7 @@ class _Aside:
 
     def __init__(self, chosen: Sequence[Projection]) -> None:
         self.together, self.others = _split(chosen)
-        self.folds = FoldBuffer(self.together[0].tables[0]) if self.together else None
+        self.folds = FoldBuffer(fold_table(self.together)) if self.together else None
 
     def add(self, conn: Connection, decoded: Sequence[RecordedEvent]) -> None:
         with conn.begin():
@@ -665,7 +694,7 @@ class _Aside:
         """Write the held folds (in the caller's transaction)."""
         if self.folds is not None:
             self.folds.write(conn, self.together)
-            self.folds = FoldBuffer(self.together[0].tables[0])
+            self.folds = FoldBuffer(fold_table(self.together))
 
 
 @contextmanager
@@ -696,7 +725,8 @@ def may_write_views(engine: Engine, names: Iterable[str] | None = None) -> bool:
     """
     if is_sqlite(engine):
         return True
-    tables = ["tracking", *(t.name for p in registry.select(names) for t in p.tables)]
+    chosen = registry.moving_together(registry.select(names))
+    tables = ["tracking", *(t.name for p in chosen for t in p.tables)]
     with engine.connect() as conn:
         allowed = conn.execute(
             sa.text(
@@ -730,7 +760,7 @@ def private_view_at(
     which a writer's read, ``srdi replay`` or the scheduler's scan ends. Row-level security applies
     to the copy and the tail alike: a district's role folds its district's rows and events only.
     """
-    chosen = registry.select(names)
+    chosen = registry.moving_together(registry.select(names))
     schema = "temp" if is_sqlite(engine) else "pg_temp"
     temps: list[sa.Table] = []
     with engine.connect() as conn:
@@ -743,8 +773,12 @@ def private_view_at(
             for p in chosen:
                 if known.get(p.name, 0) > end:
                     raise CheckpointAhead(p.name, known[p.name], end)
+            fresh: list[Projection] = []
+            if _apart(chosen, known):  # folded afresh, privately, from the log's start
+                fresh = list(_split(chosen)[0])
+                known = {**known, **dict.fromkeys((p.name for p in fresh), 0)}
             if min(known.get(p.name, 0) for p in chosen) < end:
-                temps = _copy_views(conn, chosen, schema)
+                temps = _copy_views(conn, chosen, schema, fresh)
                 conn.commit()
                 conn.execution_options(schema_translate_map={None: schema})
                 _fold_tail(SqlEventStore(engine), conn, chosen, known, end, batch)
@@ -758,16 +792,22 @@ def private_view_at(
                         conn.exec_driver_sql(f'DROP TABLE IF EXISTS {schema}."{table.name}"')
 
 
-def _copy_views(conn: Connection, chosen: Sequence[Projection], schema: str) -> list[sa.Table]:
-    """TEMPORARY copies of the chosen views' tables, holding the stored rows this session may read."""
+def _copy_views(
+    conn: Connection, chosen: Sequence[Projection], schema: str, fresh: Sequence[Projection] = ()
+) -> list[sa.Table]:
+    """TEMPORARY copies of the chosen views' tables, holding the stored rows this session may read
+    (none of the ``fresh`` views)."""
     live = (
         "main"
         if conn.dialect.name == "sqlite"
         else str(conn.exec_driver_sql("SELECT current_schema()").scalar())
     )
+    empty = {t.name for p in fresh for t in p.tables}
     temps = [temp_copy(t, sa.MetaData()) for p in chosen for t in p.tables]
     for table in temps:
         table.create(conn)
+        if table.name in empty:
+            continue
         columns = ", ".join(f'"{c.name}"' for c in table.columns)
         source = f'"{live}"."{table.name}"'
         conn.exec_driver_sql(

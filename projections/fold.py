@@ -22,7 +22,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -269,10 +269,14 @@ def fold_events(uscc: str, events: Iterable[RecordedEvent]) -> EnterpriseFold | 
 class EnterpriseProjection(TableProjection):
     """A projection whose rows are a function of each enterprise's fold.
 
-    ``tables[0]`` holds one row per enterprise with the fold in column ``fold``; every table has a
-    ``uscc`` column. Subclasses implement ``add_rows``, appending each row as a tuple in its table's
-    column order (``insert_rows`` hands them to the driver as they are).
+    ``tables[0]`` holds one row per enterprise; every table has a ``uscc`` column. One such view
+    keeps the folds (``keeps_folds``: column ``fold`` of its ``tables[0]``); the others are folded
+    with it, at its checkpoint, and never alone (``registry.moving_together``): each fold is stored
+    once. Subclasses implement ``add_rows``, appending each row as a tuple in its table's column
+    order (``insert_rows`` hands them to the driver as they are).
     """
+
+    keeps_folds: ClassVar[bool] = False
 
     handles = frozenset(
         {
@@ -291,7 +295,7 @@ class EnterpriseProjection(TableProjection):
         raise NotImplementedError
 
     def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
-        apply_enterprises(conn, [self], events)
+        apply_enterprises(conn, [self], events)  # refused unless it keeps its folds
 
     def write(self, conn: Connection, folds: Sequence[EnterpriseFold], stale: Sequence[str]) -> None:
         """Replace the rows of ``stale`` enterprises and insert every fold's rows."""
@@ -311,17 +315,27 @@ def apply_enterprises(
 ) -> None:
     """Apply one batch to enterprise projections that stand at the same checkpoint.
 
-    The folds are loaded from the first projection's table: every one of them holds the fold of the
-    same log prefix. Each touched enterprise is advanced and folded once for all of them.
+    The folds are loaded from the table of the one that keeps them (`fold_table`). Each touched
+    enterprise is advanced and folded once for all of them.
     """
     if not projections or not events:
         return
-    folds = FoldBuffer(projections[0].tables[0])
+    folds = FoldBuffer(fold_table(projections))
     folds.apply(conn, events)
     folds.write(conn, projections)
 
 
 WRITE_CHUNK = 1000  # enterprises whose rows are built and inserted at a time
+
+
+def fold_table(together: Sequence[EnterpriseProjection]) -> sa.Table:
+    """The table the folds of enterprise views folded together are kept in; a group without the
+    view that keeps them is a programming error (``registry.moving_together`` adds it)."""
+    for p in together:
+        if p.keeps_folds:
+            return p.tables[0]
+    names = ", ".join(p.name for p in together)
+    raise RuntimeError(f"enterprise views {names} are folded without the view that keeps the folds")
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from projections.facilities import FacilitiesProjection
+from projections.fold import EnterpriseProjection
 from projections.framework import Projection
 from projections.ledger import LedgerProjection
 from projections.status import StatusProjection
@@ -42,3 +43,27 @@ def select(names: Iterable[str] | None = None) -> list[Projection]:
         if PROJECTIONS[name] not in chosen:
             chosen.append(PROJECTIONS[name])
     return chosen
+
+
+def moving_together(chosen: Iterable[Projection]) -> list[Projection]:
+    """``chosen`` and, if it holds an enterprise view, every enterprise view, in registry order.
+
+    The enterprise views are folded from the folds one of them keeps, so the live ones are caught
+    up and rebuilt together and stand at one checkpoint.
+    """
+    picked = list(chosen)
+    if any(isinstance(p, EnterpriseProjection) for p in picked):
+        views = [p for p in PROJECTIONS.values() if isinstance(p, EnterpriseProjection)]
+        picked = views + [p for p in picked if p not in views]
+    return picked
+
+
+def with_fold_keeper(chosen: Iterable[Projection]) -> list[Projection]:
+    """``chosen`` and, if it holds an enterprise view that does not keep its folds, the one that
+    does: what a private build (a snapshot) of those views needs, and no more."""
+    picked = list(chosen)
+    views = [p for p in picked if isinstance(p, EnterpriseProjection)]
+    if views and not any(p.keeps_folds for p in views):
+        keepers = (p for p in PROJECTIONS.values() if isinstance(p, EnterpriseProjection) and p.keeps_folds)
+        picked.insert(0, next(keepers))
+    return picked

@@ -92,6 +92,7 @@ class StatusView:
 class StatusProjection(EnterpriseProjection):
     name = "status"
     tables = (enterprises_table, titles_table)
+    keeps_folds = True  # the targets view is folded with it, from its folds
 
     def add_rows(self, fold: EnterpriseFold, day: DateParam, out: Sequence[Rows]) -> None:
         enterprises, titles = out

@@ -3,11 +3,12 @@
 The projection keeps history-aware facts, not counts: each title's, pool's and designation's
 validity periods (``targets_periods``: the first one's start is the first certification or
 admission, every start an entry), the first date of each listing stage (``targets_firsts``), the
-counted facts one by one (``targets_entries``) and each enterprise's district and responsible
-department (``targets_enterprises``). Counts are taken when read, on a reference day: 31 December
-of the target's year, or the as-of day if that is earlier. Because a period or first date only
-counts when it lies on or before that day, the live rows answer ``--as-of`` exactly as a rebuild
-from the events up to that day would (a test pins it).
+counted facts one by one (``targets_entries``) and each enterprise's district, responsible
+department and industry (``targets_enterprises``). It is folded with the status view, from the
+folds that view keeps. Counts are taken when read, on a reference day: 31 December of the target's
+year, or the as-of day if that is earlier. Because a period or first date only counts when it lies
+on or before that day, the live rows answer ``--as-of`` exactly as a rebuild from the events up to
+that day would (a test pins it).
 
 What is counted (docs/projections.md):
 - ``total`` of a title track ("达到 N 家"): enterprises holding a valid title on the reference day.
@@ -66,7 +67,6 @@ enterprises_table = sa.Table(
     sa.Column("district", sa.String(50)),
     sa.Column("department", sa.Text),
     sa.Column("department_key", sa.Text),
-    sa.Column("fold", sa.Text, nullable=False),
     sa.Column("industry", sa.String(40)),
     sa.Index("ix_targets_enterprises_district", "district", "department_key"),
 )
@@ -128,7 +128,6 @@ class TargetsProjection(EnterpriseProjection):
                 fold.district,
                 fold.department,
                 department_key(fold.department),
-                fold.dumps(),
                 fold.industry,
             )
         )

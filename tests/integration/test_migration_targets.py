@@ -1,7 +1,10 @@
-"""Migration 0015 on both backends: the targets view's track dates, written twice before (first dates
-in ``targets_firsts``, pool and designation entries in ``targets_entries``), are kept once, in the
-periods; listing stages and counted facts stay; every count reads as before; a downgrade empties
-the view for the older version to build again."""
+"""Migrations 0015 and 0016 on both backends.
+
+0015: the targets view's track dates, written twice before (first dates in ``targets_firsts``, pool
+and designation entries in ``targets_entries``), are kept once, in the periods; listing stages and
+counted facts stay; every count reads as before; a downgrade empties the view for the older version
+to build again. 0016: the targets view's copy of each fold goes; the status and targets views,
+emptied, are built again together by the next catch-up; a downgrade gives the column back."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from domain import reference
 from events.db import make_engine
-from events.migrate import current_revision, upgrade
+from events.migrate import HEAD, current_revision, upgrade
 from projections.feed import catch_up
 from tests.bootstrap import uscc
 from tests.cli import ok
@@ -120,8 +123,9 @@ def test_track_dates_are_kept_once_and_every_count_reads_as_before(db_url: str) 
     _write_twice(engine)
     assert _rows(engine, "targets_firsts") > listing_rows and _rows(engine, "targets_entries") > fact_rows
     _alembic(engine, "stamp", "0014")
-    assert upgrade(engine) == "0015" == current_revision(engine)
+    assert upgrade(engine, "0015") == "0015" == current_revision(engine)
     assert dump_engine(engine, ["targets"]) == built
+    _alembic(engine, "stamp", "head")
     assert _counts(db_url) == counted
     engine.dispose()
 
@@ -137,8 +141,37 @@ def test_a_downgrade_empties_the_view_and_its_checkpoint_for_the_older_version(d
     with engine.connect() as conn:
         names = {r[0] for r in conn.execute(sa.text("SELECT name FROM tracking"))}
     assert "targets" not in names and "status" in names
-    assert upgrade(engine) == "0015"
+    assert upgrade(engine) == HEAD
     catch_up(engine)
     assert dump_engine(engine, ["targets"]) == built
+    assert _counts(db_url) == counted
+    engine.dispose()
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    with engine.connect() as conn:
+        return {c["name"] for c in sa.inspect(conn).get_columns(table)}
+
+
+def test_the_targets_folds_go_and_both_views_are_built_again_together(db_url: str) -> None:
+    _history(db_url)
+    engine = make_engine(db_url)
+    catch_up(engine)
+    built, counted = dump_engine(engine, ["status", "targets"]), _counts(db_url)
+    _alembic(engine, "downgrade", "0015")
+    assert "fold" in _columns(engine, "targets_enterprises")
+    assert dump_engine(engine, ["status"]) == {k: v for k, v in built.items() if k.startswith("status")}
+    assert not any(dump_engine(engine, ["targets"]).values())  # for the older version to build
+    with engine.begin() as conn:  # what the older version kept: status and targets, each folded
+        conn.execute(sa.text("DELETE FROM status_titles"))
+        conn.execute(sa.text("UPDATE tracking SET position = 2 WHERE name = 'status'"))
+    assert upgrade(engine) == HEAD
+    assert "fold" not in _columns(engine, "targets_enterprises")
+    assert not any(dump_engine(engine, ["status", "targets"]).values())
+    with engine.connect() as conn:
+        names = {r[0] for r in conn.execute(sa.text("SELECT name FROM tracking"))}
+    assert not names & {"status", "targets"} and "ledger" in names
+    catch_up(engine, ["targets"])
+    assert dump_engine(engine, ["status", "targets"]) == built
     assert _counts(db_url) == counted
     engine.dispose()

@@ -47,7 +47,9 @@ def test_replay_json_has_the_contract_shape(url: str) -> None:
     assert document["events"] == 6 and isinstance(document["seconds"], float)
     rows = document["projections"]
     assert {"status", "targets", "ledger"} <= rows.keys() and all(isinstance(n, int) for n in rows.values())
-    assert (rows["status"], rows["targets"]) == (6, 9)
+    # 3 enterprises with one title each: status 3 + 3 titles; targets 3 + 3 periods (the first
+    # certification is the first period's start, not a row of its own)
+    assert (rows["status"], rows["targets"]) == (6, 6)
 
 
 def test_replay_in_batches_of_one_gives_the_same_views(url: str) -> None:

@@ -14,10 +14,11 @@ from sqlalchemy.engine import Connection, Engine
 from events.sql_store import SqlEventStore
 from events.tracking import rewind_position
 from projections import feed, registry
-from projections.feed import _batches, catch_up, checkpoints, rebuild, snapshot
+from projections.feed import _batches, catch_up, checkpoints, private_view, rebuild, snapshot
 from projections.fold import EnterpriseFold
 from projections.framework import Cutoff, checkpoints_table, date_param, insert_rows
 from projections.status import StatusProjection, enterprises_table
+from projections.targets import TargetsProjection
 from tests.integration.projections_support import (
     append,
     dump,
@@ -103,25 +104,52 @@ def test_catch_up_is_idempotent(engine: Engine) -> None:
 
 
 def test_projections_keep_their_own_checkpoints(engine: Engine) -> None:
-    """Catching up one projection leaves the others where they were; later they catch up alone."""
+    """Catching up one projection leaves the others where they were, but for the enterprise views,
+    which move together (the targets view is folded from the folds the status view keeps)."""
     store = SqlEventStore(engine)
     _three_enterprises(store)
+    catch_up(engine, ["ledger"])
+    assert checkpoints(engine) == {"ledger": 12}
     catch_up(engine, ["targets"])
-    assert checkpoints(engine) == {"targets": 12}
+    assert checkpoints(engine) == {"ledger": 12, "status": 12, "targets": 12}
     catch_up(engine)
     assert set(checkpoints(engine).values()) == {12}
 
 
 def test_projections_at_different_checkpoints_are_fed_apart_and_end_equal(engine: Engine) -> None:
-    """Status behind the others: each group gets only its own unseen events, folded once per group."""
+    """The enterprise views behind the others: each group gets only its own unseen events."""
     store = SqlEventStore(engine)
     _three_enterprises(store)
+    catch_up(engine, ["facilities"])
     catch_up(engine, ["targets"], until_position=7)
     result = catch_up(engine, batch=4)
-    assert result.applied == {"status": 12, "targets": 5, "ledger": 0, "facilities": 0}
+    assert result.applied == {"status": 5, "targets": 5, "ledger": 0, "facilities": 0}
     caught_up = dump_engine(engine)
     rebuild(engine)
     assert dump_engine(engine) == caught_up
+
+
+@pytest.mark.parametrize("behind", ["status", "targets"])
+def test_enterprise_views_standing_apart_are_built_again_together(engine: Engine, behind: str) -> None:
+    """A checkpoint of one enterprise view moved back by hand: the two cannot be folded together, so
+    a catch-up empties both and builds them from the log's start, and a private view (a session
+    that may not write them) folds them afresh; both give what a rebuild gives."""
+    store = SqlEventStore(engine)
+    codes = _three_enterprises(store)
+    catch_up(engine)
+    append(store, codes[2], milestone(codes[2], "tech-sme", "certified", date(2024, 5, 1)))
+    rebuild(engine)
+    rebuilt = dump_engine(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE tracking SET position = 3 WHERE name = :n"), {"n": behind})
+    with private_view(engine, ["targets"]) as conn:
+        privately = dump(conn, ["status", "targets"])
+    assert privately == {name: rows for name, rows in rebuilt.items() if name in privately}
+    assert checkpoints(engine)[behind] == 3  # the private view wrote nothing
+    result = catch_up(engine, ["targets"])
+    assert result.applied["status"] == result.applied["targets"] == store.last_position()
+    assert dump_engine(engine) == rebuilt
+    assert set(checkpoints(engine).values()) == {store.last_position()}
 
 
 def test_a_reset_elsewhere_mid_catch_up_makes_it_read_again_instead_of_skipping(
@@ -141,8 +169,9 @@ def test_a_reset_elsewhere_mid_catch_up_makes_it_read_again_instead_of_skipping(
         if not resets:
             resets.append(1)
             with feed._write(engine) as conn:
-                StatusProjection().reset(conn)
-                rewind_position(conn, "status", 0)  # what a rebuild does
+                for view in (StatusProjection(), TargetsProjection()):
+                    view.reset(conn)
+                    rewind_position(conn, view.name, 0)  # what a rebuild does
 
     monkeypatch.setattr(feed, "_write_folds", reset_after_first_batch)
     monkeypatch.setattr(feed, "HELD_FOLDS", 1)  # the views are written after every batch
