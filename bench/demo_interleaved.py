@@ -48,6 +48,8 @@ from bench.growth import _peak_mb
 from bench.interleave import check, interleave
 from bench.replay import raw_scan
 from bench.util import Result, Timing, log, run_json, throughput_vs, timed
+from events.db import make_engine
+from events.migrate import ensure_schema
 
 SECTION = "Rebuild of the demo log, interleaved as a district records it"
 ES_EVENTS_MAX = 250_000  # eventsourcing's decode-only rate does not depend on the log's length
@@ -59,7 +61,6 @@ def _load() -> list[float]:
 
 def child(url: str, batch: int) -> dict[str, Any]:
     """In a fresh interpreter: one rebuild at ``batch``; its CPU, wall, peak RSS and fold writes."""
-    from events.db import make_engine
     from projections.feed import rebuild
     from projections.fold import EnterpriseProjection
 
@@ -97,7 +98,8 @@ def child(url: str, batch: int) -> dict[str, Any]:
 
 
 def _copy(source: Path, name: str) -> Path:
-    """``source`` copied into the scratch directory (read only: its WAL, if any, read by SQLite)."""
+    """``source`` copied into the scratch directory (read only: its WAL, if any, read by SQLite),
+    and the copy migrated to this version's schema, as ``srdi`` would on opening it."""
     target = data.workdir() / name
     data.remove_sqlite_files(target)
     reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -105,6 +107,9 @@ def _copy(source: Path, name: str) -> Path:
     reader.backup(writer)  # a consistent copy, WAL included, without writing to the source
     writer.close()
     reader.close()
+    engine = make_engine(f"sqlite:///{target}")
+    ensure_schema(engine)
+    engine.dispose()
     return target
 
 
