@@ -27,6 +27,8 @@ ratios is reported beside the ratio of the bests. Environment:
                                                      ``python -m bench.interleave`` (copied too);
                                                      made in the scratch directory otherwise
     SRDI_BENCH_INTERLEAVED_BATCHES=20000,100000      the catch-up batch sizes to compare
+    SRDI_BENCH_INTERLEAVED_ROUNDS=5                  rounds (default: the plan's); more rounds, a
+                                                     steadier median of the paired ratios
 
     python -m bench.run --only interleaved
 """
@@ -114,6 +116,7 @@ def _copy(source: Path, name: str) -> Path:
 
 
 def run(rounds: int) -> list[Result]:
+    rounds = int(os.environ.get("SRDI_BENCH_INTERLEAVED_ROUNDS", rounds))
     source = os.environ.get("SRDI_BENCH_DEMO_LOG")
     if not source or not Path(source).exists():
         return [Result(SECTION, "all cases", float("nan"), "", note="skipped: set SRDI_BENCH_DEMO_LOG")]
