@@ -577,10 +577,9 @@ def _publish(conn: Connection, chosen: Sequence[Projection], schema: str, end: i
         dropped = _drop_secondary_indexes(conn, empty)
         for p in chosen:
             for table in p.tables:
-                columns = ", ".join(f'"{c.name}"' for c in table.columns)
                 target, source = f'"{live}"."{table.name}"', f'{schema}."{table.name}"'
                 if p in empty:
-                    conn.exec_driver_sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}")
+                    _copy_whole(conn, table, target, source, live)
                     continue
                 _write_difference(conn, table, target, source)
         for index in dropped:
@@ -588,6 +587,25 @@ def _publish(conn: Connection, chosen: Sequence[Projection], schema: str, end: i
         for p in chosen:
             rewind_position(conn, p.name, end)
     conn.execution_options(srdi_write=False)
+
+
+def _copy_whole(conn: Connection, table: sa.Table, target: str, source: str, live: str) -> None:
+    """Fill the empty ``target`` with every row of ``source`` (a copy of ``table``'s shape).
+
+    On SQLite, where the live table's columns stand in the copy's order, as ``SELECT *``: SQLite
+    then moves each record whole instead of taking it apart column by column and building it
+    again (its transfer optimisation: two thirds of the time for `targets_periods` and
+    `status_titles` at 2.15M events). A live table whose columns a migration laid out in another
+    order is filled column by column.
+    """
+    names = [c.name for c in table.columns]
+    if is_sqlite(conn.engine):
+        laid_out = [row[1] for row in conn.exec_driver_sql(f'PRAGMA "{live}".table_info("{table.name}")')]
+        if laid_out == names:
+            conn.exec_driver_sql(f"INSERT INTO {target} SELECT * FROM {source}")
+            return
+    columns = ", ".join(f'"{name}"' for name in names)
+    conn.exec_driver_sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}")
 
 
 def _write_difference(conn: Connection, table: sa.Table, target: str, source: str) -> None:

@@ -324,3 +324,32 @@ def test_a_rebuild_of_an_in_memory_database_keeps_it() -> None:
         assert result.events == 2 and result.projections["status"] == 2
     assert store.last_position() == 2
     assert status_or_none(engine, code) is not None
+
+
+def test_a_rebuild_fills_an_empty_view_whose_columns_stand_in_another_order(engine: Engine) -> None:
+    """An emptied view whose table a migration laid out with its columns in another order than the
+    model's: the rebuild copies its rows column by column, by name, and the view is right."""
+    store = SqlEventStore(engine)
+    _two_enterprises_interleaved(store)
+    catch_up(engine)
+    right = dump_engine(engine)
+    model = registry.PROJECTIONS["status"].tables[1]
+    reversed_ = sa.Table(
+        model.name,
+        sa.MetaData(),
+        *(
+            sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in reversed(list(model.columns))
+        ),
+    )
+    with engine.begin() as conn:
+        for view_ in registry.select(["status", "targets"]):
+            view_.reset(conn)
+        model.drop(conn)
+        reversed_.create(conn)
+        for index in model.indexes:
+            sa.Index(index.name, *(reversed_.c[c.name] for c in index.columns)).create(conn)
+        laid_out = [c["name"] for c in sa.inspect(conn).get_columns(model.name)]
+    assert laid_out == [c.name for c in reversed(list(model.columns))]
+    rebuild(engine)
+    assert dump_engine(engine) == right
