@@ -149,9 +149,7 @@ def catch_up(
         for p in chosen:
             if known.get(p.name, 0) > end:
                 raise CheckpointAhead(p.name, known[p.name], end)
-    if _apart(chosen, known):
-        _start_over_together(engine, chosen)
-        known = checkpoints(engine)
+    known = _standing_together(engine, chosen, known)
     after = min(known.get(p.name, 0) for p in chosen)
     if after >= end:
         return CatchUpResult(after)
@@ -173,10 +171,7 @@ def catch_up(
                         progress(window.last, end)
             except _Behind as behind:
                 log.info("projection reset meanwhile; reading again", from_position=behind.at)
-                known = checkpoints(engine)
-                if _apart(chosen, known):
-                    _start_over_together(engine, chosen)
-                    known = checkpoints(engine)
+                known = _standing_together(engine, chosen, checkpoints(engine))
                 after = min(behind.at, *(known.get(p.name, 0) for p in chosen))
                 continue
             break
@@ -190,18 +185,21 @@ def _apart(chosen: Sequence[Projection], known: dict[str, int]) -> bool:
     return len({known.get(p.name, 0) for p in together}) > 1
 
 
-def _start_over_together(engine: Engine, chosen: Sequence[Projection]) -> None:
-    """Empty enterprise views that stand apart and set their checkpoints to the log's start, in one
-    write under the projection lock, for the catch-up to build them again together."""
+def _standing_together(engine: Engine, chosen: Sequence[Projection], known: dict[str, int]) -> dict[str, int]:
+    """The checkpoints ``known``, once the chosen enterprise views stand together: views that stand
+    apart are emptied and set to the log's start, in one write under the projection lock, for the
+    catch-up to build them again together."""
+    if not _apart(chosen, known):
+        return known
     together, _ = _split(chosen)
     with _write(engine) as conn:
         at = tracked_positions(conn, (p.name for p in together))
-        if len({at.get(p.name, 0) for p in together}) <= 1:
-            return  # another catch-up did it meanwhile
-        log.warning("enterprise views rebuilt together from the log's start", checkpoints=at)
-        for p in together:
-            p.reset(conn)
-            rewind_position(conn, p.name, 0)
+        if _apart(together, at):  # else another catch-up did it meanwhile
+            log.warning("enterprise views rebuilt together from the log's start", checkpoints=at)
+            for p in together:
+                p.reset(conn)
+                rewind_position(conn, p.name, 0)
+    return checkpoints(engine)
 
 
 # Between two writes of the enterprise views, a catch-up holds at most this many enterprises' folds
