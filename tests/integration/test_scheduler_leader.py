@@ -106,6 +106,11 @@ def test_a_standby_takes_over_from_a_killed_leader_and_nothing_is_sent_twice(
         _wait_for("the successor's scan", lambda: _logged({successor: logs[successor]}, "scan done"), 20)
         assert took < 30
         standby = next(pid for pid in processes if pid not in (leader, successor))
+        # up and standing by before it is stopped: a process still starting has no handler yet, and
+        # the three start at once (on a loaded host the third was still starting: killed by SIGTERM)
+        _wait_for(
+            "the third to stand by", lambda: _logged({standby: logs[standby]}, "scheduler standing by"), 30
+        )
         for pid in (standby, successor):  # the standby first, or it would lead once the successor stops
             processes[pid].send_signal(signal.SIGTERM)
             assert processes[pid].wait(20) == 0
