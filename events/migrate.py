@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-HEAD = "0016"  # keep equal to the newest revision in migrations/versions (a test checks)
+HEAD = "0017"  # keep equal to the newest revision in migrations/versions (a test checks)
 _SCRIPTS = Path(__file__).resolve().parent.parent / "migrations"
 
 

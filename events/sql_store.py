@@ -60,23 +60,24 @@ _COLUMNS = (
     T.c.payload,
     T.c.hash,
 )
-_FOLDED = frozenset(
-    {"position", "event_id", "stream_id", "stream_version", "event_type", "schema_version", "occurred_on"}
-)
-"""The columns a fold reads (``EventParts`` and the stream key)."""
+_FOLDED = (*_COLUMNS[:7], T.c.payload)
+"""The columns a fold reads (``EventParts`` and the stream key), in the order of a folded row: those
+of ``_COLUMNS`` up to the business date at the same places, then the payload."""
+_PAYLOAD, _FOLDED_PAYLOAD = _COLUMNS.index(T.c.payload), _FOLDED.index(T.c.payload)
 
 
 def _select_list(*, utf8: bool = False, fold: bool = False) -> str:
     """``_COLUMNS`` as a select list; with ``utf8`` the payload as its stored UTF-8 bytes (SQLite:
     the JSON parser reads them as they are, where a str is decoded by the driver and, holding any
-    Chinese, encoded back for the parser); with ``fold`` the columns no fold reads NULL in their
-    places (the rows keep their shape)."""
+    Chinese, encoded back for the parser); with ``fold`` only the columns a fold reads
+    (``_FOLDED``): the driver hands over every column of every row, a NULL too (on Python 3.11's
+    sqlite3 each releasing and taking back the GIL)."""
     names = []
-    for c in _COLUMNS:
+    for c in _FOLDED if fold else _COLUMNS:
         if c is T.c.payload:
             names.append("CAST(payload AS BLOB)" if utf8 else "payload")
         else:
-            names.append(c.name if not fold or c.name in _FOLDED else "NULL")
+            names.append(c.name)
     return ", ".join(names)
 
 
@@ -143,8 +144,10 @@ class _Statements:
     def by_stream(self, types: int) -> str:
         """Events of some types up to a position, after a (stream, version), in stream order.
 
-        On SQLite ``+`` keeps the planner on the (stream_id, stream_version) key, the order asked
-        for, rather than the type index and a sort of every remaining event at each page.
+        Along ``ix_events_stream_type`` (stream key, then type): the type and the position (the
+        rowid) are tested in the index, and only the events wanted are fetched. On SQLite ``+``
+        keeps the planner on that order rather than the type index and a sort of every remaining
+        event at each page.
         """
         plus = "+" if self.sqlite else ""
         mark, marks = self.mark, ", ".join([self.mark] * types)
@@ -655,9 +658,9 @@ class SqlEventStore(EventStore):
         self, types: Sequence[str], until_position: int, *, batch: int = 1000
     ) -> Iterator[Sequence[Sequence[Any]]]:
         """Rows of ``types`` up to ``until_position`` for folds (``parts_decoder``), stream by
-        stream, each in its order: the columns of ``read_raw_rows`` with those a fold does not read
-        (recorded_at, actor, causation, correlation, hash) NULL, and on SQLite the payload as its
-        stored UTF-8 bytes. Reading the whole rows cost a fifth more.
+        stream, each in its order: only the columns a fold reads (``_FOLDED``: those of
+        ``read_raw_rows`` up to the business date at their places, then the payload, on SQLite as
+        its stored UTF-8 bytes). Reading the whole rows cost a fifth more.
 
         For a rebuild whose views depend only on each stream's own events: it meets every stream's
         events together, however the log interleaves them. One short read per batch (keyset on
@@ -696,9 +699,9 @@ class SqlEventStore(EventStore):
         return _decoder(self._sql)
 
     def parts_decoder(self) -> tuple[Callable[[Sequence[Any]], EventParts], Callable[[], None]]:
-        """``decoder`` for folds: each row's ``EventParts`` (type, id, business date, upcast data)
-        instead of the whole ``RecordedEvent``, with the same caches and per-batch reset."""
-        _decode, parts, new_batch = _decoders(self._sql)
+        """``decoder`` for folds: each ``read_by_stream`` row's ``EventParts`` (type, id, business
+        date, upcast data) instead of the whole ``RecordedEvent``, with the same caches and reset."""
+        _decode, parts, new_batch = _decoders(self._sql, payload=_FOLDED_PAYLOAD)
         return parts, new_batch
 
     def last_position(self) -> int:
@@ -807,10 +810,14 @@ def _decoder(sql: _Statements) -> tuple[_Decode, Callable[[], None]]:
     return decode, new_batch
 
 
-def _decoders(sql: _Statements) -> tuple[_Decode, Callable[[Sequence[Any]], EventParts], Callable[[], None]]:
+def _decoders(
+    sql: _Statements, *, payload: int = _PAYLOAD
+) -> tuple[_Decode, Callable[[Sequence[Any]], EventParts], Callable[[], None]]:
     """Two decoders of one replay's rows sharing its caches (the upcast check per event type,
     parsed business dates): whole ``RecordedEvent``s, and only the ``EventParts`` a fold reads
-    (a fifth of the cost of the whole, which a rebuild pays per event); and the per-batch reset."""
+    (a fifth of the cost of the whole, which a rebuild pays per event); and the per-batch reset.
+    ``payload`` is where a row holds it: a folded row's (``_FOLDED_PAYLOAD``) has only the parts,
+    and no whole event is decoded from it."""
     parse_date, parse_moment = sql.parse_date, sql.parse_moment
     current: dict[str, int] = {}
     dates: dict[Any, date] = {}
@@ -825,7 +832,7 @@ def _decoders(sql: _Statements) -> tuple[_Decode, Callable[[Sequence[Any]], Even
 
     def parts(row: Sequence[Any]) -> EventParts:
         event_type, version = row[4], row[5]
-        data = loads(row[11])
+        data = loads(row[payload])
         now_current = current.get(event_type)
         if now_current is None:
             now_current = current[event_type] = current_version(event_type)

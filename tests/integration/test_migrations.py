@@ -1,11 +1,16 @@
-"""Migrations: the fast-path HEAD constant matches the scripts, and upgrade is repeatable."""
+"""Migrations: the fast-path HEAD constant matches the scripts, upgrade is repeatable, and the
+log's stream-and-type index comes and goes with its migration."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from sqlalchemy.engine import Engine
 
-from events.migrate import HEAD, current_revision, ensure_schema, script_head
+from events.migrate import HEAD, current_revision, ensure_schema, script_head, upgrade
 
 
 def test_head_constant_matches_newest_migration() -> None:
@@ -19,3 +24,21 @@ def test_upgrade_is_idempotent_and_creates_the_log(engine: Engine) -> None:
     ensure_schema(engine)
     assert current_revision(engine) == HEAD
     assert sa.inspect(engine).has_table("events")
+
+
+def test_the_stream_type_index_comes_and_goes_with_its_migration(engine: Engine) -> None:
+    """0017 adds the index of each stream's events with their types; its downgrade drops it."""
+
+    def names() -> set[str | None]:
+        return {i["name"] for i in sa.inspect(engine).get_indexes("events")}
+
+    assert "ix_events_stream_type" in names()
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).resolve().parents[2] / "migrations"))
+    with engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0016")
+        conn.commit()
+    assert current_revision(engine) == "0016" and "ix_events_stream_type" not in names()
+    upgrade(engine)
+    assert current_revision(engine) == HEAD and "ix_events_stream_type" in names()
