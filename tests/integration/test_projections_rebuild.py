@@ -280,6 +280,24 @@ def test_a_rebuild_over_views_gone_wrong_writes_only_the_difference_and_mends_th
     assert _physical_rows(engine, second) == untouched
 
 
+def test_a_rebuild_puts_back_rows_missing_from_views_otherwise_right(engine: Engine) -> None:
+    """Rows only deleted from the live views (nothing there to delete in turn): the rebuild's
+    comparison still inserts them, in every table that lost some, and leaves the others alone."""
+    wipe(engine)
+    store = SqlEventStore(engine)
+    first, second = _two_enterprises_interleaved(store)
+    catch_up(engine)
+    right = dump_engine(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM status_titles WHERE uscc = :u"), {"u": first})
+        conn.execute(sa.text("DELETE FROM targets_periods WHERE uscc = :u"), {"u": second})
+    assert dump_engine(engine) != right
+    untouched = _physical_rows(engine, second)
+    rebuild(engine)
+    assert dump_engine(engine) == right
+    assert _physical_rows(engine, second) == untouched
+
+
 def _physical_rows(engine: Engine, code: str) -> list[Any]:
     """Where ``status_titles`` rows of ``code`` lie (rowid / ctid): a rewritten row moves."""
     where = "rowid" if engine.dialect.name == "sqlite" else "ctid::text"
