@@ -144,10 +144,10 @@ class _Statements:
     def by_stream(self, types: int) -> str:
         """Events of some types up to a position, after a (stream, version), in stream order.
 
-        Along ``ix_events_stream_type`` (stream key, then type): the type and the position (the
-        rowid) are tested in the index, and only the events wanted are fetched. On SQLite ``+``
-        keeps the planner on that order rather than the type index and a sort of every remaining
-        event at each page.
+        On SQLite along ``ix_events_stream_type`` (stream key, then type): the type and the
+        position (the rowid) are tested in the index, and only the events wanted are fetched;
+        ``+`` keeps the planner on that order rather than the type index and a sort of every
+        remaining event at each page. PostgreSQL walks the stream key and tests each row.
         """
         plus = "+" if self.sqlite else ""
         mark, marks = self.mark, ", ".join([self.mark] * types)

@@ -27,12 +27,14 @@ def test_upgrade_is_idempotent_and_creates_the_log(engine: Engine) -> None:
 
 
 def test_the_stream_type_index_comes_and_goes_with_its_migration(engine: Engine) -> None:
-    """0017 adds the index of each stream's events with their types; its downgrade drops it."""
+    """0017 adds the index of each stream's events with their types on SQLite (PostgreSQL, which
+    would not test the type in it, is left alone); its downgrade drops it."""
 
     def names() -> set[str | None]:
         return {i["name"] for i in sa.inspect(engine).get_indexes("events")}
 
-    assert "ix_events_stream_type" in names()
+    wanted = engine.dialect.name == "sqlite"
+    assert ("ix_events_stream_type" in names()) is wanted
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).resolve().parents[2] / "migrations"))
     with engine.connect() as conn:
@@ -41,4 +43,4 @@ def test_the_stream_type_index_comes_and_goes_with_its_migration(engine: Engine)
         conn.commit()
     assert current_revision(engine) == "0016" and "ix_events_stream_type" not in names()
     upgrade(engine)
-    assert current_revision(engine) == HEAD and "ix_events_stream_type" in names()
+    assert current_revision(engine) == HEAD and ("ix_events_stream_type" in names()) is wanted

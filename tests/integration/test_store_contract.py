@@ -354,13 +354,15 @@ class TestFoldReads:
     def test_the_stream_read_tests_each_type_in_the_index_before_fetching_the_event(
         self, sql_store: SqlEventStore
     ) -> None:
-        """The stream key's index carries the type: an event of a type no fold wants (a yearly
-        report, a third of a real log) is passed over in the index, not read from its page."""
+        """On SQLite the stream key's index carries the type: an event of a type no fold wants (a
+        yearly report, a third of a real log) is passed over in the index, not read from its page.
+        PostgreSQL, which would test the type only on the fetched row anyway, has no such index."""
         engine = sql_store.engine
         indexes = {i["name"]: i["column_names"] for i in sa.inspect(engine).get_indexes("events")}
-        assert indexes["ix_events_stream_type"] == ["stream_id", "stream_version", "event_type"]
         if engine.dialect.name != "sqlite":
-            return  # PostgreSQL's planner weighs its statistics; the index is there for it
+            assert "ix_events_stream_type" not in indexes
+            return
+        assert indexes["ix_events_stream_type"] == ["stream_id", "stream_version", "event_type"]
         statement = sql_store._sql.by_stream(2)
         with engine.connect() as conn:
             plan = " ".join(
