@@ -701,7 +701,7 @@ class SqlEventStore(EventStore):
     def parts_decoder(self) -> tuple[Callable[[Sequence[Any]], EventParts], Callable[[], None]]:
         """``decoder`` for folds: each ``read_by_stream`` row's ``EventParts`` (type, id, business
         date, upcast data) instead of the whole ``RecordedEvent``, with the same caches and reset."""
-        _decode, parts, new_batch = _decoders(self._sql, payload=_FOLDED_PAYLOAD)
+        _decode, parts, new_batch = _decoders(self._sql)
         return parts, new_batch
 
     def last_position(self) -> int:
@@ -810,14 +810,12 @@ def _decoder(sql: _Statements) -> tuple[_Decode, Callable[[], None]]:
     return decode, new_batch
 
 
-def _decoders(
-    sql: _Statements, *, payload: int = _PAYLOAD
-) -> tuple[_Decode, Callable[[Sequence[Any]], EventParts], Callable[[], None]]:
+def _decoders(sql: _Statements) -> tuple[_Decode, Callable[[Sequence[Any]], EventParts], Callable[[], None]]:
     """Two decoders of one replay's rows sharing its caches (the upcast check per event type,
-    parsed business dates): whole ``RecordedEvent``s, and only the ``EventParts`` a fold reads
-    (a fifth of the cost of the whole, which a rebuild pays per event); and the per-batch reset.
-    ``payload`` is where a row holds it: a folded row's (``_FOLDED_PAYLOAD``) has only the parts,
-    and no whole event is decoded from it."""
+    parsed business dates): whole ``RecordedEvent``s from ``read_raw_rows`` rows, and only the
+    ``EventParts`` a fold reads (a fifth of the cost of the whole, which a rebuild pays per event)
+    from ``read_by_stream`` rows, whose payload stands at ``_FOLDED_PAYLOAD``; and the per-batch
+    reset."""
     parse_date, parse_moment = sql.parse_date, sql.parse_moment
     current: dict[str, int] = {}
     dates: dict[Any, date] = {}
@@ -830,22 +828,30 @@ def _decoders(
         if len(dates) > 50_000:
             dates.clear()
 
-    def parts(row: Sequence[Any]) -> EventParts:
-        event_type, version = row[4], row[5]
-        data = loads(row[payload])
-        now_current = current.get(event_type)
-        if now_current is None:
-            now_current = current[event_type] = current_version(event_type)
-        if version != now_current:
-            data = upcast(event_type, version, data)
-        raw = row[6]
-        occurred = dates.get(raw)
-        if occurred is None:
-            occurred = dates[raw] = _as_date(parse_date(raw) if parse_date is not None else raw)
-        return event_type, row[1], occurred, data
+    def parts_reader(payload: int) -> Callable[[Sequence[Any]], EventParts]:
+        """The parts of rows holding the payload at ``payload`` (the columns before it are
+        ``_COLUMNS``'s in both shapes)."""
+
+        def parts(row: Sequence[Any]) -> EventParts:
+            event_type, version = row[4], row[5]
+            data = loads(row[payload])
+            now_current = current.get(event_type)
+            if now_current is None:
+                now_current = current[event_type] = current_version(event_type)
+            if version != now_current:
+                data = upcast(event_type, version, data)
+            raw = row[6]
+            occurred = dates.get(raw)
+            if occurred is None:
+                occurred = dates[raw] = _as_date(parse_date(raw) if parse_date is not None else raw)
+            return event_type, row[1], occurred, data
+
+        return parts
+
+    whole_parts = parts_reader(_PAYLOAD)
 
     def decode(row: Sequence[Any]) -> RecordedEvent:
-        event_type, event_id, occurred, data = parts(row)
+        event_type, event_id, occurred, data = whole_parts(row)
         raw = row[7]
         if raw == last_moment[0]:
             recorded = last_moment[1]
@@ -857,7 +863,7 @@ def _decoders(
             row[8], row[9], row[10], data, row[12],
         )  # fmt: skip
 
-    return decode, parts, new_batch
+    return decode, parts_reader(_FOLDED_PAYLOAD), new_batch
 
 
 def _recorded_maker() -> Callable[..., RecordedEvent]:

@@ -612,9 +612,10 @@ def _write_difference(conn: Connection, table: sa.Table, target: str, source: st
     are deleted, then the source rows whose key the target lacks are inserted.
 
     Both statements look rows up by primary key; an ``EXCEPT`` of whole rows each way, which
-    sorts both tables, cost four times as much on the demo log. When nothing was deleted every
-    target row has its equal in the source (each key once on either side), so the source holds
-    nothing more if it holds as many rows: then the insert, a key lookup per row, is not run.
+    sorts both tables, cost four times as much on the demo log. After the delete every target row
+    has its equal in the source (each key once on either side), so the source holds nothing more
+    if it holds as many rows: then the insert, a key lookup per row, is not run. The rows are
+    counted only when nothing was deleted (a deleted row's right version is still to insert).
     """
     equal = "IS" if is_sqlite(conn.engine) else "IS NOT DISTINCT FROM"
     keys = {c.name for c in table.primary_key.columns}

@@ -7,9 +7,10 @@ see its type, and on a log recorded over the years (each stream's events spread 
 each such fetch is a read of its own page. With the type beside the stream key, only the events
 wanted are fetched.
 
-On SQLite only: PostgreSQL 15 tests a column after the leading ones of an ordered index scan only
-once it has fetched the row (its plan keeps the type as a filter, with this index or without), so
-there the index would cost every append its write and spare no read.
+On SQLite only: on PostgreSQL 15, the version srdi runs on, the plan of that read keeps the list of
+types as a filter on each fetched row, with this index or without it (an ordered scan there takes
+no such list on a column after the leading ones), so the index would cost every append its write
+and spare no read. A PostgreSQL that tests the list inside the index would want its own migration.
 
 Revision ID: 0017
 Revises: 0016
