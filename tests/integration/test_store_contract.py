@@ -355,8 +355,9 @@ class TestFoldReads:
         self, sql_store: SqlEventStore
     ) -> None:
         """On SQLite the stream key's index carries the type: an event of a type no fold wants (a
-        yearly report, two fifths of the demo log) is passed over in the index, not read from its page.
-        PostgreSQL, which would test the type only on the fetched row anyway, has no such index."""
+        yearly report, two fifths of the demo log) is passed over in the index, not read from its
+        page. PostgreSQL, which would test the type only on the fetched row anyway, has no such
+        index."""
         engine = sql_store.engine
         indexes = {i["name"]: i["column_names"] for i in sa.inspect(engine).get_indexes("events")}
         if engine.dialect.name != "sqlite":
