@@ -249,14 +249,20 @@ def test_events_appended_and_views_caught_up_during_a_rebuild_are_in_the_views_a
     assert wipe_views_only.events == 8 and dump_engine(engine) == rebuilt
 
 
-def test_a_rebuild_over_views_gone_wrong_writes_only_the_difference_and_mends_them(engine: Engine) -> None:
-    """A row edited (a value changed, a value made NULL, a NULL given a value), a row added, a row
-    deleted in the live views: the rebuild's comparison of the live rows with the ones it built
-    deletes and inserts exactly those, and the views are right."""
+def _built(engine: Engine) -> tuple[SqlEventStore, str, str]:
+    """Two enterprises' interleaved histories on an emptied database, their views caught up."""
     wipe(engine)
     store = SqlEventStore(engine)
     first, second = _two_enterprises_interleaved(store)
     catch_up(engine)
+    return store, first, second
+
+
+def test_a_rebuild_over_views_gone_wrong_writes_only_the_difference_and_mends_them(engine: Engine) -> None:
+    """A row edited (a value changed, a value made NULL, a NULL given a value), a row added, a row
+    deleted in the live views: the rebuild's comparison of the live rows with the ones it built
+    deletes and inserts exactly those, and the views are right."""
+    store, first, second = _built(engine)
     right = dump_engine(engine)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE status_titles SET state = 'revoked' WHERE uscc = :u"), {"u": first})
@@ -283,10 +289,7 @@ def test_a_rebuild_over_views_gone_wrong_writes_only_the_difference_and_mends_th
 def test_a_rebuild_puts_back_rows_missing_from_views_otherwise_right(engine: Engine) -> None:
     """Rows only deleted from the live views (nothing there to delete in turn): the rebuild's
     comparison still inserts them, in every table that lost some, and leaves the others alone."""
-    wipe(engine)
-    store = SqlEventStore(engine)
-    first, second = _two_enterprises_interleaved(store)
-    catch_up(engine)
+    store, first, second = _built(engine)
     right = dump_engine(engine)
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM status_titles WHERE uscc = :u"), {"u": first})
@@ -295,6 +298,7 @@ def test_a_rebuild_puts_back_rows_missing_from_views_otherwise_right(engine: Eng
     untouched = _physical_rows(engine, second)
     rebuild(engine)
     assert dump_engine(engine) == right
+    assert set(checkpoints(engine).values()) == {store.last_position()}
     assert _physical_rows(engine, second) == untouched
 
 
